@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SalesosConfig(AppConfig):
+    verbose_name = "SalesOS core"
+    name = "salesos"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from salesos import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("territories/", include("territories.urls")),
+    path("routing/", include("routing.urls")),
+    path("planning/", include("planning.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,200 @@
+"""The territory map: plans (one per fiscal year, plus drafts), the territory tree inside each
+plan, and who covers each territory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+from tree_queries.models import TreeNode
+
+
+class TerritoryPlan(models.Model):
+    """One version of the whole territory map. Exactly one plan is active; drafts are deep copies
+    that the simulator and annual planning change without touching live assignments."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
+        STAGED = "staged", "Staged"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", "Annual plan"
+        MID_YEAR = "mid_year", "Mid-year adjustment"
+        SIMULATION = "simulation", "Simulation"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    fiscal_year = models.ForeignKey(
+        "planning.FiscalYear", null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ANNUAL)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    effective_date = models.DateField(null=True, blank=True)
+    source_plan = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies",
+        help_text="The plan this one was copied from",
+    )
+    # Bumped by every change that can alter routing, so each process can tell that its compiled
+    # rule index is stale without comparing rules.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-effective_date", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="one_active_plan"),
+            models.UniqueConstraint(fields=["name"], name="plan_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def active(cls) -> TerritoryPlan | None:
+        return cls.objects.filter(status=cls.Status.ACTIVE).first()
+
+
+class Territory(TreeNode):
+    """A node of the territory tree in one plan. ``parent`` (from TreeNode) is the one parent;
+    children are unlimited. The rule is JSON in the schema of ``routing.engine``."""
+
+    class Type(models.TextChoices):
+        GEOGRAPHIC = "geographic", "Geographic"
+        NAMED_ACCOUNT = "named_account", "Named account"
+        INDUSTRY = "industry", "Industry"
+        SIZE = "size", "Company size"
+        HYBRID = "hybrid", "Hybrid"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    class LeadAssignment(models.TextChoices):
+        PRIMARY = "primary", "Primary owner"
+        ROUND_ROBIN = "round_robin", "Round-robin among the territory's reps"
+        CAPACITY = "capacity", "Capacity-based among the territory's reps"
+
+    plan = models.ForeignKey(TerritoryPlan, on_delete=models.CASCADE, related_name="territories")
+    code = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=14, choices=Type.choices, default=Type.GEOGRAPHIC)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    priority = models.IntegerField(default=0, help_text="Higher wins when several territories match")
+    rule = models.JSONField(default=dict, blank=True)
+    is_overlay = models.BooleanField(
+        default=False, help_text="Overlay territories do not compete: each match adds a credit row"
+    )
+    credit_percent = models.PositiveSmallIntegerField(
+        default=100, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    named_accounts = models.ManyToManyField("salesos.Account", blank=True, related_name="named_territories")
+    lead_assignment = models.CharField(max_length=12, choices=LeadAssignment.choices, default=LeadAssignment.PRIMARY)
+    # Where round-robin lead assignment continues from (an index into the ordered rep list).
+    lead_cursor = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["lead_cursor", "updated_at"])
+
+    class Meta(TreeNode.Meta):
+        verbose_name_plural = "territories"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="territory_code_unique_in_plan"),
+            models.CheckConstraint(
+                condition=Q(credit_percent__gte=0, credit_percent__lte=100), name="territory_credit_0_100"
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "parent"]), models.Index(fields=["plan", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.parent is not None:
+            if self.parent.plan_id != self.plan_id:
+                raise ValidationError({"parent": "The parent must belong to the same plan."})
+
+
+class RepAssignment(models.Model):
+    """Who covers a territory, in which slot, from when to when. The current assignment has no
+    end date; history is kept by ending rows, never by deleting them."""
+
+    class Slot(models.TextChoices):
+        PRIMARY = "primary", "Primary owner"
+        OVERLAY = "overlay", "Overlay"
+        BACKUP = "backup", "Backup"
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="territory_assignments")
+    slot = models.CharField(max_length=8, choices=Slot.choices)
+    split_percent = models.PositiveSmallIntegerField(
+        default=100, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Share of credit for overlays; 100 for the primary",
+    )
+    start_date = models.DateField(default=dt.date.today)
+    end_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["territory", "slot", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory"],
+                condition=Q(slot="primary", end_date__isnull=True),
+                name="one_current_primary_per_territory",
+            ),
+            models.UniqueConstraint(
+                fields=["territory", "user", "slot"],
+                condition=Q(end_date__isnull=True),
+                name="one_current_assignment_per_user_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(split_percent__gte=0, split_percent__lte=100), name="assignment_split_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="assignment_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_slot_display()} of {self.territory.code}"
+
+    def clean(self) -> None:
+        # The database keeps one open-ended primary; dated ranges must not overlap either.
+        if self.slot == self.Slot.PRIMARY and self.territory_id:
+            overlapping = RepAssignment.objects.filter(territory_id=self.territory_id, slot=self.Slot.PRIMARY).exclude(
+                pk=self.pk
+            )
+            overlapping = overlapping.filter(Q(end_date__isnull=True) | Q(end_date__gte=self.start_date))
+            if self.end_date is not None:
+                overlapping = overlapping.filter(start_date__lte=self.end_date)
+            if overlapping.exists():
+                raise ValidationError("This territory already has a primary owner for part of these dates.")
+
+
+class TerritoryUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Territory, on_delete=models.CASCADE)
+
+
+class TerritoryGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Territory, on_delete=models.CASCADE)
