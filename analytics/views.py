@@ -3,8 +3,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from analytics.selectors import can_see_coverage, coverage_summary
+from territories.selectors import active_plan
+
 
 @require_GET
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "analytics/index.html", {})
+    plan = active_plan()
+    coverage = coverage_summary(plan=plan) if plan is not None and can_see_coverage(request.user) else None
+    return render(request, "analytics/index.html", {"plan": plan, "coverage": coverage})

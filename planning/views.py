@@ -1,10 +1,18 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from planning.selectors import fiscal_years_with_quarters, plans_visible_to
 
 
 @require_GET
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "planning/index.html", {})
+    context = {
+        "plans": list(plans_visible_to(request.user)),
+        "fiscal_years": list(fiscal_years_with_quarters()),
+        "today": timezone.localdate(),
+    }
+    return render(request, "planning/index.html", context)

@@ -1,7 +1,43 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
+from salesos.models import SalesProfile
 from salesos.roles import role_of
+
+# The areas of the top navigation: (url namespace, label, icon).
+NAV_AREAS = [
+    ("territories", "Territories", "diagram-3"),
+    ("routing", "Routing", "signpost-split"),
+    ("planning", "Planning", "calendar3"),
+    ("analytics", "Analytics", "bar-chart-line"),
+]
+
+DEMO_USERNAMES = ["admin", "director", "manager", "rep"]
+
+
+def _demo_logins(request: HttpRequest) -> list[str]:
+    """The demo accounts that exist, for the hint on the login page: DEBUG only, and only on that
+    page so no other request pays the query."""
+    match = getattr(request, "resolver_match", None)
+    if not settings.DEBUG or match is None or match.url_name != "login":
+        return []
+    existing = set(
+        get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
+    )
+    return [name for name in DEMO_USERNAMES if name in existing]
 
 
 def navigation(request: HttpRequest) -> dict:
-    return {"user_role": role_of(request.user) if hasattr(request, "user") else None}
+    user = getattr(request, "user", None)
+    role = role_of(user) if user is not None else None
+    match = getattr(request, "resolver_match", None)
+    demo_logins = _demo_logins(request)
+    return {
+        "user_role": role,
+        "user_role_label": SalesProfile.Role(role).label if role else "",
+        "nav_areas": NAV_AREAS,
+        "nav_current": match.namespace if match is not None else "",
+        "demo_logins": demo_logins,
+        "demo_password": settings.SALESOS_DEMO_PASSWORD if demo_logins else "",
+    }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import sys
 import sysconfig
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,11 +30,12 @@ TESTING = "pytest" in sys.modules or env_bool("SALESOS_TESTING")
 
 _INSECURE_DEV_KEY = "django-insecure-salesos-local-development-only"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = _INSECURE_DEV_KEY
-    else:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
+    # Management commands still work without one; serving does not (salesos/wsgi.py refuses, and
+    # `check --deploy` reports salesos.E001), so a production server cannot start with a
+    # throwaway key by accident.
+    SECRET_KEY = _INSECURE_DEV_KEY if (DEBUG or TESTING) else "unset-" + secrets.token_urlsafe(48)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -179,17 +180,24 @@ if not DEBUG and not TESTING:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
+# EMAIL_HOST set: SMTP; otherwise messages are printed to the console (EMAIL_BACKEND overrides).
+_email_backend = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if (DEBUG or not os.environ.get("EMAIL_HOST"))
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+_email_options: dict = {}
+if _email_backend.endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "timeout": 15,
+    }
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SalesOS <salesos@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,0 +1,24 @@
+.PHONY: run test install lint typecheck bench-seed clean
+
+install:
+	@scripts/bootstrap.sh
+
+run: install
+	@scripts/run.sh
+
+# SQLite by default; PostgreSQL when DATABASE_URL is set.
+test: install
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	DEBUG=1 .venv/bin/mypy salesos territories routing planning analytics
+
+bench-seed: install
+	DEBUG=1 .venv/bin/python manage.py seed_demo --accounts 100000 --seed 1 --reset
+
+clean:
+	rm -rf .venv .tools staticfiles

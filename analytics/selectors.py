@@ -1,0 +1,91 @@
+"""Read-only coverage figures for the active plan (SEED "Coverage Analysis")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from salesos.models import Account, Opportunity, Region, SalesProfile
+from salesos.roles import role_of
+from territories.models import Territory, TerritoryPlan
+from territories.selectors import account_count_of, has_current_primary
+
+VACANT_LIST_SIZE = 25
+COVERAGE_ROLES = {SalesProfile.Role.ADMIN, SalesProfile.Role.DIRECTOR, SalesProfile.Role.MANAGER}
+
+
+def can_see_coverage(user) -> bool:
+    return role_of(user) in COVERAGE_ROLES
+
+
+@dataclass
+class Coverage:
+    accounts: int
+    orphaned: int
+    territories: int
+    vacant: int
+    vacant_list: list[Territory]
+    by_type: list[dict]
+    by_region: list[dict]
+
+    @property
+    def orphaned_percent(self) -> float:
+        return 100 * self.orphaned / self.accounts if self.accounts else 0.0
+
+    @property
+    def vacant_percent(self) -> float:
+        return 100 * self.vacant / self.territories if self.territories else 0.0
+
+
+def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
+    accounts = Account.objects.aggregate(total=Count("pk"), orphaned=Count("pk", filter=Q(territory__isnull=True)))
+    territories = Territory.objects.filter(plan=plan).annotate(staffed=has_current_primary())
+    vacant_qs = territories.filter(staffed=False)
+    type_labels = dict(Territory.Type.choices)
+    by_type = [
+        {**row, "label": type_labels.get(row["type"], row["type"])}
+        for row in territories.order_by()
+        .values("type")
+        .annotate(
+            total=Count("pk"),
+            vacant=Count("pk", filter=Q(staffed=False)),
+            overlay=Count("pk", filter=Q(is_overlay=True)),
+        )
+        .order_by("-total", "type")
+    ]
+    region_labels = dict(Region.choices)
+    regions = (
+        Account.objects.order_by()
+        .values("region")
+        .annotate(total=Count("pk"), orphaned=Count("pk", filter=Q(territory__isnull=True)))
+        .order_by("region")
+    )
+    pipeline = dict(
+        Opportunity.objects.filter(status=Opportunity.Status.OPEN)
+        .order_by()
+        .values("account__region")
+        .annotate(total=Sum("amount"))
+        .values_list("account__region", "total")
+    )
+    by_region = [
+        {
+            **row,
+            "label": region_labels.get(row["region"]) or "Unspecified",
+            "assigned": row["total"] - row["orphaned"],
+            "open_pipeline": pipeline.get(row["region"]) or Decimal(0),
+        }
+        for row in regions
+    ]
+    return Coverage(
+        accounts=accounts["total"],
+        orphaned=accounts["orphaned"],
+        territories=sum(row["total"] for row in by_type),
+        vacant=sum(row["vacant"] for row in by_type),
+        vacant_list=list(vacant_qs.annotate(account_count=account_count_of()).order_by("-account_count", "code")[
+            :VACANT_LIST_SIZE
+        ]),
+        by_type=by_type,
+        by_region=by_region,
+    )

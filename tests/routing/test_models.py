@@ -1,0 +1,59 @@
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from routing.models import AccountTerritory
+from tests.factories import make_account, make_plan, make_territory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fails(fn) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fn()
+
+
+def _row(account, territory, **kw) -> AccountTerritory:
+    return AccountTerritory.objects.create(account=account, territory=territory, plan=territory.plan, **kw)
+
+
+def test_one_current_primary_territory_per_account_per_plan():
+    plan, draft = make_plan(), make_plan(status="draft")
+    west, east = make_territory(plan), make_territory(plan)
+    account = make_account()
+    _row(account, west)
+    _fails(lambda: _row(account, east))
+    # The same account may have a primary in a draft plan, and any number of overlay rows.
+    _row(account, make_territory(draft))
+    _row(account, make_territory(plan, is_overlay=True), is_primary=False, credit_percent=50)
+    _row(account, make_territory(plan, is_overlay=True), is_primary=False, credit_percent=25)
+
+
+def test_ownership_is_effective_dated():
+    plan = make_plan()
+    west, east = make_territory(plan), make_territory(plan)
+    account = make_account()
+    start = timezone.now() - dt.timedelta(days=30)
+    moved = timezone.now() - dt.timedelta(days=10)
+    first = _row(account, west, valid_from=start)
+    # A re-route closes the current row and inserts its successor.
+    AccountTerritory.objects.filter(pk=first.pk).update(valid_to=moved)
+    _row(account, east, valid_from=moved)
+
+    def owner_on(when):
+        row = AccountTerritory.objects.filter(account=account, plan=plan, is_primary=True, valid_from__lte=when)
+        row = row.exclude(valid_to__lte=when).get()
+        return row.territory
+
+    assert owner_on(start + dt.timedelta(days=1)) == west
+    assert owner_on(timezone.now()) == east
+
+
+def test_credit_and_validity_range_are_checked():
+    plan = make_plan()
+    account, territory = make_account(), make_territory(plan)
+    _fails(lambda: _row(account, territory, credit_percent=101))
+    now = timezone.now()
+    _fails(lambda: _row(account, territory, valid_from=now, valid_to=now - dt.timedelta(seconds=1)))
