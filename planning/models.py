@@ -19,7 +19,9 @@ class FiscalYear(models.Model):
 
     class Meta:
         ordering = ["start_date"]
-        constraints = [models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="fy_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="fy_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -53,7 +55,9 @@ class Quota(models.Model):
 
     territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="quotas")
     period = models.ForeignKey(FiscalPeriod, on_delete=models.CASCADE, related_name="quotas")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotas")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="quotas"
+    )
     amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal(0))])
     ramp_factor = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("1.000"))
     history = HistoricalRecords()

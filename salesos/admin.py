@@ -22,7 +22,17 @@ class GeoAreaAdmin(admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "state", "metro", "industry_code", "employees", "annual_revenue", "territory", "owner"]
+    list_display = [
+        "name",
+        "country",
+        "state",
+        "metro",
+        "industry_code",
+        "employees",
+        "annual_revenue",
+        "territory",
+        "owner",
+    ]
     list_filter = ["region", "country", "status"]
     search_fields = ["name", "domain", "postal_code"]
     raw_id_fields = ["industry", "owner", "territory", "locked_territory"]

@@ -214,7 +214,9 @@ class Opportunity(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),
             models.CheckConstraint(condition=Q(probability__lte=100), name="opportunity_probability_max_100"),
-            models.CheckConstraint(condition=Q(close_date__gte=models.F("created_date")), name="opportunity_closes_after_created"),
+            models.CheckConstraint(
+                condition=Q(close_date__gte=models.F("created_date")), name="opportunity_closes_after_created"
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(status="open", stage__in=["prospecting", "qualification", "discovery", "proposal", "negotiation"])
@@ -286,7 +288,10 @@ class SalesProfile(models.Model):
     ramp_months = models.PositiveSmallIntegerField(default=3, validators=[MaxValueValidator(24)])
     capacity_accounts = models.PositiveIntegerField(default=400, help_text="Most accounts this person can cover")
     capacity_pipeline = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("3000000"), help_text="Most open pipeline this person can carry"
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("3000000"),
+        help_text="Most open pipeline this person can carry",
     )
     home_city = models.CharField(max_length=120, blank=True)
     home_lat = models.FloatField(null=True, blank=True)

@@ -106,7 +106,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
                 # timeout instead of failing with "database is locked" on lock upgrade.
@@ -229,9 +229,7 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 4,
     "MIN_ZOOM": 2,
     "MAX_ZOOM": 14,
-    "TILES": [("Map", MAP_TILES_URL, {"attribution": "&copy; OpenStreetMap contributors"})]
-    if MAP_TILES_URL
-    else [],
+    "TILES": [("Map", MAP_TILES_URL, {"attribution": "&copy; OpenStreetMap contributors"})] if MAP_TILES_URL else [],
     "RESET_VIEW": False,
 }
 

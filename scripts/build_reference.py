@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.ops import unary_union
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "salesos" / "data"
@@ -339,7 +339,8 @@ def build_subdivisions() -> str:
     for cc in SUBDIVISION_COUNTRIES:
         for sub in pycountry.subdivisions.get(country_code=cc):
             if sub.parent_code is None:
-                rows.append([sub.code, sub.name, cc, sub.type])
+                # ISO appends alternative names in brackets ("Wales [Cymru GB-CYM]"): drop them.
+                rows.append([sub.code, sub.name.split(" [")[0], cc, sub.type])
     rows.sort()
     return csv_text(["code", "name", "country", "type"], rows)
 
@@ -357,7 +358,7 @@ def build_metros(countries: dict[str, dict[str, Any]], subdivision_codes: set[st
     # GeoNames carries a few exact duplicates (same name, place and population): keep one.
     unique: dict[tuple, dict[str, Any]] = {}
     for c in sorted(picked, key=lambda c: c["geonameid"]):
-        unique.setdefault((c["name"], c["countrycode"], c["admin1code"], c["population"]), c)
+        unique.setdefault((c["name"], c["countrycode"], c["population"]), c)
 
     def state_of(city: dict[str, Any]) -> str:
         cc, admin1 = city["countrycode"], city["admin1code"]
@@ -453,9 +454,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         npm = args.npm
         if npm is None:
-            subprocess.run(
-                ["npm", "install", "--silent", "--prefix", tmp, "world-atlas@2", "us-atlas@3"], check=True
-            )
+            subprocess.run(["npm", "install", "--silent", "--prefix", tmp, "world-atlas@2", "us-atlas@3"], check=True)
             npm = Path(tmp) / "node_modules"
 
         countries = country_table()

@@ -41,7 +41,11 @@ class TerritoryPlan(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True)
     effective_date = models.DateField(null=True, blank=True)
     source_plan = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copies",
         help_text="The plan this one was copied from",
     )
     # Bumped by every change that can alter routing, so each process can tell that its compiled
@@ -128,9 +132,8 @@ class Territory(TreeNode):
 
     def clean(self) -> None:
         super().clean()
-        if self.parent_id is not None and self.parent is not None:
-            if self.parent.plan_id != self.plan_id:
-                raise ValidationError({"parent": "The parent must belong to the same plan."})
+        if self.parent_id is not None and self.parent is not None and self.parent.plan_id != self.plan_id:
+            raise ValidationError({"parent": "The parent must belong to the same plan."})
 
 
 class RepAssignment(models.Model):
@@ -146,7 +149,8 @@ class RepAssignment(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="territory_assignments")
     slot = models.CharField(max_length=8, choices=Slot.choices)
     split_percent = models.PositiveSmallIntegerField(
-        default=100, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Share of credit for overlays; 100 for the primary",
     )
     start_date = models.DateField(default=dt.date.today)

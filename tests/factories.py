@@ -17,25 +17,40 @@ _seq = itertools.count(1)
 
 
 def make_user(
-    role: str = SalesProfile.Role.REP, *, username: str | None = None, manager=None, password: str = "pw-Secret-123", **profile
+    role: str = SalesProfile.Role.REP,
+    *,
+    username: str | None = None,
+    manager=None,
+    password: str = "pw-Secret-123",
+    **profile,
 ):
     n = next(_seq)
     username = username or f"{role}{n}"
-    user = User.objects.create_user(username=username, email=f"{username}@example.com", password=password,
-                                    first_name=username.capitalize(), last_name="Tester")
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=password,
+        first_name=username.capitalize(),
+        last_name="Tester",
+    )
     SalesProfile.objects.create(user=user, role=role, manager=manager, **profile)
     return user
 
 
 def make_plan(*, name: str | None = None, status: str = TerritoryPlan.Status.ACTIVE, **kw) -> TerritoryPlan:
-    return TerritoryPlan.objects.create(name=name or f"Plan {next(_seq)}", status=status,
-                                        effective_date=kw.pop("effective_date", dt.date(2026, 2, 1)), **kw)
+    return TerritoryPlan.objects.create(
+        name=name or f"Plan {next(_seq)}",
+        status=status,
+        effective_date=kw.pop("effective_date", dt.date(2026, 2, 1)),
+        **kw,
+    )
 
 
 def make_territory(plan: TerritoryPlan, *, code: str | None = None, parent: Territory | None = None, **kw) -> Territory:
     n = next(_seq)
-    return Territory.objects.create(plan=plan, code=code or f"T{n}", name=kw.pop("name", f"Territory {n}"),
-                                    parent=parent, **kw)
+    return Territory.objects.create(
+        plan=plan, code=code or f"T{n}", name=kw.pop("name", f"Territory {n}"), parent=parent, **kw
+    )
 
 
 def assign(territory: Territory, user, slot: str = RepAssignment.Slot.PRIMARY, **kw) -> RepAssignment:
@@ -44,8 +59,48 @@ def assign(territory: Territory, user, slot: str = RepAssignment.Slot.PRIMARY, *
 
 def make_account(**kw) -> Account:
     n = next(_seq)
-    defaults = dict(name=f"Account {n}", country="US", region="AMER", state="US-CA", city="San Francisco",
-                    postal_code="94105", employees=250, annual_revenue=Decimal("25000000"),
-                    created_at=timezone.now())
+    defaults = dict(
+        name=f"Account {n}",
+        country="US",
+        region="AMER",
+        state="US-CA",
+        city="San Francisco",
+        postal_code="94105",
+        employees=250,
+        annual_revenue=Decimal("25000000"),
+        created_at=timezone.now(),
+    )
     defaults.update(kw)
     return Account.objects.create(**defaults)
+
+
+def make_opportunity(account: Account, *, amount: Decimal | int | str = Decimal("10000"), **kw):
+    from salesos.models import Opportunity
+
+    n = next(_seq)
+    close = kw.pop("close_date", dt.date.today() + dt.timedelta(days=60))
+    return Opportunity.objects.create(account=account, name=kw.pop("name", f"Deal {n}"), amount=Decimal(amount),
+                                      territory=kw.pop("territory", account.territory),
+                                      created_date=kw.pop("created_date", dt.date.today()), close_date=close, **kw)
+
+
+def make_leave(user, *, start: dt.date | None = None, days: int = 5, **kw):
+    from salesos.models import Leave
+
+    start = start or dt.date.today()
+    return Leave.objects.create(user=user, start=start, end=start + dt.timedelta(days=days), **kw)
+
+
+def make_fiscal_year(name: str = "FY2026", *, start: dt.date = dt.date(2026, 2, 1)):
+    """A fiscal year of four quarters of three months each."""
+    from planning.models import FiscalPeriod, FiscalYear
+
+    def add_months(day: dt.date, months: int) -> dt.date:
+        month = day.month - 1 + months
+        return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+    year = FiscalYear.objects.create(name=name, start_date=start, end_date=add_months(start, 12) - dt.timedelta(days=1))
+    for q in range(4):
+        FiscalPeriod.objects.create(fiscal_year=year, name=f"Q{q + 1}", start_date=add_months(start, 3 * q),
+                                    end_date=add_months(start, 3 * q + 3) - dt.timedelta(days=1))
+    return year

@@ -35,8 +35,15 @@ def test_account_copies_the_industry_code_for_prefix_rules():
 
 def _opportunity(**kw) -> Opportunity:
     account = kw.pop("account", None) or make_account()
-    defaults = dict(account=account, name="Deal", amount=Decimal("1000"), stage="prospecting", status="open",
-                    created_date=dt.date(2026, 3, 1), close_date=dt.date(2026, 6, 1))
+    defaults = dict(
+        account=account,
+        name="Deal",
+        amount=Decimal("1000"),
+        stage="prospecting",
+        status="open",
+        created_date=dt.date(2026, 3, 1),
+        close_date=dt.date(2026, 6, 1),
+    )
     defaults.update(kw)
     return Opportunity.objects.create(**defaults)
 

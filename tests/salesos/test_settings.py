@@ -27,12 +27,15 @@ def test_the_configured_database_is_the_one_in_use():
 
 
 def test_deploy_check_passes_with_production_settings():
-    result = _run(["check", "--deploy", "--fail-level", "ERROR"], {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "salesos.example.com",
-        "EMAIL_HOST": "smtp.example.com",
-        "DATABASE_URL": "postgres://salesos@db.example.com:5432/salesos",
-    })
+    result = _run(
+        ["check", "--deploy", "--fail-level", "ERROR"],
+        {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "salesos.example.com",
+            "EMAIL_HOST": "smtp.example.com",
+            "DATABASE_URL": "postgres://salesos@db.example.com:5432/salesos",
+        },
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -49,9 +52,12 @@ def test_serving_without_a_secret_key_is_refused():
 
 def test_production_security_settings_are_strict_unless_debug():
     result = _run(
-        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
-        " s.SECURE_HSTS_SECONDS > 0, s.DEBUG)",
-        {"DJANGO_SETTINGS_MODULE": "salesos.settings", "SECRET_KEY": "k" * 60}, script=True)
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS > 0, s.DEBUG)",
+        {"DJANGO_SETTINGS_MODULE": "salesos.settings", "SECRET_KEY": "k" * 60},
+        script=True,
+    )
     assert result.stdout.split() == ["True", "True", "True", "True", "False"], result.stderr
 
 
@@ -72,16 +78,27 @@ WRITER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
-                    reason="SQLite-specific: the embedded default database")
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="SQLite-specific: the embedded default database",
+)
 def test_sqlite_survives_two_processes_writing_at_once(tmp_path):
     """The web server and the task worker write to one SQLite file at the same time."""
     db = tmp_path / "concurrent.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SALESOS_TESTING"}}
     env.update({"SQLITE_PATH": str(db), "DEBUG": "1"})
     subprocess.run([sys.executable, "-c", WRITER, "0", "setup"], cwd=ROOT, env=env, check=True)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, "300", who], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for who in ("web", "worker")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, "300", who],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("web", "worker")
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err

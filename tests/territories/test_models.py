@@ -73,20 +73,33 @@ def test_one_current_primary_per_territory():
 def test_primary_date_ranges_must_not_overlap():
     territory = make_territory(make_plan())
     assign(territory, make_user(), start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 3, 31))
-    overlapping = RepAssignment(territory=territory, user=make_user(), slot="primary",
-                                start_date=dt.date(2026, 3, 1), end_date=dt.date(2026, 6, 30))
+    overlapping = RepAssignment(
+        territory=territory,
+        user=make_user(),
+        slot="primary",
+        start_date=dt.date(2026, 3, 1),
+        end_date=dt.date(2026, 6, 30),
+    )
     with pytest.raises(ValidationError):
         overlapping.clean()
-    later = RepAssignment(territory=territory, user=make_user(), slot="primary",
-                          start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 6, 30))
+    later = RepAssignment(
+        territory=territory,
+        user=make_user(),
+        slot="primary",
+        start_date=dt.date(2026, 4, 1),
+        end_date=dt.date(2026, 6, 30),
+    )
     later.clean()
 
 
 def test_split_percent_and_dates_are_checked():
     territory = make_territory(make_plan())
     _fails(lambda: assign(territory, make_user(), slot="overlay", split_percent=101))
-    _fails(lambda: assign(territory, make_user(), slot="overlay", start_date=dt.date(2026, 2, 1),
-                          end_date=dt.date(2026, 1, 1)))
+    _fails(
+        lambda: assign(
+            territory, make_user(), slot="overlay", start_date=dt.date(2026, 2, 1), end_date=dt.date(2026, 1, 1)
+        )
+    )
 
 
 def test_configuration_changes_are_recorded_in_history():
