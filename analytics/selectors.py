@@ -83,9 +83,9 @@ def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
         orphaned=accounts["orphaned"],
         territories=sum(row["total"] for row in by_type),
         vacant=sum(row["vacant"] for row in by_type),
-        vacant_list=list(vacant_qs.annotate(account_count=account_count_of()).order_by("-account_count", "code")[
-            :VACANT_LIST_SIZE
-        ]),
+        vacant_list=list(
+            vacant_qs.annotate(account_count=account_count_of()).order_by("-account_count", "code")[:VACANT_LIST_SIZE]
+        ),
         by_type=by_type,
         by_region=by_region,
     )

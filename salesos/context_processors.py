@@ -22,9 +22,7 @@ def _demo_logins(request: HttpRequest) -> list[str]:
     match = getattr(request, "resolver_match", None)
     if not settings.DEBUG or match is None or match.url_name != "login":
         return []
-    existing = set(
-        get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
-    )
+    existing = set(get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
     return [name for name in DEMO_USERNAMES if name in existing]
 
 

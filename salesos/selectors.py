@@ -47,8 +47,8 @@ class AdminCoverage:
         return self.accounts - self.unassigned
 
     @property
-    def assigned_percent(self) -> int:
-        return round(100 * self.assigned / self.accounts) if self.accounts else 0
+    def assigned_percent(self) -> float:
+        return 100 * self.assigned / self.accounts if self.accounts else 0.0
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     DecimalField,
@@ -115,8 +116,24 @@ def territory_tree_for(*, user, plan: TerritoryPlan | None) -> QuerySet[Territor
         .tree_filter(plan=plan)
         .order_siblings_by("code")
         .filter(pk__in=visible)
+        .select_related("parent")
     )
     return with_coverage(tree)
+
+
+def territory_tree_page(*, user, plan: TerritoryPlan | None, page: int | str | None = 1) -> Page:
+    """One page of the visible tree. Each row gets ``indent``: its depth when the user sees the
+    whole tree, otherwise the number of its ancestors shown on the page; and ``parent_hint``, the
+    parent's name when the parent is not on the page (a rep's territory deep in the tree)."""
+    result = Paginator(territory_tree_for(user=user, plan=plan), TREE_PAGE_SIZE).get_page(page)
+    whole_tree = role_of(user) in (Role.ADMIN, Role.DIRECTOR)
+    on_page = {t.pk for t in result}
+    for territory in result:
+        ancestors = territory.tree_path[:-1]
+        territory.indent = len(ancestors) if whole_tree else sum(1 for pk in ancestors if pk in on_page)
+        parent_shown = territory.parent_id in on_page
+        territory.parent_hint = territory.parent.name if territory.parent_id and not parent_shown else ""
+    return result
 
 
 def largest_territories(*, plan: TerritoryPlan, limit: int = 8) -> list[Territory]:
