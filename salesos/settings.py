@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import sysconfig
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -165,6 +166,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+if DEBUG or TESTING:
+    # Development serves from the source tree through the finders; no collectstatic output yet.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # --- Security (strict unless DEBUG) ---------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

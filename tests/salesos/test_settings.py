@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(code_or_args, env_extra: dict, *, script: bool = False, timeout: int = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "SALESOS_TESTING"}}
+    ignored = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "SALESOS_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     env.update(env_extra)
     args = [sys.executable, "-c", code_or_args] if script else [sys.executable, "manage.py", *code_or_args]
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
