@@ -123,7 +123,8 @@ FIELDS: Mapping[str, Field] = MappingProxyType(
             # DESIGN ranks "Metro/City" as one level, so a city constrains as finely as a metro.
             Field("city", TEXT, "City", _TEXT_OPS, None, "city", GEO_METRO, 120, selectivity=3),
             Field("metro", TEXT, "Metro area", _TEXT_OPS, "metro", "metro", GEO_METRO, 64, selectivity=3),
-            Field("postal_code", TEXT, "Postal code", _TEXT_OPS, "postal", "postal_code", GEO_POSTAL, 16, selectivity=2),
+            Field("postal_code", TEXT, "Postal code", _TEXT_OPS, "postal", "postal_code", GEO_POSTAL, 16,
+                  selectivity=2),
             Field("industry", HIERARCHY, "Industry", _TEXT_OPS, "industry", "industry_code", max_length=16,
                   selectivity=5),
             Field("employees", INTEGER, "Employees", _NUMBER_OPS, None, "employees"),

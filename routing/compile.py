@@ -1,0 +1,129 @@
+"""Territory rules as Django ``Q`` objects, selecting exactly the rows the engine's evaluator
+accepts (tests generate rules and rows and compare both, on SQLite and PostgreSQL).
+
+How the engine's semantics (``routing.engine.fields``) map to SQL:
+
+* Text compares ASCII-case-insensitively: both sides go through ``AsciiUpper``, which is
+  ``UPPER()`` on SQLite (ASCII-only there) and ``TRANSLATE(col, 'a..z', 'A..Z')`` on PostgreSQL
+  (its ``UPPER`` follows the database locale and would fold "é" where Python and SQLite do not).
+  Rule values are folded in Python before they reach SQL. Prefixes use ``LIKE 'P%'`` with the
+  pattern escaped; on the folded column SQLite's case-blind LIKE and PostgreSQL's case-exact one
+  agree.
+* Missing is NULL or ``''``. Positive operators are false on it by construction (``'' = 'X'``
+  is false, ``NULL`` comparisons are not true). ``ne``/``not_in`` add ``OR col IS NULL`` (and
+  ``''`` never equals a validated value), so they are true on missing, as in Python.
+* Industry is hierarchical: ``eq``/``in``/``prefix`` on ``industry_code`` become prefix matches.
+* Money compares as Decimal. SQLite stores decimals as REAL: exact for the at most 2 decimal
+  places and 14 integer digits the column holds.
+
+The folded comparisons cannot use the plain column indexes; an expression index on the folded
+column (or ``UPPER`` on SQLite) makes them indexable if a rule-driven query ever needs it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from django.db.models import F, Func, Q
+from django.db.models.fields import CharField
+from django.db.models.lookups import Exact, In, StartsWith
+
+from routing.engine import COLUMNS, FIELDS, compile_rule, fold
+from routing.engine.errors import Problem, RuleError
+from routing.engine.evaluate import CompiledRule
+from routing.engine.fields import HIERARCHY, MONEY, NUMBER_TYPES
+
+# Leads carry the company name in ``company`` and have no domain column.
+LEAD_COLUMNS: Mapping[str, str] = {**{k: v for k, v in COLUMNS.items() if k != "domain"}, "name": "company"}
+ACCOUNT_COLUMNS: Mapping[str, str] = dict(COLUMNS)
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+
+
+class AsciiUpper(Func):
+    """ASCII-only upper case, identical on every backend we run (see the module doc)."""
+
+    function = "UPPER"
+    arity = 1
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # Constants inline: they are fixed ASCII, and inlining keeps the expression identical
+        # from query to query (so an expression index could match it).
+        return self.as_sql(
+            compiler,
+            connection,
+            function="TRANSLATE",
+            template=f"%(function)s((%(expressions)s)::text, '{_LOWER}', '{_LOWER.upper()}')",
+            **extra_context,
+        )
+
+
+def _text_missing(column: str) -> Q:
+    return Q(**{f"{column}__isnull": True}) | Q(**{column: ""})
+
+
+def _any_of(parts: list[Q]) -> Q:
+    return reduce(operator.or_, parts)
+
+
+def _condition(node: Mapping[str, Any], columns: Mapping[str, str], path: str) -> Q:
+    name, op, value = node["field"], node["op"], node["value"]
+    field = FIELDS[name]
+    column = columns.get(name)
+    if column is None:
+        raise RuleError([Problem(f"{path}.field" if path else "field", f"{field.label} is not available here")])
+
+    if field.type in NUMBER_TYPES:
+        convert = Decimal if field.type == MONEY else int
+        if op == "is_empty":
+            return Q(**{f"{column}__isnull": bool(value)})
+        if op == "between":
+            lo, hi = (convert(v) for v in value)
+            return Q(**{f"{column}__gte": lo, f"{column}__lte": hi})
+        if op in ("in", "not_in"):
+            positive = Q(**{f"{column}__in": [convert(v) for v in value]})
+        else:
+            lookup = "exact" if op in ("eq", "ne") else op
+            positive = Q(**{f"{column}__{lookup}": convert(value)})
+        if op in ("ne", "not_in"):
+            return Q(**{f"{column}__isnull": True}) | ~positive
+        return positive
+
+    if op == "is_empty":
+        return _text_missing(column) if value else ~_text_missing(column)
+    folded = AsciiUpper(F(column))
+    values = [fold(v) for v in (value if isinstance(value, list) else [value])]
+    if op == "prefix" or field.type == HIERARCHY:
+        positive = _any_of([Q(StartsWith(folded, v)) for v in values])
+    elif op in ("eq", "ne"):
+        positive = Q(Exact(folded, values[0]))
+    else:
+        positive = Q(In(folded, values))
+    if op in ("ne", "not_in"):
+        # '' is never a validated value, so only NULL needs saying explicitly.
+        return Q(**{f"{column}__isnull": True}) | ~positive
+    return positive
+
+
+def _node(node: Mapping[str, Any], columns: Mapping[str, str], path: str) -> Q:
+    if not node:
+        return Q()
+    for kind in ("all", "any"):
+        if kind in node:
+            here = f"{path}.{kind}" if path else kind
+            parts = [_node(m, columns, f"{here}[{i}]") for i, m in enumerate(node[kind])]
+            if kind == "all":
+                return reduce(operator.and_, parts, Q())
+            return _any_of(parts)
+    return _condition(node, columns, path)
+
+
+def rule_to_q(rule: Mapping[str, Any] | CompiledRule, *, columns: Mapping[str, str] = ACCOUNT_COLUMNS) -> Q:
+    """The ``Q`` selecting the rows ``rule`` matches. Validates first (raises ``RuleError``).
+    ``{}`` gives ``Q()`` (every row). Use ``columns=LEAD_COLUMNS`` for lead querysets."""
+    return _node(compile_rule(rule).rule, columns, "")
