@@ -4,6 +4,10 @@ table is its own ownership history ("who owned X on date D" is one indexed query
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +29,12 @@ class AccountTerritory(models.Model):
     credit_percent = models.PositiveSmallIntegerField(default=100)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.RULE)
     trace = models.JSONField(null=True, blank=True, help_text="Why: candidates, the winner and the reason")
+    # Set on the primary row when a tie was broken by territory code (listed on the conflicts page).
+    conflict = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why a person routed it by hand")
+    routed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     valid_from = models.DateTimeField(default=timezone.now)
     valid_to = models.DateTimeField(null=True, blank=True)
 
@@ -53,7 +63,115 @@ class AccountTerritory(models.Model):
             models.Index(fields=["territory", "valid_to"]),
             models.Index(fields=["account", "valid_from"]),
             models.Index(fields=["plan", "valid_to"]),
+            models.Index(
+                fields=["plan", "conflict"],
+                condition=Q(conflict=True, valid_to__isnull=True),
+                name="account_territory_conflicts",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id} in {self.territory_id} ({'primary' if self.is_primary else 'overlay'})"
+
+
+class IntegrationToken(models.Model):
+    """A credential for one other system (a CRM, a web form) calling the lead-routing API. Only a
+    hash is stored; the key is shown once, when the token is made. Revoking keeps the row."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=12, editable=False, help_text="The key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    can_create_leads = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def issue_key(self) -> str:
+        """Sets a new random key and returns it (the only time it is visible)."""
+        key = "sos_" + secrets.token_urlsafe(32)
+        self.prefix = key[:10]
+        self.key_hash = self.hash_key(key)
+        return key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Notification(models.Model):
+    """An in-app message for one user (also mailed where the kind says so)."""
+
+    class Kind(models.TextChoices):
+        UNASSIGNED = "unassigned", "New unassigned accounts"
+        REROUTE = "reroute", "Re-route finished"
+        INFO = "info", "Information"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INFO)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RoutingJob(models.Model):
+    """One batch re-route (or its dry run): what was asked, how far it got, what it changed."""
+
+    class Scope(models.TextChoices):
+        FULL = "full", "Every account"
+        TERRITORIES = "territories", "Accounts touched by some territories"
+        ACCOUNTS = "accounts", "Chosen accounts"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="routing_jobs")
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.FULL)
+    params = models.JSONField(default=dict, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True, help_text="Summary and a sample of the moves")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.processed / self.total) if self.total else 0

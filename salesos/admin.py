@@ -35,10 +35,17 @@ class AccountAdmin(admin.ModelAdmin):
     ]
     list_filter = ["region", "country", "status"]
     search_fields = ["name", "domain", "postal_code"]
-    raw_id_fields = ["industry", "owner", "territory", "locked_territory"]
-    readonly_fields = ["industry_code", "territory", "created_at", "updated_at"]
+    raw_id_fields = ["industry", "locked_territory"]
+    readonly_fields = ["industry_code", "territory", "owner", "created_at", "updated_at"]
     list_select_related = ["territory", "owner"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        # Through the routing service, so a new or moved account lands in its territory at once.
+        from routing.services import account_save, routable_snapshot
+
+        before = routable_snapshot(Account.objects.get(pk=obj.pk)) if change else None
+        account_save(account=obj, before=before)
 
 
 @admin.register(Lead)
@@ -47,8 +54,13 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ["status", "country"]
     search_fields = ["company", "email", "last_name"]
     raw_id_fields = ["industry", "owner", "territory", "account"]
-    readonly_fields = ["industry_code", "territory"]
+    readonly_fields = ["industry_code", "territory", "routing_trace"]
     list_select_related = ["territory", "owner"]
+
+    def save_model(self, request, obj, form, change):
+        from routing.services import lead_save
+
+        lead_save(lead=obj)
 
 
 @admin.register(Opportunity)

@@ -87,8 +87,8 @@ class RoutableFields(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     industry = models.ForeignKey(Industry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # The classification code of ``industry``, copied so that prefix rules ("NAICS 62…") are one
-    # indexed string comparison, in SQL as in the engine.
+    # The record's own classification code at any depth (NAICS "622110"), which prefix rules
+    # read ("NAICS 62…"); ``industry`` links the reference node it falls under when there is one.
     industry_code = models.CharField(max_length=16, blank=True, db_index=True)
     employees = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, db_index=True)
@@ -97,11 +97,15 @@ class RoutableFields(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        industry = self.industry if self.industry_id else None
-        self.industry_code = industry.code if industry is not None else ""
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "industry" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "industry_code"}
+        # Choosing a reference industry sets the code unless the code is already a finer one
+        # under it, so the two never disagree.
+        if self.industry_id is not None:
+            code = self.industry.code
+            if not self.industry_code.startswith(code):
+                self.industry_code = code
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "industry_code"}
         super().save(*args, **kwargs)
 
 
@@ -164,6 +168,7 @@ class Lead(RoutableFields):
         "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    routing_trace = models.JSONField(null=True, blank=True, help_text="Why the lead went where it went")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

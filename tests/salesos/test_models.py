@@ -23,14 +23,21 @@ def test_industry_code_is_unique_within_a_scheme_but_not_across():
     _fails(lambda: Industry.objects.create(scheme="naics", code="5112", title="Again"))
 
 
-def test_account_copies_the_industry_code_for_prefix_rules():
+def test_choosing_an_industry_sets_the_code_unless_a_finer_one_is_under_it():
     sector = Industry.objects.create(scheme="naics", code="62", title="Health Care and Social Assistance")
     hospitals = Industry.objects.create(scheme="naics", code="622", title="Hospitals", parent=sector, level=2)
     account = make_account(industry=hospitals)
     assert Account.objects.get(pk=account.pk).industry_code == "622"
-    account.industry = None
+    account.industry_code = "622110"
+    account.save()
+    assert Account.objects.get(pk=account.pk).industry_code == "622110"
+    account.industry = sector
     account.save(update_fields=["industry"])
-    assert Account.objects.get(pk=account.pk).industry_code == ""
+    assert Account.objects.get(pk=account.pk).industry_code == "622110"
+    other = Industry.objects.create(scheme="naics", code="51", title="Information")
+    account.industry = other
+    account.save(update_fields=["industry"])
+    assert Account.objects.get(pk=account.pk).industry_code == "51"
 
 
 def _opportunity(**kw) -> Opportunity:

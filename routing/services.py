@@ -1,0 +1,392 @@
+"""Routing services: every write that puts an account or a lead in a territory goes through here.
+
+The engine (``routing.engine``) decides; these functions load the facts it needs, keep one
+compiled plan per process (rebuilt when the plan's version stamp changes), and persist decisions
+as effective-dated ``AccountTerritory`` rows, writing only the rows that change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from routing import engine
+from routing.models import AccountTerritory
+from salesos.models import Account, Lead, Leave, SalesProfile
+from territories.models import RepAssignment, Territory, TerritoryPlan
+
+User = get_user_model()
+
+# Record key -> model column, per model. Leads carry the company name under ``name`` and have no
+# domain.
+ACCOUNT_COLUMNS: Mapping[str, str] = dict(engine.COLUMNS)
+LEAD_COLUMNS: Mapping[str, str] = {
+    **{k: v for k, v in engine.COLUMNS.items() if k != "domain"},
+    "name": "company",
+}
+# Model columns whose change can move a record (plus the lock for accounts).
+ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry", "locked_territory"}
+
+
+# --- the compiled plan, one per process ------------------------------------------------------
+
+_compiled: dict[int, tuple[int, engine.CompiledPlan]] = {}
+_compiled_lock = threading.Lock()
+
+
+def active_plan() -> TerritoryPlan | None:
+    return TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).first()
+
+
+def plan_spec(*, plan: TerritoryPlan, version: int | None = None) -> engine.PlanSpec:
+    """The engine's view of a plan: every territory with its rule and named-account list."""
+    named: dict[int, set[int]] = {}
+    through = Territory.named_accounts.through
+    for territory_id, account_id in through.objects.filter(territory__plan=plan).values_list(
+        "territory_id", "account_id"
+    ):
+        named.setdefault(territory_id, set()).add(account_id)
+    specs = tuple(
+        engine.TerritorySpec(
+            id=row["id"],
+            code=row["code"],
+            parent_id=row["parent_id"],
+            type=row["type"],
+            priority=row["priority"],
+            rule=row["rule"] or {},
+            is_overlay=row["is_overlay"],
+            credit_percent=row["credit_percent"],
+            named_account_ids=frozenset(named.get(row["id"], ())),
+            status=row["status"],
+        )
+        for row in Territory.objects.filter(plan=plan)
+        .order_by("code")
+        .values("id", "code", "parent_id", "type", "priority", "rule", "is_overlay", "credit_percent", "status")
+    )
+    return engine.PlanSpec(version=plan.version if version is None else version, territories=specs)
+
+
+def compiled_plan(*, plan: TerritoryPlan) -> engine.CompiledPlan:
+    """The plan's compiled index, rebuilt only when its version stamp moved (one small query)."""
+    version = TerritoryPlan.objects.filter(pk=plan.pk).values_list("version", flat=True).first()
+    if version is None:
+        raise TerritoryPlan.DoesNotExist(plan.pk)
+    cached = _compiled.get(plan.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    with _compiled_lock:
+        cached = _compiled.get(plan.pk)
+        if cached is None or cached[0] != version:
+            cached = (version, engine.CompiledPlan.build(plan_spec(plan=plan, version=version)))
+            _compiled[plan.pk] = cached
+    return cached[1]
+
+
+def plan_touch(*, plan: TerritoryPlan) -> None:
+    """Marks every process's compiled copy of the plan stale. Call after any change to the
+    plan's territories, rules, named lists or tree."""
+    TerritoryPlan.objects.filter(pk=plan.pk).update(version=F("version") + 1)
+    plan.refresh_from_db(fields=["version"])
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def record_of(obj: Account | Lead) -> dict[str, Any]:
+    columns = ACCOUNT_COLUMNS if isinstance(obj, Account) else LEAD_COLUMNS
+    record: dict[str, Any] = {name: getattr(obj, column) for name, column in columns.items()}
+    if isinstance(obj, Account):
+        record["id"] = obj.pk
+        record["locked_territory_id"] = obj.locked_territory_id
+    return record
+
+
+def record_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A record from an ``Account.objects.values(*account_value_columns())`` row."""
+    record = {name: values[column] for name, column in ACCOUNT_COLUMNS.items()}
+    record["id"] = values["id"]
+    record["locked_territory_id"] = values["locked_territory_id"]
+    return record
+
+
+def account_value_columns() -> list[str]:
+    return ["id", "locked_territory_id", *dict.fromkeys(ACCOUNT_COLUMNS.values())]
+
+
+# --- owners ----------------------------------------------------------------------------------
+
+
+def _current(qs, on: dt.date):
+    return qs.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+def territory_owners(
+    *, territory_ids: Iterable[int] | None = None, plan: TerritoryPlan | None = None, on: dt.date | None = None
+) -> dict[int, int | None]:
+    """Owner user id per territory on a date: the primary, or the backup while the primary is on
+    leave (three queries whatever the number of territories)."""
+    on = on or timezone.localdate()
+    assignments = _current(RepAssignment.objects.filter(slot__in=["primary", "backup"]), on)
+    if territory_ids is not None:
+        assignments = assignments.filter(territory_id__in=list(territory_ids))
+    elif plan is not None:
+        assignments = assignments.filter(territory__plan=plan)
+    rows = list(assignments.order_by("territory_id", "start_date", "id").values_list("territory_id", "user_id", "slot"))
+    away = set(Leave.objects.filter(start__lte=on, end__gte=on).values_list("user_id", flat=True))
+    primary: dict[int, int] = {}
+    backups: dict[int, list[int]] = {}
+    for territory_id, user_id, slot in rows:
+        if slot == "primary":
+            primary[territory_id] = user_id
+        else:
+            backups.setdefault(territory_id, []).append(user_id)
+    owners: dict[int, int | None] = {}
+    for territory_id in {t for t, _, _ in rows}:
+        owner = primary.get(territory_id)
+        if owner is None or owner in away:
+            cover = next((b for b in backups.get(territory_id, []) if b not in away), None)
+            owner = cover if cover is not None else owner
+        owners[territory_id] = owner
+    return owners
+
+
+def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None:
+    """Who gets a new lead in a territory: its owner, or the next rep by round-robin or by spare
+    capacity where the territory is configured so. Reps on leave are skipped."""
+    on = on or timezone.localdate()
+    mode = territory.lead_assignment
+    if mode == Territory.LeadAssignment.PRIMARY:
+        return territory_owners(territory_ids=[territory.pk], on=on).get(territory.pk)
+    away = set(Leave.objects.filter(start__lte=on, end__gte=on).values_list("user_id", flat=True))
+    reps = [
+        user_id
+        for user_id in _current(territory.assignments.filter(slot__in=["primary", "backup", "overlay"]), on)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+        if user_id not in away
+    ]
+    if not reps:
+        return territory_owners(territory_ids=[territory.pk], on=on).get(territory.pk)
+    if mode == Territory.LeadAssignment.ROUND_ROBIN:
+        # The cursor row is locked so two concurrent leads never get the same rep.
+        cursor = Territory.objects.select_for_update().values_list("lead_cursor", flat=True).get(pk=territory.pk)
+        Territory.objects.filter(pk=territory.pk).update(lead_cursor=F("lead_cursor") + 1)
+        return reps[cursor % len(reps)]
+    # Capacity-based: the rep with the most room, measured as open leads per unit of capacity.
+    capacity = dict(SalesProfile.objects.filter(user_id__in=reps).values_list("user_id", "capacity_accounts"))
+    open_leads: dict[int, int] = dict.fromkeys(reps, 0)
+    open_statuses = [Lead.Status.NEW, Lead.Status.WORKING, Lead.Status.QUALIFIED]
+    for owner_id in Lead.objects.filter(owner_id__in=reps, status__in=open_statuses).values_list("owner_id", flat=True):
+        open_leads[owner_id] += 1
+    return min(reps, key=lambda u: (open_leads[u] / max(capacity.get(u) or 1, 1), u))
+
+
+# --- persisting decisions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One desired current AccountTerritory row."""
+
+    territory_id: int
+    is_primary: bool
+    credit_percent: int
+    source: str
+
+
+def desired_rows(decision: engine.Decision) -> dict[int, Row]:
+    rows: dict[int, Row] = {}
+    if decision.territory_id is not None:
+        source = decision.source or AccountTerritory.Source.RULE
+        rows[decision.territory_id] = Row(decision.territory_id, True, 100, source)
+    for territory_id, credit in decision.overlays:
+        rows.setdefault(territory_id, Row(territory_id, False, credit, AccountTerritory.Source.RULE))
+    return rows
+
+
+def _row_of(current: AccountTerritory) -> Row:
+    return Row(current.territory_id, current.is_primary, current.credit_percent, current.source)
+
+
+@transaction.atomic
+def account_route(
+    *, account: Account, plan: TerritoryPlan | None = None, now: dt.datetime | None = None
+) -> engine.Decision | None:
+    """Routes one account in the plan (the active one by default) and persists the outcome:
+    rows that no longer hold are closed, new ones inserted, unchanged ones left alone."""
+    plan = plan or active_plan()
+    if plan is None:
+        return None
+    now = now or timezone.now()
+    decision = compiled_plan(plan=plan).resolve(record_of(account))
+    current = list(
+        AccountTerritory.objects.select_for_update().filter(account=account, plan=plan, valid_to__isnull=True)
+    )
+    wanted = desired_rows(decision)
+    kept_manual = decision.unassigned and any(
+        r.is_primary and r.source == AccountTerritory.Source.MANUAL for r in current
+    )
+    closing = [
+        row.pk
+        for row in current
+        if wanted.get(row.territory_id) != _row_of(row) and not (kept_manual and row.is_primary)
+    ]
+    have = {row.territory_id: _row_of(row) for row in current if row.pk not in closing}
+    if closing:
+        AccountTerritory.objects.filter(pk__in=closing).update(valid_to=now)
+    trace = decision.to_dict()
+    AccountTerritory.objects.bulk_create(
+        AccountTerritory(
+            account=account,
+            territory_id=row.territory_id,
+            plan=plan,
+            is_primary=row.is_primary,
+            credit_percent=row.credit_percent,
+            source=row.source,
+            valid_from=now,
+            trace=trace if row.is_primary else None,
+            conflict=decision.conflict and row.is_primary,
+        )
+        for territory_id, row in wanted.items()
+        if have.get(territory_id) != row
+    )
+    if plan.status == TerritoryPlan.Status.ACTIVE:
+        primary = next((r.territory_id for r in have.values() if r.is_primary), None) if kept_manual else None
+        territory_id = decision.territory_id if not kept_manual else primary
+        owner_id = territory_owners(territory_ids=[territory_id]).get(territory_id) if territory_id else None
+        if (account.territory_id, account.owner_id) != (territory_id, owner_id):
+            Account.objects.filter(pk=account.pk).update(territory_id=territory_id, owner_id=owner_id)
+            account.territory_id, account.owner_id = territory_id, owner_id
+    return decision
+
+
+def _routable_changed(before: Mapping[str, Any] | None, account: Account) -> bool:
+    if before is None:
+        return True
+    return any(
+        before.get(column) != getattr(account, column, None)
+        for column in ACCOUNT_ROUTABLE_COLUMNS
+        if column != "industry"
+    )
+
+
+def routable_snapshot(account: Account) -> dict[str, Any]:
+    return {column: getattr(account, column) for column in ACCOUNT_ROUTABLE_COLUMNS if column != "industry"}
+
+
+@transaction.atomic
+def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -> Account:
+    """Creates or updates an account and routes it at once when it is new or a routable field
+    (or its lock) changed. ``before`` is ``routable_snapshot`` of the stored account."""
+    created = account.pk is None
+    if not created and before is None:
+        stored = Account.objects.filter(pk=account.pk).first()
+        before = routable_snapshot(stored) if stored is not None else None
+    account.save()
+    if created or _routable_changed(before, account):
+        account_route(account=account)
+        if account.territory_id is None:
+            from routing import alerts
+
+            alerts.unassigned_noted(account_ids=[account.pk])
+    return account
+
+
+@transaction.atomic
+def account_lock(*, account: Account, territory: Territory | None, by=None) -> engine.Decision | None:
+    """Locks an account to a territory whatever the rules say (None unlocks), then re-routes it."""
+    Account.objects.filter(pk=account.pk).update(locked_territory=territory)
+    account.locked_territory = territory
+    return account_route(account=account)
+
+
+@transaction.atomic
+def accounts_route_manually(*, account_ids: Iterable[int], territory: Territory, by, reason: str) -> int:
+    """Puts accounts into a territory by hand (from the unassigned queue). The row holds until a
+    rule claims the account; a lock is the way to hold against the rules."""
+    plan = territory.plan
+    now = timezone.now()
+    ids = list(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", flat=True))
+    AccountTerritory.objects.filter(account_id__in=ids, plan=plan, is_primary=True, valid_to__isnull=True).update(
+        valid_to=now
+    )
+    AccountTerritory.objects.bulk_create(
+        AccountTerritory(
+            account_id=account_id,
+            territory=territory,
+            plan=plan,
+            is_primary=True,
+            source=AccountTerritory.Source.MANUAL,
+            valid_from=now,
+            routed_by=by,
+            reason=reason[:200],
+        )
+        for account_id in ids
+    )
+    if plan.status == TerritoryPlan.Status.ACTIVE:
+        owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
+        Account.objects.filter(pk__in=ids).update(territory=territory, owner_id=owner_id)
+    return len(ids)
+
+
+# --- leads and previews ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutePreview:
+    decision: engine.Decision | None
+    territory: Territory | None
+    owner: Any  # User | None
+    overlays: tuple[tuple[Territory, int], ...]
+
+
+def route_preview(
+    *, record: Mapping[str, Any], plan: TerritoryPlan | None = None, for_lead: bool = True
+) -> RoutePreview:
+    """Where a record would go, without storing anything (the lead-routing API's answer)."""
+    plan = plan or active_plan()
+    if plan is None:
+        return RoutePreview(None, None, None, ())
+    decision = compiled_plan(plan=plan).resolve(dict(record))
+    ids = [t for t in [decision.territory_id, *(o for o, _ in decision.overlays)] if t is not None]
+    territories = Territory.objects.in_bulk(ids)
+    territory = territories.get(decision.territory_id) if decision.territory_id else None
+    owner = None
+    if territory is not None:
+        owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
+        owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+    overlays = tuple((territories[t], credit) for t, credit in decision.overlays if t in territories)
+    return RoutePreview(decision, territory, owner, overlays)
+
+
+@transaction.atomic
+def lead_route(*, lead: Lead) -> engine.Decision | None:
+    plan = active_plan()
+    if plan is None:
+        return None
+    decision = compiled_plan(plan=plan).resolve(record_of(lead))
+    territory = Territory.objects.filter(pk=decision.territory_id).first() if decision.territory_id else None
+    lead.territory = territory
+    lead.owner_id = lead_owner(territory=territory) if territory is not None else None
+    lead.routing_trace = decision.to_dict()
+    Lead.objects.filter(pk=lead.pk).update(
+        territory=territory, owner_id=lead.owner_id, routing_trace=lead.routing_trace
+    )
+    return decision
+
+
+@transaction.atomic
+def lead_save(*, lead: Lead) -> Lead:
+    """Creates or updates a lead and routes it (every save: leads are cheap to route)."""
+    lead.save()
+    lead_route(lead=lead)
+    return lead

@@ -1,0 +1,3 @@
+"""The lead-routing API for other systems, mounted at /api/v1/."""
+
+urlpatterns: list = []
