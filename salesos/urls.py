@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("salesos.urls_accounts")),
     path("territories/", include("territories.urls")),
     path("routing/", include("routing.urls")),
     path("planning/", include("planning.urls")),

@@ -1,0 +1,3 @@
+"""Account and lead pages (create, edit, detail with the routing explanation)."""
+
+urlpatterns: list = []
