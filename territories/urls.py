@@ -1,6 +1,13 @@
-from django.urls import path
+"""Territory pages: the tree, lists and detail (``views``); create/edit/delete and the rule builder
+(``urls_edit``); rep assignment, CSV upload and proposals (``urls_assign``)."""
+
+from django.urls import include, path
 
 from territories import views
 
 app_name = "territories"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("", include("territories.urls_edit")),
+    path("", include("territories.urls_assign")),
+]
