@@ -38,7 +38,9 @@ ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry", "l
 
 # --- the compiled plan, one per process ------------------------------------------------------
 
-_compiled: dict[int, tuple[int, engine.CompiledPlan]] = {}
+# plan id -> ((version, created_at), compiled). created_at is part of the stamp because a row id
+# can come back (SQLite reuses the highest rowid after a delete) with version 1 again.
+_compiled: dict[int, tuple[tuple[int, Any], engine.CompiledPlan]] = {}
 _compiled_lock = threading.Lock()
 
 
@@ -76,16 +78,16 @@ def plan_spec(*, plan: TerritoryPlan, version: int | None = None) -> engine.Plan
 
 def compiled_plan(*, plan: TerritoryPlan) -> engine.CompiledPlan:
     """The plan's compiled index, rebuilt only when its version stamp moved (one small query)."""
-    version = TerritoryPlan.objects.filter(pk=plan.pk).values_list("version", flat=True).first()
-    if version is None:
+    stamp = TerritoryPlan.objects.filter(pk=plan.pk).values_list("version", "created_at").first()
+    if stamp is None:
         raise TerritoryPlan.DoesNotExist(plan.pk)
     cached = _compiled.get(plan.pk)
-    if cached is not None and cached[0] == version:
+    if cached is not None and cached[0] == stamp:
         return cached[1]
     with _compiled_lock:
         cached = _compiled.get(plan.pk)
-        if cached is None or cached[0] != version:
-            cached = (version, engine.CompiledPlan.build(plan_spec(plan=plan, version=version)))
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, engine.CompiledPlan.build(plan_spec(plan=plan, version=stamp[0])))
             _compiled[plan.pk] = cached
     return cached[1]
 
@@ -219,10 +221,16 @@ def _row_of(current: AccountTerritory) -> Row:
 
 @transaction.atomic
 def account_route(
-    *, account: Account, plan: TerritoryPlan | None = None, now: dt.datetime | None = None
+    *,
+    account: Account,
+    plan: TerritoryPlan | None = None,
+    now: dt.datetime | None = None,
+    by=None,
+    reason: str = "",
 ) -> engine.Decision | None:
     """Routes one account in the plan (the active one by default) and persists the outcome:
-    rows that no longer hold are closed, new ones inserted, unchanged ones left alone."""
+    rows that no longer hold are closed, new ones inserted, unchanged ones left alone. ``by`` and
+    ``reason`` are recorded on the rows written (a lock set by an admin, say)."""
     plan = plan or active_plan()
     if plan is None:
         return None
@@ -255,6 +263,8 @@ def account_route(
             valid_from=now,
             trace=trace if row.is_primary else None,
             conflict=decision.conflict and row.is_primary,
+            routed_by=by,
+            reason=reason[:200],
         )
         for territory_id, row in wanted.items()
         if have.get(territory_id) != row
@@ -302,11 +312,13 @@ def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -
 
 
 @transaction.atomic
-def account_lock(*, account: Account, territory: Territory | None, by=None) -> engine.Decision | None:
-    """Locks an account to a territory whatever the rules say (None unlocks), then re-routes it."""
+def account_lock(*, account: Account, territory: Territory | None, by=None, reason: str = "") -> engine.Decision | None:
+    """Locks an account to a territory whatever the rules say (None unlocks), then re-routes it;
+    the rows written record who did it."""
     Account.objects.filter(pk=account.pk).update(locked_territory=territory)
     account.locked_territory = territory
-    return account_route(account=account)
+    default = f"Locked to {territory.code}" if territory is not None else "Unlocked"
+    return account_route(account=account, by=by, reason=reason or default)
 
 
 @transaction.atomic

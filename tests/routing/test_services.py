@@ -164,3 +164,21 @@ def test_unassigned_arrivals_alert_admins_once_per_batch(plan, mailoutbox):
     assert Notification.objects.filter(user=admin).count() == 1
     assert len(mailoutbox) == 1 and "3 new accounts" in mailoutbox[0].subject
     assert alerts.unassigned_alert_send() == 0
+
+
+def test_a_lock_records_who_set_it(plan):
+    admin = make_user("admin")
+    account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
+    services.account_lock(account=account, territory=plan.t["east"], by=admin)
+    row = AccountTerritory.objects.get(account=account, is_primary=True, valid_to__isnull=True)
+    assert (row.source, row.routed_by, row.reason) == ("lock", admin, "Locked to US-EAST")
+
+
+def test_a_reused_plan_id_does_not_reuse_a_stale_compiled_plan(plan):
+    """SQLite hands out a deleted row's id again; the new plan's rules must be the ones used."""
+    assert services.compiled_plan(plan=plan).resolve({"country": "DE"}).territory_id is None
+    pk = plan.pk
+    plan.delete()
+    reborn = make_plan(name="Reborn", id=pk)
+    make_territory(reborn, code="DE", rule={"all": [{"field": "country", "op": "eq", "value": "DE"}]})
+    assert services.compiled_plan(plan=reborn).resolve({"country": "DE"}).territory_id is not None
