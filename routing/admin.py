@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
 
-from routing.models import AccountTerritory
+from routing.models import AccountTerritory, IntegrationToken, Notification
 
 
 @admin.register(AccountTerritory)
@@ -10,3 +12,76 @@ class AccountTerritoryAdmin(admin.ModelAdmin):
     raw_id_fields = ["account", "territory", "plan"]
     list_select_related = ["account", "territory"]
     show_full_result_count = False
+
+
+class TokenStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    """API keys for other systems. The key is shown once, in the message after the token is
+    added; only its hash is stored. Revoking keeps the row (and its last use) for the record."""
+
+    list_display = ["name", "prefix", "created_at", "last_used_at", "status", "can_create_leads"]
+    list_filter = [TokenStatusFilter, "can_create_leads"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "can_create_leads"]
+        return ["name", "can_create_leads", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    @admin.display(description="Status", ordering="revoked_at")
+    def status(self, obj: IntegrationToken) -> str:
+        if obj.revoked_at is None:
+            return format_html('<span style="color:#146c43">{}</span>', "Active")
+        return format_html('<span style="color:#b02a37">Revoked {}</span>', obj.revoked_at.strftime("%Y-%m-%d"))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key = obj.issue_key()
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        messages.success(
+            request,
+            format_html(
+                "API key for “{}”: <code class=\"api-key\">{}</code> Copy it now: it is not stored and will "
+                "not be shown again. Send it as <code>Authorization: Bearer &lt;key&gt;</code>.",
+                obj.name,
+                key,
+            ),
+        )
+
+    @admin.action(description="Revoke selected tokens (their keys stop working at once)")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} token{'s' if count != 1 else ''}.", messages.SUCCESS)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "created_at", "read_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "user__username"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"

@@ -1,22 +1,508 @@
-"""Reads for the routing pages: the unassigned queue (accounts no territory has claimed)."""
+"""Reads for the routing pages: the unassigned queue, a record's routing explanation and the
+conflicts list. Each page costs a fixed number of queries whatever the data size (pinned in
+tests/routing/test_views.py)."""
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
 
-from salesos.models import Account, SalesProfile
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+from routing import engine
+from routing.engine.fields import GEO_LEVEL_NAMES, OPERATORS
+from routing.models import AccountTerritory
+from routing.services import compiled_plan, record_of, territory_owners
+from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import role_of
+from territories.models import Territory, TerritoryPlan
+from territories.selectors import territories_visible_to
+
+User = get_user_model()
+Role = SalesProfile.Role
 
 QUEUE_PAGE_SIZE = 50
-# Who works the unassigned queue; reps are told routing belongs to sales ops.
-QUEUE_ROLES = {SalesProfile.Role.ADMIN, SalesProfile.Role.DIRECTOR, SalesProfile.Role.MANAGER}
+CONFLICTS_PAGE_SIZE = 50
+HISTORY_LIMIT = 100
+# How many territories the route/lock inputs offer before the user types (the rest are found by
+# the search endpoint, so a plan of 10,000 territories does not ship 10,000 options).
+TARGET_OPTIONS_LIMIT = 300
+# Who works the unassigned queue and the conflicts list; reps are told routing belongs to sales ops.
+QUEUE_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}
 
 
 def can_see_queue(user) -> bool:
     return role_of(user) in QUEUE_ROLES
 
 
-def unassigned_queue(*, page: int | str | None = 1) -> Page:
-    """Accounts with no territory, newest first."""
-    accounts = Account.objects.filter(territory__isnull=True).order_by("-created_at", "-pk")
-    return Paginator(accounts, QUEUE_PAGE_SIZE).get_page(page)
+can_route = can_see_queue
+
+
+def active_plan() -> TerritoryPlan | None:
+    return TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).first()
+
+
+# --- the unassigned queue --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    country: str = ""
+    state: str = ""
+    industry: str = ""  # a code prefix: "62" finds 621111 and 622110
+    since: dt.date | None = None
+    q: str = ""
+
+    def as_params(self) -> dict[str, str]:
+        params = {
+            "country": self.country,
+            "state": self.state,
+            "industry": self.industry,
+            "since": self.since.isoformat() if self.since else "",
+            "q": self.q,
+        }
+        return {k: v for k, v in params.items() if v}
+
+    @property
+    def querystring(self) -> str:
+        """The filters as a query string, for pager links (empty when no filter is set)."""
+        return urlencode(self.as_params())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_params())
+
+
+def unassigned_accounts(*, filters: QueueFilters | None = None) -> QuerySet[Account]:
+    """Accounts with no territory in the active plan, newest first, narrowed by the filters."""
+    accounts = Account.objects.filter(territory__isnull=True)
+    f = filters or QueueFilters()
+    if f.country:
+        accounts = accounts.filter(country=f.country)
+    if f.state:
+        accounts = accounts.filter(state=f.state)
+    if f.industry:
+        accounts = accounts.filter(industry_code__startswith=f.industry)
+    if f.since:
+        accounts = accounts.filter(created_at__date__gte=f.since)
+    if f.q:
+        accounts = accounts.filter(Q(name__icontains=f.q) | Q(domain__icontains=f.q))
+    return accounts.select_related("industry").order_by("-created_at", "-pk")
+
+
+def unassigned_queue(*, filters: QueueFilters | None = None, page: int | str | None = 1) -> Page:
+    return Paginator(unassigned_accounts(filters=filters), QUEUE_PAGE_SIZE).get_page(page)
+
+
+def route_targets(*, user, plan: TerritoryPlan | None) -> QuerySet[Territory]:
+    """Territories of the plan a user may route accounts into by hand: active, not overlays (an
+    overlay never owns an account), and, for managers, only their own and their team's."""
+    if plan is None or role_of(user) not in QUEUE_ROLES:
+        return Territory.objects.none()
+    return (
+        territories_visible_to(user, plan)
+        .filter(status=Territory.Status.ACTIVE, is_overlay=False)
+        .order_by("code")
+    )
+
+
+def lock_targets(*, plan: TerritoryPlan | None) -> QuerySet[Territory]:
+    """Territories an admin may lock an account to (the engine ignores locks on anything else)."""
+    if plan is None:
+        return Territory.objects.none()
+    return Territory.objects.filter(plan=plan, status=Territory.Status.ACTIVE, is_overlay=False).order_by("code")
+
+
+def territory_options(territories: QuerySet[Territory], *, term: str = "", limit: int = 50) -> list[Territory]:
+    """Territories whose code or name contains ``term``, codes first, for the searchable inputs."""
+    term = term.strip()[:60]
+    if term:
+        territories = territories.filter(Q(code__icontains=term) | Q(name__icontains=term))
+    return list(territories.only("pk", "code", "name")[:limit])
+
+
+# --- explanations ----------------------------------------------------------------------------
+
+
+OUTCOME_LABELS = {
+    engine.plan.WON: "Won",
+    engine.plan.LOST: "Lost",
+    engine.plan.ROLLUP: "Roll-up",
+    engine.plan.OVERLAY: "Overlay",
+}
+TIER_LABELS = {"named": "Named", "hybrid": "Hybrid", "single": "Single"}
+SOURCE_LABELS = {
+    "lock": "Manual lock",
+    "named": "Named account list",
+    "rule": "Territory rule",
+    "manual": "Manual routing",
+}
+
+
+@dataclass
+class CandidateRow:
+    territory_id: int
+    code: str
+    territory: Territory | None
+    tier: str
+    priority: int
+    geo: str
+    geo_level: int
+    conditions: int
+    outcome: str
+    reason: str
+    is_overlay: bool
+
+    @property
+    def tier_label(self) -> str:
+        return TIER_LABELS.get(self.tier, self.tier)
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+
+@dataclass
+class TraceView:
+    """One routing decision (stored JSON or a live ``Decision``) ready for a template."""
+
+    territory_id: int | None
+    source: str | None
+    conflict: bool
+    overlays: list[tuple[int, int]]
+    plan_version: Any
+    candidates: list[CandidateRow]
+    notes: list[str]
+    territory: Territory | None = None
+    overlay_territories: list[tuple[Territory | None, int]] = field(default_factory=list)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source or "", "No territory matched")
+
+    @property
+    def primary_candidates(self) -> list[CandidateRow]:
+        return [c for c in self.candidates if not c.is_overlay]
+
+    @property
+    def overlay_candidates(self) -> list[CandidateRow]:
+        return [c for c in self.candidates if c.is_overlay]
+
+    @property
+    def winner(self) -> CandidateRow | None:
+        return next((c for c in self.candidates if c.outcome == engine.plan.WON), None)
+
+    @property
+    def tied(self) -> list[CandidateRow]:
+        """The candidates the winner tied with on tier, priority and specificity (a conflict)."""
+        won = self.winner
+        if won is None or not self.conflict:
+            return []
+        key = (won.tier, won.priority, won.geo_level, won.conditions)
+        return [
+            c
+            for c in self.primary_candidates
+            if c.outcome == engine.plan.LOST and (c.tier, c.priority, c.geo_level, c.conditions) == key
+        ]
+
+
+def _trace_view(data: Mapping[str, Any] | None) -> TraceView | None:
+    """A ``Decision.to_dict()`` as a view; tolerant of partial JSON (a trace is history and must
+    render even if its shape was older)."""
+    if not data:
+        return None
+    trace = data.get("trace") or {}
+    candidates = []
+    for c in trace.get("candidates") or []:
+        spec = c.get("specificity") or {}
+        level = int(spec.get("geo_level") or 0)
+        candidates.append(
+            CandidateRow(
+                territory_id=c.get("territory_id"),
+                code=c.get("code", ""),
+                territory=None,
+                tier=c.get("tier", ""),
+                priority=c.get("priority", 0),
+                geo=spec.get("geo") or GEO_LEVEL_NAMES.get(level, "none"),
+                geo_level=level,
+                conditions=int(spec.get("conditions") or 0),
+                outcome=c.get("outcome", ""),
+                reason=c.get("reason", ""),
+                is_overlay=bool(c.get("is_overlay")),
+            )
+        )
+    return TraceView(
+        territory_id=data.get("territory_id"),
+        source=data.get("source"),
+        conflict=bool(data.get("conflict")),
+        overlays=[(int(t), int(credit)) for t, credit in data.get("overlays") or []],
+        plan_version=trace.get("plan_version"),
+        candidates=candidates,
+        notes=list(trace.get("notes") or []),
+    )
+
+
+def _attach_territories(views: Iterable[TraceView | None], known: Mapping[int, Territory] | None = None) -> None:
+    """Fills in the Territory objects the traces name, in one query for all of them."""
+    present = [v for v in views if v is not None]
+    ids: set[int] = set()
+    for v in present:
+        ids.update(c.territory_id for c in v.candidates if c.territory_id)
+        ids.update(t for t, _ in v.overlays)
+        if v.territory_id:
+            ids.add(v.territory_id)
+    found = dict(known or {})
+    missing = ids - found.keys()
+    if missing:
+        found.update(Territory.objects.in_bulk(missing))
+    for v in present:
+        for c in v.candidates:
+            c.territory = found.get(c.territory_id)
+        v.territory = found.get(v.territory_id) if v.territory_id else None
+        v.overlay_territories = [(found.get(t), credit) for t, credit in v.overlays]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass
+class ConditionRow:
+    label: str
+    op: str
+    value: str
+    actual: str
+    matched: bool
+    depth: int
+
+
+def _condition_rows(trace: engine.Trace, depth: int = 0) -> list[ConditionRow]:
+    """A rule's evaluation trace flattened to one row per node, for an indented list."""
+    if trace.kind == "empty":
+        return [ConditionRow("No conditions", "", "matches every record", "", True, depth)]
+    if trace.kind == "condition":
+        fld = engine.FIELDS.get(trace.field or "")
+        op = OPERATORS.get(trace.op or "")
+        return [
+            ConditionRow(
+                label=fld.label if fld else str(trace.field),
+                op=op.label if op else str(trace.op),
+                value=_value_text(trace.value),
+                actual="—" if trace.actual in (None, "") else _value_text(trace.actual),
+                matched=trace.matched,
+                depth=depth,
+            )
+        ]
+    group = "All of" if trace.kind == "all" else "Any of"
+    rows = [ConditionRow(group, "", "", "", trace.matched, depth)] if depth or trace.kind == "any" else []
+    inner = depth + 1 if rows else depth
+    for child in trace.children:
+        rows.extend(_condition_rows(child, inner))
+    return rows
+
+
+@dataclass
+class RuleCheck:
+    """One territory on the path from the root to the winner, with its rule checked against
+    the record (a child inherits its ancestors' conditions, so every level must hold)."""
+
+    territory: Territory
+    rows: list[ConditionRow]
+    matched: bool
+    named: bool = False
+
+
+def _rule_checks(territory: Territory | None, record: Mapping[str, Any]) -> list[RuleCheck]:
+    if territory is None:
+        return []
+    chain = list(territory.ancestors(include_self=True))
+    checks = []
+    for t in chain:
+        if t.type == Territory.Type.NAMED_ACCOUNT:
+            checks.append(RuleCheck(t, [], True, named=True))
+            continue
+        try:
+            trace = engine.explain(t.rule or {}, record)
+        except engine.RuleError:
+            checks.append(RuleCheck(t, [ConditionRow("Invalid rule", "", "", "", False, 0)], False))
+            continue
+        checks.append(RuleCheck(t, _condition_rows(trace), trace.matched))
+    return checks
+
+
+def _fact_rows(record: Mapping[str, Any], *, industry_title: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for name, fld in engine.FIELDS.items():
+        if name == "name":
+            continue
+        value = record.get(name)
+        if value in (None, ""):
+            text = ""
+        elif name == "annual_revenue":
+            text = f"${value:,.0f}"
+        elif name == "employees":
+            text = f"{value:,}"
+        elif name == "industry" and industry_title:
+            text = f"{value} · {industry_title}"
+        else:
+            text = str(value)
+        rows.append((fld.label, text))
+    return rows
+
+
+@dataclass
+class Change:
+    """How the live re-evaluation differs from the stored state."""
+
+    moves: bool  # a re-route would change the primary territory
+    overlays_change: bool
+    rules_changed: bool  # the plan's rules moved on since the stored decision
+    target: Territory | None  # where a re-route would put it (None: unassigned)
+
+    @property
+    def differs(self) -> bool:
+        return self.moves or self.overlays_change
+
+
+@dataclass
+class AccountExplanation:
+    account: Account
+    plan: TerritoryPlan | None
+    facts: list[tuple[str, str]]
+    primary: AccountTerritory | None
+    overlay_rows: list[AccountTerritory]
+    stored: TraceView | None
+    live: TraceView | None
+    change: Change | None
+    checks: list[RuleCheck]
+    history: list[AccountTerritory]
+    history_count: int
+    owner: Any
+
+
+def account_explanation(*, account: Account) -> AccountExplanation:
+    """Why an account sits where it does: its facts, the current rows, the stored trace of that
+    decision, a live re-evaluation against today's rules, the rule checks along the winner's
+    branch, and the ownership history. About a dozen queries whatever the plan's size."""
+    plan = active_plan()
+    rows = list(
+        AccountTerritory.objects.filter(account=account)
+        .select_related("territory", "plan", "routed_by")
+        .order_by("-valid_from", "-pk")[:HISTORY_LIMIT]
+    )
+    history_count = len(rows)
+    if history_count == HISTORY_LIMIT:
+        history_count = AccountTerritory.objects.filter(account=account).count()
+    current = [r for r in rows if r.valid_to is None and plan is not None and r.plan_id == plan.pk]
+    primary = next((r for r in current if r.is_primary), None)
+    overlay_rows = sorted((r for r in current if not r.is_primary), key=lambda r: r.territory.code)
+
+    record = record_of(account)
+    stored = _trace_view(primary.trace) if primary is not None else None
+    live = None
+    change = None
+    if plan is not None:
+        live = _trace_view(compiled_plan(plan=plan).resolve(record).to_dict())
+        known = {r.territory_id: r.territory for r in rows}
+        _attach_territories([stored, live], known)
+        assert live is not None
+        current_id = primary.territory_id if primary is not None else account.territory_id
+        # A manual row holds until a rule claims the account (see accounts_route_manually).
+        manual = primary is not None and primary.source == AccountTerritory.Source.MANUAL
+        manual_holds = manual and live.territory_id is None
+        moves = not manual_holds and live.territory_id != current_id
+        overlays_change = {(r.territory_id, r.credit_percent) for r in overlay_rows} != set(live.overlays)
+        rules_changed = stored is not None and stored.plan_version != live.plan_version
+        change = Change(moves, overlays_change, rules_changed, live.territory)
+
+    winner = primary.territory if primary is not None else account.territory
+    checks = _rule_checks(winner, record) if winner is not None else []
+    return AccountExplanation(
+        account=account,
+        plan=plan,
+        facts=_fact_rows(record, industry_title=account.industry.title if account.industry else ""),
+        primary=primary,
+        overlay_rows=overlay_rows,
+        stored=stored,
+        live=live,
+        change=change,
+        checks=checks,
+        history=rows,
+        history_count=history_count,
+        owner=account.owner,
+    )
+
+
+@dataclass
+class LeadExplanation:
+    lead: Lead
+    plan: TerritoryPlan | None
+    facts: list[tuple[str, str]]
+    stored: TraceView | None
+    live: TraceView | None
+    change: Change | None
+    checks: list[RuleCheck]
+
+
+def lead_explanation(*, lead: Lead) -> LeadExplanation:
+    plan = active_plan()
+    record = record_of(lead)
+    stored = _trace_view(lead.routing_trace)
+    live = _trace_view(compiled_plan(plan=plan).resolve(record).to_dict()) if plan is not None else None
+    known = {lead.territory_id: lead.territory} if lead.territory_id and lead.territory else {}
+    _attach_territories([stored, live], known)
+    change = None
+    if live is not None:
+        rules_changed = stored is not None and stored.plan_version != live.plan_version
+        change = Change(live.territory_id != lead.territory_id, False, rules_changed, live.territory)
+    return LeadExplanation(
+        lead=lead,
+        plan=plan,
+        facts=_fact_rows(record, industry_title=lead.industry.title if lead.industry else ""),
+        stored=stored,
+        live=live,
+        change=change,
+        checks=_rule_checks(lead.territory, record),
+    )
+
+
+def current_owner(*, territory: Territory | None):
+    """The owner of a territory today (primary, or the backup covering a leave)."""
+    if territory is None:
+        return None
+    owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
+    return User.objects.filter(pk=owner_id).first() if owner_id else None
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan | None, Page]:
+    """Accounts whose current territory won a tie on the lowest code, in the active plan. Managers
+    see the ones won by territories visible to them. Each row gets ``view``: its trace with the
+    tied candidates attached to their territories (one query for the whole page)."""
+    plan = active_plan()
+    rows = AccountTerritory.objects.none()
+    if plan is not None and role_of(user) in QUEUE_ROLES:
+        rows = AccountTerritory.objects.filter(
+            plan=plan, is_primary=True, valid_to__isnull=True, conflict=True
+        ).select_related("account", "territory")
+        if role_of(user) == Role.MANAGER:
+            rows = rows.filter(territory__in=territories_visible_to(user, plan).values("pk"))
+        rows = rows.order_by("territory__code", "account__name", "pk")
+    result = Paginator(rows, CONFLICTS_PAGE_SIZE).get_page(page)
+    views = []
+    for row in result:
+        row.view = _trace_view(row.trace)  # type: ignore[attr-defined]
+        views.append(row.view)  # type: ignore[attr-defined]
+    _attach_territories(views, {row.territory_id: row.territory for row in result})
+    return plan, result

@@ -5,3 +5,10 @@ from routing import alerts
 
 def unassigned_alert_send() -> int:
     return alerts.unassigned_alert_send()
+
+
+def reroute_job_run(job_id: int) -> str:
+    from routing import batch
+
+    job = batch.reroute_job_run(job_id=job_id)
+    return job.status if job is not None else "missing"

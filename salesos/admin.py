@@ -96,6 +96,16 @@ class SalesProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "manager"]
     list_select_related = ["user", "manager"]
 
+    def save_model(self, request, obj, form, change):
+        from salesos.services import profile_save
+
+        profile_save(profile=obj)
+
+    def delete_model(self, request, obj):
+        from salesos.services import profile_delete
+
+        profile_delete(profile=obj)
+
 
 @admin.register(Leave)
 class LeaveAdmin(admin.ModelAdmin):

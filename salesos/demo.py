@@ -250,7 +250,13 @@ def seed_demo(
         raise SeedError("Demo data already exists; reset it first (seed_demo --reset).")
     seed_started = time.perf_counter()
     with transaction.atomic():
-        _Seeder(accounts=accounts, seed=seed, anchor=anchor, clock=_Clock(report, log), report=report).run()
+        clock = _Clock(report, log)
+        _Seeder(accounts=accounts, seed=seed, anchor=anchor, clock=clock, report=report).run()
+        # Visibility is materialised from assignments and the org chart (territories.grants).
+        from territories.grants import grants_rebuild
+
+        with clock.phase("permission grants"):
+            grants_rebuild()
     report.seconds = time.perf_counter() - seed_started
     return report
 

@@ -1,3 +1,15 @@
-"""Account and lead pages (create, edit, detail with the routing explanation)."""
+"""Account and lead pages (create, edit and detail), mounted at /accounts/. The routing
+explanation of a record lives with the routing pages (``routing:account_explain``)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from salesos import views_accounts as views
+
+app_name = "accounts"
+urlpatterns = [
+    path("new/", views.account_new, name="new"),
+    path("state-options/", views.state_options, name="state_options"),
+    path("<int:pk>/", views.account_detail, name="detail"),
+    path("<int:pk>/edit/", views.account_edit, name="edit"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+]

@@ -1,9 +1,12 @@
 """The one way views get territory-scoped objects. "Missing" and "forbidden" both answer 404, so
 a user cannot probe for objects they may not see.
 
-Visibility follows SEED "Hierarchy Permissions" (see ``territories.selectors.territories_visible_to``);
-accounts are visible through their territories (any current row, primary or overlay) or when the
-user owns them.
+Territory access reads the object permissions the grants service materialises
+(``territories.grants``): a user may do ``perm`` on territory T iff they are an admin (global
+permissions) or hold that permission on T. Plans other than the active one are for admins and
+directors only. Accounts and leads are visible through the visible territories of the active
+plan (any current row, primary or overlay, or the account's primary-territory mirror) or when
+the user owns them.
 """
 
 from __future__ import annotations
@@ -14,19 +17,53 @@ from django.http import Http404
 from routing.models import AccountTerritory
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import role_of
-from territories.models import Territory, TerritoryPlan
+from territories.models import Territory, TerritoryPlan, TerritoryUserObjectPermission
 from territories.selectors import territories_visible_to
 
 Role = SalesProfile.Role
+PLAN_ROLES = {Role.ADMIN, Role.DIRECTOR}  # who may look at plans other than the active one
+QUEUE_ROLES = {Role.DIRECTOR, Role.MANAGER}  # besides admins, who works the unassigned queue
 
 
 def sees_everything(user) -> bool:
-    return role_of(user) in (Role.ADMIN, Role.DIRECTOR)
+    return role_of(user) == Role.ADMIN
 
 
-def territory_get_for_user(*, user, pk: int, plan: TerritoryPlan | None = None) -> Territory:
+def may_see_plan(user, plan: TerritoryPlan) -> bool:
+    return plan.status == TerritoryPlan.Status.ACTIVE or role_of(user) in PLAN_ROLES
+
+
+def territory_perms(*, user, territory: Territory) -> set[str]:
+    """The territory permissions (codenames) a user holds on one territory: one query, none
+    for admins."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return {"view_territory", "change_territory", "delete_territory", "add_territory"}
+    if role is None or not may_see_plan(user, territory.plan):
+        return set()
+    return set(
+        TerritoryUserObjectPermission.objects.filter(user=user, content_object=territory).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def territory_has_perm(*, user, territory: Territory, perm: str = "view_territory") -> bool:
+    return perm in territory_perms(user=user, territory=territory)
+
+
+def territory_get_for_user(
+    *, user, pk: int, plan: TerritoryPlan | None = None, perm: str = "view_territory"
+) -> Territory:
+    """The territory ``pk`` if ``user`` holds ``perm`` on it (and it belongs to ``plan`` when
+    given); otherwise 404. ``perm``: view_territory, change_territory, delete_territory or
+    add_territory (create children)."""
+    if not user.is_authenticated:
+        raise Http404("No such territory")
     territory = Territory.objects.select_related("plan").filter(pk=pk).first()
-    if territory is None or not territories_visible_to(user, plan or territory.plan).filter(pk=pk).exists():
+    if territory is None or (plan is not None and territory.plan_id != plan.pk):
+        raise Http404("No such territory")
+    if not territory_has_perm(user=user, territory=territory, perm=perm.split(".")[-1]):
         raise Http404("No such territory")
     return territory
 
@@ -39,7 +76,11 @@ def accounts_visible_to(user) -> QuerySet[Account]:
     plan = TerritoryPlan.active()
     visible = territories_visible_to(user, plan).values("pk")
     rows = AccountTerritory.objects.filter(territory_id__in=visible, valid_to__isnull=True).values("account_id")
-    return Account.objects.filter(Q(pk__in=rows) | Q(owner=user))
+    seen = Q(pk__in=rows) | Q(territory_id__in=visible) | Q(owner=user)
+    if role_of(user) in QUEUE_ROLES:
+        # Directors and managers route the unassigned queue, so they may open what is in it.
+        seen |= Q(territory__isnull=True)
+    return Account.objects.filter(seen)
 
 
 def account_get_for_user(*, user, pk: int) -> Account:

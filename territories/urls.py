@@ -8,6 +8,9 @@ from territories import views
 app_name = "territories"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/children/", views.children, name="children"),
+    path("<int:pk>/move/", views.move, name="move"),
     path("", include("territories.urls_edit")),
     path("", include("territories.urls_assign")),
 ]

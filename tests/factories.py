@@ -54,7 +54,11 @@ def make_territory(plan: TerritoryPlan, *, code: str | None = None, parent: Terr
 
 
 def assign(territory: Territory, user, slot: str = RepAssignment.Slot.PRIMARY, **kw) -> RepAssignment:
-    return RepAssignment.objects.create(territory=territory, user=user, slot=slot, **kw)
+    from territories.grants import grants_sync
+
+    assignment = RepAssignment.objects.create(territory=territory, user=user, slot=slot, **kw)
+    grants_sync(territories=[territory])  # as the assignment services do
+    return assignment
 
 
 def make_account(**kw) -> Account:

@@ -1,0 +1,102 @@
+"""Batch re-route pages (sales ops admins only; anyone else gets the same 404 as a missing page):
+the list of recent jobs with a form to start one, and a job's page, which polls its progress
+fragment every second while the job is queued or running and shows the diff when it is done."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from routing.batch import reroute_job_start
+from routing.models import RoutingJob
+from salesos.roles import is_admin
+from territories.models import TerritoryPlan
+
+RECENT_JOBS = 30
+MAX_IDS = 10_000
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise Http404("No such page")
+
+
+class RerouteForm(forms.Form):
+    scope = forms.ChoiceField(choices=RoutingJob.Scope.choices, initial=RoutingJob.Scope.FULL)
+    ids = forms.CharField(
+        required=False,
+        max_length=200_000,
+        label="Territory or account ids",
+        help_text="Comma- or space-separated, for the scopes that need them.",
+    )
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (show what would change, write nothing)")
+
+    def clean_ids(self) -> list[int]:
+        text = self.cleaned_data.get("ids") or ""
+        parts = [p for p in text.replace(",", " ").split() if p]
+        if not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
+            raise forms.ValidationError("Ids are whole numbers separated by commas or spaces.")
+        if len(parts) > MAX_IDS:
+            raise forms.ValidationError(f"At most {MAX_IDS:,} ids at a time.")
+        return sorted({int(p) for p in parts})
+
+    def clean(self) -> dict:
+        data = super().clean()
+        scope, ids = data.get("scope"), data.get("ids")
+        if scope in (RoutingJob.Scope.TERRITORIES, RoutingJob.Scope.ACCOUNTS) and ids == []:
+            self.add_error("ids", "Give at least one id for this scope.")
+        return data
+
+
+def _list_context(form: RerouteForm) -> dict:
+    return {
+        "jobs": RoutingJob.objects.select_related("plan", "created_by").order_by("-created_at", "-pk")[:RECENT_JOBS],
+        "plan": TerritoryPlan.active(),
+        "form": form,
+    }
+
+
+@require_GET
+@login_required
+def jobs(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    return render(request, "routing/jobs.html", _list_context(RerouteForm()))
+
+
+@require_POST
+@login_required
+def job_start(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    form = RerouteForm(request.POST)
+    plan = TerritoryPlan.active()
+    if form.is_valid() and plan is None:
+        form.add_error(None, "There is no active plan to re-route.")
+    if not form.is_valid():
+        return render(request, "routing/jobs.html", _list_context(form), status=400)
+    data = form.cleaned_data
+    job = reroute_job_start(
+        plan=plan,
+        scope=data["scope"],
+        territory_ids=data["ids"] if data["scope"] == RoutingJob.Scope.TERRITORIES else None,
+        account_ids=data["ids"] if data["scope"] == RoutingJob.Scope.ACCOUNTS else None,
+        dry_run=data["dry_run"],
+        by=request.user,
+    )
+    return redirect("routing:job", pk=job.pk)
+
+
+@require_GET
+@login_required
+def job(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin_only(request)
+    found = RoutingJob.objects.select_related("plan", "created_by").filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such job")
+    template = "routing/job.html#progress" if request.htmx else "routing/job.html"
+    return render(request, template, {"job": found, "polling": found.status in _LIVE})
+
+
+_LIVE = (RoutingJob.Status.QUEUED, RoutingJob.Status.RUNNING)

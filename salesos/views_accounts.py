@@ -1,0 +1,143 @@
+"""Account and lead pages: create, edit and detail. Saving goes through
+``routing.services.account_save``, so an account is routed the moment it is created or a
+routable field changes, and the page says where it landed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from routing.models import AccountTerritory
+from routing.services import account_save, routable_snapshot
+from salesos.forms import AccountForm
+from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
+from salesos.roles import role_of
+from territories.access import account_get_for_user, accounts_visible_to, lead_get_for_user, sees_everything
+
+Role = SalesProfile.Role
+EDITOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}
+RECENT_ACTIVITIES = 10
+OPEN_DEALS = 20
+
+
+def _form_context(form: AccountForm, **extra) -> dict:
+    # The lists behind the inputs' suggestions: ~250 countries, the chosen country's states,
+    # ~200 reference industries (three queries).
+    country = (form["country"].value() or "").strip().upper()
+    return {
+        "form": form,
+        "countries": GeoArea.objects.filter(level=GeoArea.Level.COUNTRY).order_by("code").values_list("code", "name"),
+        "states": _states_of(country),
+        "industries": Industry.objects.order_by("scheme", "code").values_list("code", "title", "scheme"),
+        **extra,
+    }
+
+
+def _states_of(country: str):
+    if not country:
+        return []
+    states = GeoArea.objects.filter(level=GeoArea.Level.STATE, country=country)
+    return states.order_by("code").values_list("code", "name")
+
+
+def _landed_message(account: Account) -> str:
+    territory = account.territory
+    if territory is None:
+        return "No territory matched: it is in the unassigned queue."
+    owner = account.owner
+    who = f"owner {owner.get_full_name() or owner.username}" if owner else "no owner yet (the territory is vacant)"
+    return f"Routed to {territory.code} {territory.name}, {who}."
+
+
+def _after_save(request: HttpRequest, account: Account, verb: str) -> HttpResponse:
+    account = Account.objects.select_related("territory", "owner").get(pk=account.pk)
+    messages.success(request, f"{verb} {account.name}. {_landed_message(account)}")
+    # A manager may create an account that lands outside their territories: they can no longer
+    # open it, so they go back to the queue instead of a 404.
+    if accounts_visible_to(request.user).filter(pk=account.pk).exists():
+        return redirect("accounts:detail", pk=account.pk)
+    return redirect("routing:index")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_new(request: HttpRequest) -> HttpResponse:
+    if role_of(request.user) not in EDITOR_ROLES:
+        raise Http404
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = account_save(account=form.save(commit=False))
+        return _after_save(request, account, "Created")
+    return render(request, "salesos/account_form.html", _form_context(form, creating=True))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    # Admins and directors edit every account, managers the ones they can see; reps none.
+    if role_of(request.user) not in EDITOR_ROLES:
+        raise Http404
+    account = account_get_for_user(user=request.user, pk=pk)
+    before = routable_snapshot(account)
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        account = account_save(account=form.save(commit=False), before=before)
+        return _after_save(request, account, "Saved")
+    return render(request, "salesos/account_form.html", _form_context(form, creating=False, account=account))
+
+
+@require_GET
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = account_get_for_user(user=request.user, pk=pk)
+    role = role_of(request.user)
+    overlays = (
+        AccountTerritory.objects.filter(account=account, valid_to__isnull=True, is_primary=False, plan__status="active")
+        .select_related("territory")
+        .order_by("territory__code")
+    )
+    primary = (
+        AccountTerritory.objects.filter(account=account, valid_to__isnull=True, is_primary=True, plan__status="active")
+        .select_related("routed_by")
+        .first()
+    )
+    deals = list(
+        Opportunity.objects.filter(account=account, status=Opportunity.Status.OPEN)
+        .select_related("owner")
+        .order_by("close_date")[:OPEN_DEALS]
+    )
+    activities = list(
+        Activity.objects.filter(account=account).select_related("user").order_by("-at")[:RECENT_ACTIVITIES]
+    )
+    context = {
+        "account": account,
+        "primary": primary,
+        "overlays": list(overlays),
+        "deals": deals,
+        "open_total": sum(d.amount for d in deals),
+        "activities": activities,
+        "leads": list(account.leads.order_by("-created_at")[:10]),
+        "can_edit": role in EDITOR_ROLES,
+        "sees_everything": sees_everything(request.user),
+    }
+    return render(request, "salesos/account_detail.html", context)
+
+
+@require_GET
+@login_required
+def state_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of a country's states, for the account form's state suggestions."""
+    if role_of(request.user) not in EDITOR_ROLES:
+        raise Http404
+    country = request.GET.get("country", "").strip().upper()[:2]
+    return render(request, "salesos/account_form.html#state-options", {"states": _states_of(country)})
+
+
+@require_GET
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    return render(request, "salesos/lead_detail.html", {"lead": lead})

@@ -1,0 +1,233 @@
+"""Rep assignment pages: manual add/end on a territory (a section the territory page includes),
+bulk CSV upload (preview, then all-or-nothing apply), and round-robin / capacity proposals for
+vacant territories.
+
+Who may: manual changes need ``change_territory`` on the territory; managers may only assign
+themselves or their direct reports ("reassign within team"). CSV upload and proposals are bulk
+reassignment: admins and directors (directors only on territories they may change).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from salesos.models import SalesProfile
+from salesos.roles import role_of
+from territories import csv_assign, proposals, services
+from territories.access import territory_get_for_user, territory_has_perm
+from territories.forms import RepChoiceField
+from territories.models import RepAssignment, Territory, TerritoryPlan
+
+User = get_user_model()
+Role = SalesProfile.Role
+SECTION = "territories/assign_section.html"
+
+
+class AssignmentForm(forms.Form):
+    user = RepChoiceField(queryset=User.objects.none(), label="Rep")
+    slot = forms.ChoiceField(choices=RepAssignment.Slot.choices, initial=RepAssignment.Slot.PRIMARY)
+    split_percent = forms.IntegerField(required=False, min_value=0, max_value=100, label="Split %")
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, assigner: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True, sales_profile__isnull=False).select_related("sales_profile")
+        if role_of(assigner) == Role.MANAGER:
+            people = people.filter(pk__in=[assigner.pk, *assigner.direct_reports.values_list("user_id", flat=True)])
+        self.fields["user"].queryset = people.order_by("first_name", "last_name", "username")
+        for name in ("user", "slot"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("split_percent", "start_date"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+
+def assign_context(*, user: Any, territory: Territory, form: AssignmentForm | None = None) -> dict[str, Any]:
+    """What ``assign_section.html`` needs (the territory page may call this to render the section
+    inline instead of letting it load itself)."""
+    current = list(
+        territory.assignments.filter(end_date__isnull=True).select_related("user").order_by("slot", "start_date")
+    )
+    past = list(
+        territory.assignments.filter(end_date__isnull=False).select_related("user").order_by("-end_date")[:5]
+    )
+    can = territory_has_perm(user=user, territory=territory, perm="change_territory")
+    return {
+        "territory": territory,
+        "assign": {
+            "current": current,
+            "past": past,
+            "can_change": can,
+            "form": form or (AssignmentForm(assigner=user) if can else None),
+            "overlay_total": services.overlay_total(territory=territory),
+            "vacant": not any(a.slot == RepAssignment.Slot.PRIMARY for a in current),
+            "today": timezone.localdate(),
+        },
+    }
+
+
+def _section(request: HttpRequest, territory: Territory, form: AssignmentForm | None = None,
+             status: int = 200) -> HttpResponse:
+    context = assign_context(user=request.user, territory=territory, form=form)
+    template = f"{SECTION}#section" if request.htmx else "territories/assign_page.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the section (a page of its own without HTMX). POST: add an assignment."""
+    if request.method == "GET":
+        return _section(request, territory_get_for_user(user=request.user, pk=pk))
+    territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
+    form = AssignmentForm(request.POST, assigner=request.user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.assignment_add(territory=territory, user=d["user"], slot=d["slot"],
+                                    split_percent=d.get("split_percent"), start_date=d.get("start_date"),
+                                    by=request.user)
+        except ValidationError as exc:
+            for key, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                form.add_error(key if key in form.fields else None, errors)
+        else:
+            messages.success(request, f"{d['user'].get_full_name() or d['user'].username} assigned as "
+                                      f"{RepAssignment.Slot(d['slot']).label.lower()}.")
+            if not request.htmx:
+                return redirect(reverse("territories:detail", args=[territory.pk]))
+            return _section(request, territory)
+    return _section(request, territory, form=form, status=422)
+
+
+@login_required
+@require_POST
+def assignment_end(request: HttpRequest, pk: int, aid: int) -> HttpResponse:
+    territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
+    assignment = territory.assignments.filter(pk=aid, end_date__isnull=True).select_related("user").first()
+    if assignment is None:
+        raise Http404("No such assignment")
+    if role_of(request.user) == Role.MANAGER and assignment.user_id != request.user.pk and not (
+        SalesProfile.objects.filter(user=assignment.user, manager=request.user).exists()
+    ):
+        raise Http404("No such assignment")
+    end = request.POST.get("end_date") or ""
+    try:
+        end_date = dt.date.fromisoformat(end) if end else None
+        services.assignment_end(assignment=assignment, end_date=end_date, by=request.user)
+    except (ValueError, ValidationError) as exc:
+        messages.error(request, f"Not ended: {exc}")
+    else:
+        messages.success(request, f"Ended {assignment.user.get_full_name() or assignment.user.username}’s "
+                                  f"{assignment.get_slot_display().lower()} assignment.")
+    if request.htmx:
+        return _section(request, territory)
+    return redirect(reverse("territories:detail", args=[territory.pk]))
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+def _bulk_user(request: HttpRequest) -> TerritoryPlan:
+    if role_of(request.user) not in (Role.ADMIN, Role.DIRECTOR):
+        raise Http404("No such page")
+    plan = TerritoryPlan.active()
+    if plan is None:
+        raise Http404("No active plan")
+    return plan
+
+
+def _may_assign(user: Any):
+    if role_of(user) == Role.ADMIN:
+        return None
+    return lambda territory: territory_has_perm(user=user, territory=territory, perm="change_territory")
+
+
+@login_required
+@require_GET
+def csv_template(request: HttpRequest) -> HttpResponse:
+    _bulk_user(request)
+    response = HttpResponse(csv_assign.TEMPLATE, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rep-assignments-template.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def csv_upload(request: HttpRequest) -> HttpResponse:
+    """Upload shows the preview (nothing written); "Apply" posts the same text back, which is
+    checked again and applied all-or-nothing."""
+    plan = _bulk_user(request)
+    context: dict[str, Any] = {"plan": plan, "max_mb": csv_assign.MAX_BYTES // (1024 * 1024),
+                               "columns": csv_assign.REQUIRED + csv_assign.OPTIONAL}
+    status = 200
+    if request.method == "POST":
+        may = _may_assign(request.user)
+        if request.POST.get("apply") == "yes":
+            checked = csv_assign.csv_apply(data=request.POST.get("content", ""), plan=plan, by=request.user,
+                                           may_assign=may)
+            if checked.ok:
+                messages.success(request, f"{len(checked.rows)} assignment{'s' if len(checked.rows) != 1 else ''} "
+                                          "added from the file.")
+                return redirect(reverse("territories:csv_upload"))
+            context.update(checked=checked, applied_failed=True)
+            status = 422
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                context["file_error"] = "Choose a CSV file to upload."
+                status = 422
+            elif upload.size and upload.size > csv_assign.MAX_BYTES:
+                checked = csv_assign.Checked(errors=[(0, f"The file is {upload.size / 1024 / 1024:.1f} MB; "
+                                                         "the limit is 2 MB.")])
+                context.update(checked=checked)
+                status = 422
+            else:
+                checked = csv_assign.csv_check(data=upload.read(csv_assign.MAX_BYTES + 1), plan=plan,
+                                               may_assign=may)
+                context.update(checked=checked, filename=upload.name)
+                status = 200 if checked.ok else 422
+    return render(request, "territories/csv_upload.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def propose(request: HttpRequest) -> HttpResponse:
+    plan = _bulk_user(request)
+    data = request.POST if request.method == "POST" else request.GET
+    method = data.get("method") or proposals.ROUND_ROBIN
+    measure = data.get("measure") or "accounts"
+    if method not in proposals.METHODS or measure not in proposals.MEASURES:
+        method, measure = proposals.ROUND_ROBIN, "accounts"
+    may = _may_assign(request.user)
+    ids = None
+    if may is not None:
+        ids = [t.pk for t in proposals.vacant_territories(plan) if may(t)] or [0]
+    stale = False
+    if request.method == "POST" and data.get("apply") == "yes":
+        try:
+            done = proposals.proposal_apply(plan=plan, method=method, measure=measure,
+                                            shown_hash=data.get("hash", ""), by=request.user, territory_ids=ids)
+        except proposals.StaleProposal:
+            stale = True
+        except ValidationError as exc:
+            messages.error(request, f"Nothing was assigned: {'; '.join(exc.messages)}")
+        else:
+            n = len(done.assigned)
+            messages.success(request, f"{n} vacant territor{'y' if n == 1 else 'ies'} assigned.")
+            return redirect(f"{reverse('territories:propose')}?method={method}&measure={measure}")
+    proposal = proposals.proposal_build(plan=plan, method=method, measure=measure, territory_ids=ids)
+    return render(request, "territories/proposal.html", {
+        "plan": plan, "proposal": proposal, "method": method, "measure": measure, "stale": stale,
+        "methods": proposals.METHODS, "measures": proposals.MEASURES,
+    }, status=409 if stale else 200)

@@ -1,0 +1,389 @@
+"""Create, edit and delete territories, and the HTMX endpoints of the rule builder.
+
+Who may: admins and directors create and delete (directors where their object permissions say
+so); whoever holds ``change_territory`` on a territory edits it (managers: their part of the
+tree). Only admins move territories in the hierarchy. Anything else answers 404, like a missing
+territory.
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from routing.compile import rule_to_q
+from routing.engine import RuleError
+from salesos.models import Account, SalesProfile
+from salesos.roles import role_of
+from territories import forms as tf
+from territories import services
+from territories.access import accounts_visible_to, territory_get_for_user, territory_has_perm
+from territories.models import Territory, TerritoryPlan
+from territories.rules_text import rule_to_text
+
+Role = SalesProfile.Role
+BUILDER = "territories/rule_builder.html"
+SAMPLE_SIZE = 10
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+def can_create(user: Any) -> bool:
+    """Admins anywhere; directors under a territory they lead (checked on save)."""
+    return role_of(user) in (Role.ADMIN, Role.DIRECTOR)
+
+
+def can_restructure(user: Any) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def _territory_for(request: HttpRequest, pk: int, perm: str) -> Territory:
+    return territory_get_for_user(user=request.user, pk=pk, perm=perm)
+
+
+def _plan_for_new(request: HttpRequest) -> TerritoryPlan:
+    plan_id = request.POST.get("plan") or request.GET.get("plan")
+    plan = (
+        TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id and str(plan_id).isdigit()
+        else TerritoryPlan.active()
+    )
+    if plan is None or plan.status == TerritoryPlan.Status.ARCHIVED:
+        raise Http404("No plan to add territories to")
+    return plan
+
+
+def territory_url(territory: Territory) -> str:
+    """The territory's page, or its edit page while the detail page is not installed."""
+    try:
+        return reverse("territories:detail", args=[territory.pk])
+    except NoReverseMatch:
+        return reverse("territories:edit", args=[territory.pk])
+
+
+# --- the preview -------------------------------------------------------------------------------
+
+
+def rule_preview(
+    *, user: Any, plan: TerritoryPlan, rule: dict | None, parent: Territory | None,
+    territory: Territory | None, territory_type: str, named_ids: list[int],
+) -> dict[str, Any]:
+    """What the rule being edited would cover: accounts matching it and every ancestor's rule
+    (a named-account territory: its list alone), how many would move in or out against today
+    (accounts whose current primary territory is this one), and ten of them. Four COUNT/LIMIT
+    queries whatever the data size."""
+    out: dict[str, Any] = {"ready": rule is not None}
+    if rule is None:
+        return out
+    if territory_type == Territory.Type.NAMED_ACCOUNT:
+        matched = Account.objects.filter(pk__in=named_ids)
+        out["named"] = True
+    else:
+        chain = [rule]
+        if parent is not None:
+            chain += [t.rule or {} for t in parent.ancestors(include_self=True)]
+        try:
+            q = reduce(operator.and_, (rule_to_q(r) for r in chain), Q())
+        except RuleError:
+            out["broken_ancestor"] = True
+            q = Q(pk__in=[])
+        matched = Account.objects.filter(q)
+    out["matched"] = matched.count()
+    if territory is not None and territory.pk and plan.status == TerritoryPlan.Status.ACTIVE:
+        today = Account.objects.filter(territory=territory)
+        out["today"] = today.count()
+        both = matched.filter(territory=territory).count()
+        out["move_in"] = out["matched"] - both
+        out["move_out"] = out["today"] - both
+    else:
+        out["today"] = 0
+        out["move_in"] = out["matched"]
+        out["move_out"] = 0
+    sample = matched
+    if role_of(user) not in (Role.ADMIN, Role.DIRECTOR):
+        sample = sample.filter(pk__in=accounts_visible_to(user).values("pk"))
+    out["sample"] = list(
+        sample.select_related("territory").order_by("name").only(
+            "name", "city", "state", "country", "industry_code", "employees", "annual_revenue", "territory__code",
+            "territory__name",
+        )[:SAMPLE_SIZE]
+    )
+    out["text"] = rule_to_text(rule)
+    return out
+
+
+def _preview_context(request: HttpRequest, data: QueryDict, parsed: tf.ParsedRule) -> dict[str, Any]:
+    plan_id = data.get("plan", "")
+    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id.isdigit() else TerritoryPlan.active()
+    if plan is None:
+        raise Http404("No plan")
+    territory = None
+    territory_id = data.get("territory", "")
+    if territory_id.isdigit():
+        territory = _territory_for(request, int(territory_id), "change_territory")
+        plan = territory.plan
+    elif not can_create(request.user):
+        raise Http404("No such territory")
+    code = data.get("parent", "").strip()
+    parent = Territory.objects.filter(plan=plan, code__iexact=code).first() if code else None
+    if parent is None and territory is not None and not code and "parent" not in data:
+        parent = territory.parent
+    preview = rule_preview(
+        user=request.user, plan=plan, rule=parsed.rule, parent=parent, territory=territory,
+        territory_type=data.get("type", ""), named_ids=tf.named_ids_from_post(data),
+    )
+    return {"preview": preview, "parsed": parsed, "plan": plan, "territory": territory, "parent": parent}
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node, plan: TerritoryPlan,
+                  territory: Territory | None, named: list[int], problems: int = 0) -> dict[str, Any]:
+    return {
+        "form": form,
+        "tree": tree,
+        "plan": plan,
+        "territory": territory,
+        "field_groups": tf.field_groups(),
+        "named_chips": tf.named_chips(named),
+        "problems": problems,
+        "can_restructure": can_restructure(request.user) or territory is None,
+        "can_delete": territory is not None
+        and territory_has_perm(user=request.user, territory=territory, perm="delete_territory"),
+        "types": Territory.Type,
+    }
+
+
+def _save(request: HttpRequest, *, plan: TerritoryPlan, territory: Territory | None) -> HttpResponse:
+    form = tf.TerritoryForm(request.POST, plan=plan, territory=territory, with_reps=territory is None)
+    if territory is not None and not can_restructure(request.user):
+        form.fields["parent"].disabled = True
+    parsed = tf.parse_rule(request.POST)
+    named = tf.named_ids_from_post(request.POST)
+    action = request.POST.get("action", "")
+    if form.is_valid() and territory is None and not can_restructure(request.user):
+        parent = form.cleaned_data.get("parent")
+        if parent is None or not territory_has_perm(user=request.user, territory=parent, perm="add_territory"):
+            form.add_error("parent", "Choose a parent territory inside the part of the tree you lead.")
+    if form.is_valid() and parsed.rule is not None:
+        data = form.service_data()
+        data["rule"] = parsed.rule
+        data["named_account_ids"] = named
+        try:
+            if territory is None:
+                territory = services.territory_create(
+                    plan=plan, data=data, by=request.user, activate=action == "activate"
+                )
+                verb = "created and activated" if territory.status == Territory.Status.ACTIVE else "saved as a draft"
+            else:
+                if action == "activate":
+                    data["status"] = Territory.Status.ACTIVE
+                territory = services.territory_update(territory=territory, data=data, by=request.user)
+                verb = "saved"
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for key, errors in exc.error_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            note = ""
+            if plan.status == TerritoryPlan.Status.ACTIVE and territory.status == Territory.Status.ACTIVE:
+                note = " Its accounts are being re-routed."
+            messages.success(request, f"{territory.code} {territory.name} {verb}.{note}")
+            return redirect(territory_url(territory))
+    context = _page_context(request=request, form=form, tree=parsed.tree, plan=plan, territory=territory,
+                            named=named, problems=parsed.problem_count)
+    return render(request, "territories/form.html", context, status=422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def territory_new(request: HttpRequest) -> HttpResponse:
+    if not can_create(request.user):
+        raise Http404("No such page")
+    plan = _plan_for_new(request)
+    if request.method == "POST":
+        return _save(request, plan=plan, territory=None)
+    initial: dict[str, Any] = {}
+    parent_code = request.GET.get("parent", "")
+    if parent_code and Territory.objects.filter(plan=plan, code=parent_code).exists():
+        initial["parent"] = parent_code
+    form = tf.TerritoryForm(initial=initial, plan=plan)
+    return render(request, "territories/form.html",
+                  _page_context(request=request, form=form, tree=tf.tree_from_rule({}), plan=plan, territory=None,
+                                named=[]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def territory_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    territory = _territory_for(request, pk, "change_territory")
+    if request.method == "POST":
+        return _save(request, plan=territory.plan, territory=territory)
+    form = tf.TerritoryForm(
+        initial={
+            "name": territory.name, "description": territory.description, "type": territory.type,
+            "parent": territory.parent.code if territory.parent else "", "code": territory.code,
+            "priority": territory.priority, "is_overlay": territory.is_overlay,
+            "credit_percent": territory.credit_percent, "lead_assignment": territory.lead_assignment,
+        },
+        plan=territory.plan, territory=territory, with_reps=False,
+    )
+    if not can_restructure(request.user):
+        form.fields["parent"].disabled = True
+    named = list(territory.named_accounts.order_by("name").values_list("pk", flat=True))
+    return render(request, "territories/form.html",
+                  _page_context(request=request, form=form, tree=tf.tree_from_rule(territory.rule), plan=territory.plan,
+                                territory=territory, named=named))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def territory_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    territory = _territory_for(request, pk, "delete_territory")
+    subtree = territory.descendants().filter(plan=territory.plan)
+    choice = request.POST.get("children") or request.GET.get("children") or "up"
+    target = None
+    error = ""
+    if choice == "other":
+        code = (request.POST.get("target") or request.GET.get("target") or "").strip()
+        target = Territory.objects.filter(plan=territory.plan, code__iexact=code).first() if code else None
+        if target is None or subtree.filter(pk=target.pk).exists() or target.pk == territory.pk:
+            error = "Choose a territory outside the one being deleted." if code else "Choose where the children go."
+            target = None
+    impact = services.territory_delete_impact(
+        territory=territory, reassign_children_to=target, delete_children=choice == "delete"
+    )
+    if request.method == "POST" and request.POST.get("confirm") == "yes" and not error:
+        parent = territory.parent
+        result = services.territory_delete(
+            territory=territory, by=request.user, reassign_children_to=target, delete_children=choice == "delete"
+        )
+        where = result["children_to"]
+        moved = (f" {result['children_moved']} child territor{'y' if result['children_moved'] == 1 else 'ies'} "
+                 f"moved to {where.code if where else 'the top level'}.") if result["children_moved"] else ""
+        messages.success(
+            request,
+            f"Deleted {territory.code} {territory.name} ({result['territories']} territor"
+            f"{'y' if result['territories'] == 1 else 'ies'}).{moved} {result['accounts']} account"
+            f"{'' if result['accounts'] == 1 else 's'} will be re-routed by the rules.",
+        )
+        return redirect(territory_url(parent) if parent is not None and choice != "delete" else
+                        reverse("territories:index"))
+    return render(request, "territories/delete.html", {
+        "territory": territory, "impact": impact, "choice": choice, "target": target, "error": error,
+        "subtree_count": subtree.count(),
+    }, status=422 if request.method == "POST" and error else 200)
+
+
+# --- rule builder endpoints --------------------------------------------------------------------
+
+
+def _builder_user(request: HttpRequest) -> None:
+    if role_of(request.user) not in (Role.ADMIN, Role.DIRECTOR, Role.MANAGER):
+        raise Http404("No such page")
+
+
+def _changed(response: HttpResponse) -> HttpResponse:
+    response["HX-Trigger"] = "rb-changed"  # the preview listens and recomputes
+    return response
+
+
+@login_required
+@require_GET
+def builder_cond(request: HttpRequest) -> HttpResponse:
+    """A condition row: a new blank one (``parent`` given, no ``id``), or the row ``id``
+    re-rendered after its field or operator changed (operators and value widget follow)."""
+    _builder_user(request)
+    node_id = request.GET.get("id", "")
+    if not node_id:
+        node = tf.blank_condition(request.GET.get("parent", ""))
+        return render(request, f"{BUILDER}#cond", {"node": node, "field_groups": tf.field_groups(), "focus": True})
+    node = tf.node_from_post(request.GET, node_id)
+    built_for = request.GET.get(f"n-{node_id}-built", "")
+    field = node.field_obj
+    if field is None:
+        node.op, node.values, node.text = "", [], ""
+    elif node.field != built_for or node.op not in field.operators:
+        # A new field: its usual operator and an empty value.
+        node.op = tf.DEFAULT_OP.get(node.field, next(iter(sorted(field.operators))))
+        node.values, node.text, node.lo, node.hi = [], "", "", ""
+    else:
+        # Same field, new operator: carry the values over where the widget allows.
+        if node.widget in ("chips",) and node.text:
+            node.values = tf._dedupe([*node.values, *tf._LIST_SPLIT.split(node.text)])
+            node.text = ""
+        elif node.widget in ("bulk", "list", "numbers") and node.values and not node.text:
+            node.text = ", ".join(node.values)
+    tf.label_chips(node)
+    response = render(request, f"{BUILDER}#cond", {"node": node, "field_groups": tf.field_groups(),
+                                                   "focus_op": node.field != built_for})
+    return _changed(response)
+
+
+@login_required
+@require_GET
+def builder_group(request: HttpRequest) -> HttpResponse:
+    """A new nested group (any-of by default: nested groups are usually alternatives) holding one
+    blank row."""
+    _builder_user(request)
+    group = tf.Node(id=tf.new_id(), kind="group", parent=request.GET.get("parent", ""), join="any")
+    group.children = [tf.blank_condition(group.id)]
+    return render(request, f"{BUILDER}#group", {"node": group, "field_groups": tf.field_groups(), "focus": True})
+
+
+@login_required
+@require_GET
+def builder_options(request: HttpRequest) -> HttpResponse:
+    """Search results for a picker, as ``<option>`` elements for its datalist."""
+    _builder_user(request)
+    kind = request.GET.get("kind", "")
+    # The search text arrives under the input's own name (a chip box, the parent field ...).
+    q = next((v for k, v in request.GET.items() if k not in ("kind", "plan")), "")
+    plan = None
+    if kind == "parent":
+        plan_id = request.GET.get("plan", "")
+        plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id.isdigit() else None
+    accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
+    options = tf.picker_options(kind=kind, q=q[:100], plan=plan, accounts=accounts)
+    return render(request, f"{BUILDER}#options", {"options": options})
+
+
+@login_required
+@require_GET
+def builder_chip(request: HttpRequest) -> HttpResponse:
+    """Turns the text of a chip search box into a chip (a code with its name)."""
+    _builder_user(request)
+    kind = request.GET.get("kind", "")
+    name = request.GET.get("name", "")
+    q = next((v for k, v in request.GET.items() if k not in ("kind", "name")), "")
+    accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
+    hit = tf.resolve_chip(kind=kind, q=q[:200], accounts=accounts)
+    if hit is None:
+        response = render(request, f"{BUILDER}#chip_missing", {"q": q})
+        response["HX-Reswap"] = "none"
+        return response
+    return _changed(render(request, f"{BUILDER}#chip", {"value": hit[0], "label": hit[1], "name": name}))
+
+
+@login_required
+@require_POST
+def builder_preview(request: HttpRequest) -> HttpResponse:
+    """The live preview: posted with the whole form on every change (debounced)."""
+    _builder_user(request)
+    parsed = tf.parse_rule(request.POST, include_typed=False, labels=False)
+    context = _preview_context(request, request.POST, parsed)
+    return render(request, f"{BUILDER}#preview", context)
+

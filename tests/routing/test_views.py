@@ -1,0 +1,528 @@
+"""Routing pages: the unassigned queue with bulk manual routing, explanations, conflicts, locks.
+Every page is checked for every role against an object the role may see and one it may not."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from routing import services
+from routing.models import AccountTerritory
+from salesos.models import Account, GeoArea, Industry, Lead
+from territories.grants import grants_rebuild
+from territories.models import Territory, TerritoryPlan
+from tests.factories import assign, make_plan, make_territory, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def state_in(*codes):
+    return {"all": [{"field": "state", "op": "in", "value": list(codes)}]}
+
+
+@dataclass
+class World:
+    plan: TerritoryPlan
+    t: dict[str, Territory]
+    users: dict[str, object]
+    own: Account  # in US-W: the rep's, so his manager's and the director's (who leads US)
+    foreign: Account  # in US-E: another team's, still under the director's US subtree
+    far: Account  # in APAC, a subtree nobody in this org leads
+    own_lead: Lead
+    foreign_lead: Lead
+    far_lead: Lead
+
+    def foreign_for(self, role: str, kind: str = "account"):
+        """An object the role may not see (admins see everything: the far one then)."""
+        if kind == "lead":
+            return self.far_lead if role in ("admin", "director") else self.foreign_lead
+        return self.far if role in ("admin", "director") else self.foreign
+
+
+def reference_data() -> None:
+    amer = GeoArea.objects.create(level="region", code="AMER", name="Americas")
+    emea = GeoArea.objects.create(level="region", code="EMEA", name="EMEA")
+    us = GeoArea.objects.create(level="country", code="US", name="United States", parent=amer, country="US")
+    de = GeoArea.objects.create(level="country", code="DE", name="Germany", parent=emea, country="DE")
+    for code, name in [("US-CA", "California"), ("US-NY", "New York"), ("US-TX", "Texas"), ("US-OR", "Oregon")]:
+        GeoArea.objects.create(level="state", code=code, name=name, parent=us, country="US")
+    GeoArea.objects.create(level="state", code="DE-BY", name="Bavaria", parent=de, country="DE")
+    health = Industry.objects.create(scheme="naics", code="62", title="Health Care and Social Assistance")
+    Industry.objects.create(scheme="naics", code="622", title="Hospitals", parent=health, level=2)
+    Industry.objects.create(scheme="naics", code="51", title="Information")
+
+
+def build_world() -> World:
+    """A plan with a country parent, two regional children, a hybrid West-Healthcare territory
+    that outranks the West, two tied Texas territories (a conflict) and a healthcare overlay; an
+    org of admin, director, two managers with one rep each."""
+    services._compiled.clear()  # plan ids repeat between tests; never reuse another test's index
+    reference_data()
+    users = {
+        "admin": make_user("admin", username="ops"),
+        "director": make_user("director", username="dir"),
+    }
+    users["manager"] = make_user("manager", username="mgr", manager=users["director"])
+    users["rep"] = make_user("rep", username="rep", manager=users["manager"])
+    users["other_manager"] = make_user("manager", username="mgr2", manager=users["director"])
+    users["other_rep"] = make_user("rep", username="rep2", manager=users["other_manager"])
+    for u, (first, last) in zip(users.values(), [("Alex", "Admin"), ("Dana", "Director"), ("Morgan", "Manager"),
+                                                  ("Keisha", "Lee"), ("Olivia", "Okafor"), ("Taylor", "Tran")],
+                                strict=True):
+        u.first_name, u.last_name = first, last
+        u.save(update_fields=["first_name", "last_name"])
+
+    plan = make_plan(name="FY26")
+    us = make_territory(plan, code="US", name="United States", rule={"all": [{"field": "country", "op": "eq",
+                                                                             "value": "US"}]})
+    t = {
+        "us": us,
+        "west": make_territory(plan, code="US-W", name="West", parent=us, rule=state_in("US-CA", "US-OR")),
+        "east": make_territory(plan, code="US-E", name="East", parent=us, rule=state_in("US-NY")),
+        "tx_a": make_territory(plan, code="TX-A", name="Texas North", parent=us, rule=state_in("US-TX")),
+        "tx_b": make_territory(plan, code="TX-B", name="Texas South", parent=us, rule=state_in("US-TX")),
+        "west_hc": make_territory(
+            plan, code="W-HC", name="West-Healthcare", type="hybrid", priority=10,
+            rule={"all": [{"field": "state", "op": "in", "value": ["US-CA"]},
+                          {"field": "industry", "op": "in", "value": ["62"]}]},
+        ),
+        "apac": make_territory(plan, code="APAC", name="Asia Pacific", rule={"all": [{"field": "country", "op": "in",
+                                                                                "value": ["JP", "AU"]}]}),
+        "overlay": make_territory(plan, code="HC-OVL", name="Healthcare specialists", type="industry",
+                                  is_overlay=True, credit_percent=40,
+                                  rule={"all": [{"field": "industry", "op": "in", "value": ["62"]}]}),
+    }
+    assign(us, users["director"])  # the director leads the whole US subtree
+    assign(t["west"], users["rep"])
+    assign(t["west_hc"], users["rep"])
+    assign(t["east"], users["other_rep"])
+    assign(t["tx_a"], users["other_rep"])
+    own = services.account_save(account=Account(name="Golden Labs", country="US", state="US-CA", industry_code="51"))
+    foreign = services.account_save(account=Account(name="Atlantic Freight", country="US", state="US-NY"))
+    far = services.account_save(account=Account(name="Tokyo Robotics", country="JP"))
+    own_lead = services.lead_save(lead=Lead(company="Golden Leads", country="US", state="US-CA"))
+    foreign_lead = services.lead_save(lead=Lead(company="Atlantic Leads", country="US", state="US-NY"))
+    far_lead = services.lead_save(lead=Lead(company="Tokyo Leads", country="JP"))
+    grants_rebuild()
+    return World(plan, t, users, own, foreign, far, own_lead, foreign_lead, far_lead)
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+def unassigned(n: int, name: str = "Prospect", **kw) -> list[Account]:
+    defaults = {"country": "DE", "state": "DE-BY", "city": "Munich", "region": "EMEA"}
+    defaults.update(kw)
+    return [services.account_save(account=Account(name=f"{name} {i}", **defaults)) for i in range(n)]
+
+
+def login(client, world, role):
+    client.force_login(world.users[role])
+
+
+ROLES = ["admin", "director", "manager", "rep"]
+
+
+# --- permission matrix -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_queue_page_answers_every_role(client, world, role):
+    unassigned(1)
+    login(client, world, role)
+    response = client.get(reverse("routing:index"))
+    assert response.status_code == 200
+    if role == "rep":
+        assert b"Routing is managed by sales ops" in response.content
+        assert b'name="accounts"' not in response.content
+    else:
+        assert b"Prospect 0" in response.content and b'name="accounts"' in response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_account_explanation_matrix(client, world, role, which):
+    login(client, world, role)
+    account = world.own if which == "own" else world.foreign_for(role)
+    expected = 200 if which == "own" or role == "admin" else 404
+    assert client.get(reverse("routing:account_explain", args=[account.pk])).status_code == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_lead_explanation_matrix(client, world, role, which):
+    login(client, world, role)
+    lead = world.own_lead if which == "own" else world.foreign_for(role, "lead")
+    expected = 200 if which == "own" or role == "admin" else 404
+    assert client.get(reverse("routing:lead_explain", args=[lead.pk])).status_code == expected
+
+
+def test_missing_records_are_404(client, world):
+    login(client, world, "admin")
+    assert client.get(reverse("routing:account_explain", args=[99999])).status_code == 404
+    assert client.get(reverse("routing:lead_explain", args=[99999])).status_code == 404
+
+
+@pytest.mark.parametrize("role,expected", [("admin", 200), ("director", 200), ("manager", 200), ("rep", 404)])
+def test_conflicts_page_matrix(client, world, role, expected):
+    login(client, world, role)
+    assert client.get(reverse("routing:conflicts")).status_code == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_lock_matrix(client, world, role, which):
+    login(client, world, role)
+    account = world.own if which == "own" else world.foreign_for(role)
+    response = client.post(reverse("routing:account_lock", args=[account.pk]), {"territory": "TX-B"})
+    assert response.status_code == (302 if role == "admin" else 404)
+    account.refresh_from_db()
+    assert (account.locked_territory_id == world.t["tx_b"].pk) == (role == "admin")
+
+
+@pytest.mark.parametrize("role,expected", [("admin", 302), ("director", 302), ("manager", 302), ("rep", 404)])
+def test_bulk_route_matrix(client, world, role, expected):
+    (account,) = unassigned(1)
+    login(client, world, role)
+    response = client.post(reverse("routing:route"), {"accounts": [account.pk], "territory": "US-W", "reason": "x"})
+    assert response.status_code == expected
+    account.refresh_from_db()
+    assert (account.territory_id == world.t["west"].pk) == (expected == 302)
+
+
+@pytest.mark.parametrize("role,purpose,expected", [
+    ("admin", "lock", 200), ("director", "lock", 404), ("manager", "route", 200), ("rep", "route", 404),
+])
+def test_territory_options_matrix(client, world, role, purpose, expected):
+    login(client, world, role)
+    response = client.get(reverse("routing:territory_options"), {"purpose": purpose, "territory": "us-"})
+    assert response.status_code == expected
+
+
+def test_anonymous_users_go_to_login(client, world):
+    for url in [reverse("routing:index"), reverse("routing:conflicts"),
+                reverse("routing:account_explain", args=[world.own.pk])]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+def test_queue_filters_narrow_the_list(client, world):
+    unassigned(2, name="Munich")
+    Account.objects.filter(name="Munich 1").update(created_at=timezone.now() - dt.timedelta(days=40))
+    services.account_save(account=Account(name="Paris Health", country="FR", industry_code="622110"))
+    services.account_save(account=Account(name="Lyon Food", country="FR", industry_code="311"))
+    login(client, world, "admin")
+
+    def names(**params):
+        page = client.get(reverse("routing:index"), params).context["page"]
+        return sorted(a.name for a in page)
+
+    assert names() == ["Lyon Food", "Munich 0", "Munich 1", "Paris Health"]
+    assert names(country="fr") == ["Lyon Food", "Paris Health"]
+    assert names(state="DE-BY") == ["Munich 0", "Munich 1"]
+    assert names(industry="62") == ["Paris Health"]
+    assert names(q="lyon") == ["Lyon Food"]
+    assert names(since=(timezone.localdate() - dt.timedelta(days=7)).isoformat(), country="DE") == ["Munich 0"]
+    assert names(since="not-a-date") == names()  # a malformed filter is dropped, not fatal
+
+
+def test_queue_is_paginated_and_keeps_filters_in_links(client, world):
+    unassigned(55)
+    login(client, world, "admin")
+    response = client.get(reverse("routing:index"), {"country": "DE"})
+    page = response.context["page"]
+    assert page.paginator.count == 55 and len(page.object_list) == 50
+    assert b'href="?country=DE&amp;page=2"' in response.content
+    second = client.get(reverse("routing:index"), {"country": "DE", "page": 2})
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_queue_filtering_with_htmx_returns_only_the_table(client, world):
+    unassigned(1)
+    login(client, world, "admin")
+    response = client.get(reverse("routing:index"), {"q": "prospect"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"<html" not in response.content and b'id="queue"' in response.content
+
+
+def test_bulk_route_puts_accounts_in_the_territory_with_the_reason(client, world):
+    accounts = unassigned(3)
+    login(client, world, "admin")
+    response = client.post(
+        reverse("routing:route"),
+        {"accounts": [a.pk for a in accounts[:2]], "territory": "us-w", "reason": "Partner referral", "country": "DE"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("routing:index") + "?country=DE"
+    assert "Routed 2 accounts to US-W West." in [str(m) for m in response.context["messages"]]
+    rows = AccountTerritory.objects.filter(account__in=accounts[:2], valid_to__isnull=True)
+    assert {(r.territory.code, r.source, r.reason, r.routed_by_id) for r in rows} == {
+        ("US-W", "manual", "Partner referral", world.users["admin"].pk)
+    }
+    assert Account.objects.filter(pk=accounts[2].pk, territory__isnull=True).exists()
+    assert Account.objects.get(pk=accounts[0].pk).owner == world.users["rep"]
+
+
+def test_bulk_route_with_htmx_swaps_the_table_and_says_so(client, world):
+    accounts = unassigned(2)
+    login(client, world, "director")
+    response = client.post(
+        reverse("routing:route"),
+        {"accounts": [accounts[0].pk], "territory": "US-E", "reason": "Territory swap"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body and 'id="queue"' in body
+    assert "Routed 1 account to US-E East." in body
+    assert f'value="{accounts[0].pk}"' not in body and f'value="{accounts[1].pk}"' in body
+    assert 'hx-swap-oob="true" id="queue-count"' in body
+
+
+BAD_POSTS = {
+    "no accounts": ({"accounts": [], "territory": "US-W", "reason": "r"}, "Select at least one account"),
+    "unknown territory": ({"territory": "NOPE", "reason": "r"}, "No territory “NOPE”"),
+    "overlay territory": ({"territory": "HC-OVL", "reason": "r"}, "No territory “HC-OVL”"),
+    "empty reason": ({"territory": "US-W", "reason": "   "}, "Say why these accounts go there"),
+    "no territory": ({"territory": "", "reason": "r"}, "Choose the territory"),
+    "garbage id": ({"territory": "US-W", "reason": "r", "accounts": ["abc"]}, "Select a valid choice"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_POSTS)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_bulk_route_rejects_bad_input_and_changes_nothing(client, world, case, htmx):
+    accounts = unassigned(2)
+    data, message = BAD_POSTS[case]
+    data = {"accounts": [a.pk for a in accounts], **data}
+    rows = AccountTerritory.objects.count()
+    login(client, world, "admin")
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post(reverse("routing:route"), data, headers=headers)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert AccountTerritory.objects.count() == rows
+    assert Account.objects.filter(pk__in=[a.pk for a in accounts], territory__isnull=True).count() == 2
+
+
+def test_bulk_route_refuses_accounts_that_left_the_queue(client, world):
+    (waiting,) = unassigned(1)
+    login(client, world, "admin")
+    data = {"accounts": [waiting.pk, world.own.pk], "territory": "US-E", "reason": "r"}
+    response = client.post(reverse("routing:route"), data)
+    assert "1 of the selected accounts are no longer in the unassigned queue" in response.content.decode()
+    world.own.refresh_from_db()
+    waiting.refresh_from_db()
+    assert world.own.territory == world.t["west"] and waiting.territory is None
+
+
+def test_a_manager_routes_only_into_their_teams_territories(client, world):
+    (account,) = unassigned(1)
+    login(client, world, "manager")
+    page = client.get(reverse("routing:index"))
+    assert [t.code for t in page.context["targets"]] == ["US-W", "W-HC"]
+    response = client.post(reverse("routing:route"), {"accounts": [account.pk], "territory": "US-E", "reason": "r"})
+    assert "No territory “US-E” you can route into" in response.content.decode()
+    account.refresh_from_db()
+    assert account.territory is None
+    client.post(reverse("routing:route"), {"accounts": [account.pk], "territory": "US-W", "reason": "r"})
+    account.refresh_from_db()
+    assert account.territory == world.t["west"]
+
+
+def test_territory_of_another_plan_is_unknown(client, world):
+    draft = make_plan(name="Draft", status="draft")
+    make_territory(draft, code="DRAFT-1")
+    (account,) = unassigned(1)
+    login(client, world, "admin")
+    response = client.post(reverse("routing:route"), {"accounts": [account.pk], "territory": "DRAFT-1", "reason": "r"})
+    assert "No territory “DRAFT-1”" in response.content.decode()
+
+
+def test_territory_options_search_by_code_or_name(client, world):
+    login(client, world, "admin")
+    body = client.get(reverse("routing:territory_options"), {"territory": "texas"}).content.decode()
+    assert 'value="TX-A"' in body and 'value="TX-B"' in body and "US-W" not in body
+
+
+# --- explanations --------------------------------------------------------------------------------
+
+
+def test_explanation_shows_winner_candidates_and_why(client, world):
+    account = services.account_save(account=Account(name="Kaiser", country="US", state="US-CA",
+                                                    industry_code="622110"))
+    login(client, world, "rep")
+    response = client.get(reverse("routing:account_explain", args=[account.pk]))
+    body = response.content.decode()
+    x = response.context["x"]
+    assert "Why is Kaiser in West-Healthcare?" in body
+    assert x.primary.territory.code == "W-HC" and x.stored.winner.code == "W-HC"
+    assert {c.code: c.outcome for c in x.stored.candidates} == {
+        "W-HC": "won", "US-W": "lost", "US": "rollup", "HC-OVL": "overlay"}
+    assert "tier hybrid comes after" not in body and "Tier single comes after hybrid (W-HC)" in body
+    assert [(r.territory.code, r.credit_percent) for r in x.overlay_rows] == [("HC-OVL", 40)]
+    assert not x.change.differs and 'data-live="same"' in body
+    assert "Industry</strong> is one of <span class=\"code\">62</span>" in body
+    assert "(this record: 622110)" in body
+
+
+def test_explanation_flags_a_rule_change_with_the_new_target(client, world):
+    west = world.t["west"]
+    west.rule = state_in("US-OR")
+    west.save()
+    services.plan_touch(plan=world.plan)
+    login(client, world, "admin")
+    body = client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()
+    assert 'data-change="differs"' in body
+    assert "Rules changed since this decision." in body
+    assert "A re-route would move it to <span class=\"code\">US</span> United States." in body
+
+
+def test_explanation_of_manual_routing_shows_who_and_why(client, world):
+    (account,) = unassigned(1)
+    services.accounts_route_manually(account_ids=[account.pk], territory=world.t["east"],
+                                     by=world.users["director"], reason="Trade show lead")
+    login(client, world, "admin")
+    response = client.get(reverse("routing:account_explain", args=[account.pk]))
+    body = response.content.decode()
+    assert "Why is Prospect 0 in East?" in body and "Trade show lead" in body and "Dana Director" in body
+    assert not response.context["x"].change.moves  # no rule claims it, the manual row stands
+
+
+def test_explanation_of_an_unassigned_account(client, world):
+    (account,) = unassigned(1)
+    login(client, world, "admin")
+    body = client.get(reverse("routing:account_explain", args=[account.pk])).content.decode()
+    assert "Why is Prospect 0 unassigned?" in body and "No territory matches: unassigned" in body
+
+
+def test_explanation_lists_ownership_history(client, world):
+    account = world.own
+    before = services.routable_snapshot(account)
+    account.state = "US-NY"
+    services.account_save(account=account, before=before)
+    login(client, world, "admin")
+    x = client.get(reverse("routing:account_explain", args=[account.pk])).context["x"]
+    assert [(r.territory.code, r.valid_to is None) for r in x.history] == [("US-E", True), ("US-W", False)]
+
+
+def test_lead_explanation_reads_the_stored_trace(client, world):
+    login(client, world, "rep")
+    response = client.get(reverse("routing:lead_explain", args=[world.own_lead.pk]))
+    assert response.context["x"].stored.winner.code == "US-W"
+    assert "Why is this lead in West?" in response.content.decode()
+
+
+# --- conflicts -----------------------------------------------------------------------------------
+
+
+def test_conflicts_list_the_tie_and_its_candidates(client, world):
+    tied = services.account_save(account=Account(name="Lone Star", country="US", state="US-TX"))
+    login(client, world, "director")
+    response = client.get(reverse("routing:conflicts"))
+    rows = list(response.context["page"])
+    assert [(r.account, r.territory.code, [c.code for c in r.view.tied]) for r in rows] == [(tied, "TX-A", ["TX-B"])]
+    assert "Texas South" in response.content.decode()
+
+
+def test_a_manager_sees_only_conflicts_won_by_their_teams_territories(client, world):
+    services.account_save(account=Account(name="Lone Star", country="US", state="US-TX"))
+    login(client, world, "manager")
+    assert client.get(reverse("routing:conflicts")).context["page"].paginator.count == 0
+    client.force_login(world.users["other_manager"])
+    assert client.get(reverse("routing:conflicts")).context["page"].paginator.count == 1
+
+
+# --- locks ---------------------------------------------------------------------------------------
+
+
+def test_lock_then_unlock(client, world):
+    login(client, world, "admin")
+    account = world.own
+    response = client.post(reverse("routing:account_lock", args=[account.pk]), {"territory": "US-E"}, follow=True)
+    account.refresh_from_db()
+    assert account.locked_territory == world.t["east"] and account.territory == world.t["east"]
+    assert AccountTerritory.objects.get(account=account, valid_to__isnull=True, is_primary=True).source == "lock"
+    body = response.content.decode()
+    assert "Locked to US-E East. Now in US-E East, owner Taylor Tran." in body and 'data-lock="locked"' in body
+
+    response = client.post(reverse("routing:account_lock", args=[account.pk]), {"action": "unlock"}, follow=True)
+    account.refresh_from_db()
+    assert account.locked_territory is None and account.territory == world.t["west"]
+    assert 'data-lock="unlocked"' in response.content.decode()
+
+
+@pytest.mark.parametrize("code", ["", "NOPE", "HC-OVL"])
+def test_lock_rejects_bad_territories(client, world, code):
+    login(client, world, "admin")
+    response = client.post(reverse("routing:account_lock", args=[world.own.pk]), {"territory": code})
+    assert response.status_code == 200 and b"is-invalid" in response.content
+    world.own.refresh_from_db()
+    assert world.own.locked_territory is None
+
+
+def test_lock_form_is_shown_to_admins_only(client, world):
+    login(client, world, "director")
+    body = client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()
+    assert "Not locked" in body and 'name="territory"' not in body
+    login(client, world, "admin")
+    assert 'name="territory"' in client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()
+
+
+# --- query counts --------------------------------------------------------------------------------
+
+
+def grow(world, n: int) -> None:
+    """n more unassigned accounts, n routed ones with overlays and history, n more territories."""
+    parent = world.t["us"]
+    for i in range(n):
+        make_territory(world.plan, code=f"X{i:04d}", parent=parent, rule=state_in(f"US-Z{i}"))
+    Account.objects.bulk_create(
+        Account(name=f"Bulk {i}", country="DE", state="DE-BY", industry_code="622", employees=i,
+                annual_revenue=Decimal(i)) for i in range(n)
+    )
+    services.plan_touch(plan=world.plan)
+    for i in range(n // 10):
+        account = services.account_save(account=Account(name=f"Health {i}", country="US", state="US-CA",
+                                                        industry_code="62"))
+        before = services.routable_snapshot(account)
+        account.state = "US-NY"
+        services.account_save(account=account, before=before)
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_queue_page_queries_are_bounded(client, world, n, django_assert_max_num_queries):
+    grow(world, n)
+    login(client, world, "manager")
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("routing:index"), {"industry": "62"}).status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_explanation_queries_are_bounded(client, world, n, django_assert_max_num_queries):
+    grow(world, n)
+    account = Account.objects.filter(name__startswith="Health").first()
+    login(client, world, "admin")
+    client.get(reverse("routing:account_explain", args=[account.pk]))  # warm the compiled plan
+    with django_assert_max_num_queries(13):
+        assert client.get(reverse("routing:account_explain", args=[account.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_conflicts_queries_are_bounded(client, world, n, django_assert_max_num_queries):
+    for i in range(n // 5):
+        services.account_save(account=Account(name=f"Texan {i}", country="US", state="US-TX"))
+    login(client, world, "manager")
+    client.force_login(world.users["other_manager"])
+    with django_assert_max_num_queries(9):
+        assert client.get(reverse("routing:conflicts")).status_code == 200

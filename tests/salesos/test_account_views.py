@@ -1,0 +1,216 @@
+"""Account and lead pages: who may open them, server-side validation, and routing on save."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from routing.models import AccountTerritory
+from salesos.models import Account
+from tests.routing.test_views import ROLES, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+EDITORS = {"admin", "director", "manager"}
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "Kaiser Clinics",
+        "domain": "kaiser.example",
+        "status": "prospect",
+        "country": "US",
+        "region": "",
+        "state": "US-CA",
+        "city": "Oakland",
+        "metro": "",
+        "postal_code": "94612",
+        "industry_code": "622110",
+        "employees": "1200",
+        "annual_revenue": "45000000",
+        "potential": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- permission matrix -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_new_account_page_matrix(client, world, role):
+    client.force_login(world.users[role])
+    assert client.get(reverse("accounts:new")).status_code == (200 if role in EDITORS else 404)
+    response = client.post(reverse("accounts:new"), form_data())
+    assert response.status_code == (302 if role in EDITORS else 404)
+    assert Account.objects.filter(name="Kaiser Clinics").exists() == (role in EDITORS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_account_detail_matrix(client, world, role, which):
+    client.force_login(world.users[role])
+    account = world.own if which == "own" else world.foreign_for(role)
+    expected = 200 if which == "own" or role == "admin" else 404
+    assert client.get(reverse("accounts:detail", args=[account.pk])).status_code == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_account_edit_matrix(client, world, role, which):
+    client.force_login(world.users[role])
+    account = world.own if which == "own" else world.foreign_for(role)
+    may = role in EDITORS and (which == "own" or role == "admin")
+    assert client.get(reverse("accounts:edit", args=[account.pk])).status_code == (200 if may else 404)
+    response = client.post(reverse("accounts:edit", args=[account.pk]), form_data(name="Renamed", state="US-NY"))
+    assert response.status_code == (302 if may else 404)
+    account.refresh_from_db()
+    assert (account.name == "Renamed") == may
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "foreign"])
+def test_lead_detail_matrix(client, world, role, which):
+    client.force_login(world.users[role])
+    lead = world.own_lead if which == "own" else world.foreign_for(role, "lead")
+    expected = 200 if which == "own" or role == "admin" else 404
+    assert client.get(reverse("accounts:lead_detail", args=[lead.pk])).status_code == expected
+
+
+def test_missing_account_is_404(client, world):
+    client.force_login(world.users["admin"])
+    assert client.get(reverse("accounts:detail", args=[99999])).status_code == 404
+    assert client.get(reverse("accounts:edit", args=[99999])).status_code == 404
+
+
+def test_state_options_follow_the_country(client, world):
+    client.force_login(world.users["manager"])
+    body = client.get(reverse("accounts:state_options"), {"country": "us"}).content.decode()
+    assert 'value="US-CA"' in body and "DE-BY" not in body
+    client.force_login(world.users["rep"])
+    assert client.get(reverse("accounts:state_options"), {"country": "US"}).status_code == 404
+
+
+# --- routing on save -----------------------------------------------------------------------------
+
+
+def test_creating_an_account_routes_it_at_once_and_the_explanation_says_why(client, world):
+    client.force_login(world.users["admin"])
+    response = client.post(reverse("accounts:new"), form_data(), follow=True)
+    account = Account.objects.get(name="Kaiser Clinics")
+    assert response.redirect_chain == [(reverse("accounts:detail", args=[account.pk]), 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Created Kaiser Clinics. Routed to W-HC West-Healthcare, owner Keisha Lee."
+    ]
+    assert account.territory == world.t["west_hc"] and account.region == "AMER"
+    assert account.industry.code == "622"  # the deepest reference node above 622110
+    body = response.content.decode()
+    assert 'data-territory="W-HC"' in body and reverse("routing:account_explain", args=[account.pk]) in body
+
+    explained = client.get(reverse("routing:account_explain", args=[account.pk]))
+    text = explained.content.decode()
+    assert "Why is Kaiser Clinics in West-Healthcare?" in text
+    assert "Tier hybrid, priority 10" in text  # the winner's reason
+    assert explained.context["x"].stored.winner.code == "W-HC"
+
+
+def test_an_account_no_rule_matches_lands_in_the_queue(client, world):
+    client.force_login(world.users["admin"])
+    response = client.post(reverse("accounts:new"), form_data(country="DE", state="BY", industry_code=""), follow=True)
+    account = Account.objects.get(name="Kaiser Clinics")
+    assert account.territory is None and account.state == "DE-BY" and account.region == "EMEA"
+    assert "No territory matched: it is in the unassigned queue." in str(list(response.context["messages"])[0])
+
+
+def test_editing_a_routable_field_moves_the_account_and_closes_the_old_row(client, world):
+    client.force_login(world.users["director"])
+    account = world.own
+    response = client.post(reverse("accounts:edit", args=[account.pk]),
+                           form_data(name=account.name, state="US-NY", industry_code="51"), follow=True)
+    account.refresh_from_db()
+    assert account.territory == world.t["east"]
+    assert "Routed to US-E East, owner Taylor Tran." in str(list(response.context["messages"])[0])
+    rows = list(AccountTerritory.objects.filter(account=account, is_primary=True).order_by("valid_from", "pk"))
+    assert [(r.territory.code, r.valid_to is None) for r in rows] == [("US-W", False), ("US-E", True)]
+
+
+def test_editing_a_non_routable_field_keeps_the_history_untouched(client, world):
+    client.force_login(world.users["admin"])
+    account = world.own
+    rows = AccountTerritory.objects.filter(account=account).count()
+    client.post(reverse("accounts:edit", args=[account.pk]),
+                form_data(name="Golden Labs Inc.", state="US-CA", industry_code="51"))
+    account.refresh_from_db()
+    assert account.name == "Golden Labs Inc." and AccountTerritory.objects.filter(account=account).count() == rows
+
+
+def test_a_manager_whose_new_account_lands_elsewhere_goes_back_to_the_queue(client, world):
+    client.force_login(world.users["manager"])
+    response = client.post(reverse("accounts:new"), form_data(state="US-NY", industry_code="51"))
+    assert response.status_code == 302 and response["Location"] == reverse("routing:index")
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+BAD = {
+    "name": ({"name": "  "}, "Give the account a name."),
+    "country": ({"country": "XX"}, "“XX” is not a known country code"),
+    "state": ({"state": "US-ZZ"}, "“US-ZZ” is not a known state or province of US"),
+    "state_other_country": ({"state": "DE-BY"}, "“DE-BY” is not a subdivision of US."),
+    "state_without_country": ({"country": "", "state": "US-CA"}, "Choose the country first"),
+    "industry": ({"industry_code": "health"}, "neither a known industry code nor a NAICS code"),
+    "employees": ({"employees": "-3"}, "Employees cannot be negative."),
+    "employees_decimal": ({"employees": "2.5"}, "Enter a whole number."),
+    "revenue": ({"annual_revenue": "-1"}, "Revenue cannot be negative."),
+    "revenue_text": ({"annual_revenue": "lots"}, "Enter an amount"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, world, case):
+    overrides, message = BAD[case]
+    client.force_login(world.users["admin"])
+    count = Account.objects.count()
+    response = client.post(reverse("accounts:new"), form_data(**overrides))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert message in body and "is-invalid" in body and 'class="invalid-feedback d-block"' in body
+    assert Account.objects.count() == count
+
+
+def test_a_reference_industry_code_is_linked(client, world):
+    client.force_login(world.users["admin"])
+    client.post(reverse("accounts:new"), form_data(industry_code="62"))
+    account = Account.objects.get(name="Kaiser Clinics")
+    assert account.industry.code == "62" and account.industry_code == "62"
+
+
+def test_detail_page_shows_deals_activities_and_overlays(client, world):
+    from salesos.models import Activity
+    from tests.factories import make_opportunity
+
+    client.force_login(world.users["admin"])
+    client.post(reverse("accounts:new"), form_data())
+    account = Account.objects.get(name="Kaiser Clinics")
+    make_opportunity(account, amount=50_000, name="Clinic rollout")
+    Activity.objects.create(account=account, kind="call", subject="Intro call", user=world.users["rep"])
+    body = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert "Clinic rollout" in body and "Intro call" in body and "HC-OVL" in body and "40%" in body
+
+
+@pytest.mark.parametrize("n", [1, 30])
+def test_detail_page_queries_are_bounded(client, world, n, django_assert_max_num_queries):
+    from salesos.models import Activity
+    from tests.factories import make_opportunity
+
+    for i in range(n):
+        make_opportunity(world.own, amount=1000 + i, owner=world.users["rep"])
+        Activity.objects.create(account=world.own, kind="email", user=world.users["rep"])
+    client.force_login(world.users["manager"])
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("accounts:detail", args=[world.own.pk])).status_code == 200

@@ -1,0 +1,261 @@
+"""The permission matrix: every URL of the project x every role x (own, foreign, missing object)
+answers exactly what the table below says. "Missing" and "forbidden" are the same 404.
+
+The URL patterns are discovered from the resolver: a new view without a row here (or in
+``SKIPPED``) fails ``test_every_url_is_in_the_matrix``.
+
+Own and foreign objects per role (see ``world``): the rep holds territory A-1 (own) and not B-1
+(foreign); the manager is the rep's manager; the director leads region A (A-1 is inside it, B-1
+is not); the admin sees everything, so their "foreign" answers match their "own" ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from routing.models import AccountTerritory, Notification, RoutingJob
+from salesos.models import Lead, SalesProfile
+from territories.grants import grants_rebuild
+from territories.models import RepAssignment
+from tests import factories
+
+Role = SalesProfile.Role
+ROLES = ("admin", "director", "manager", "rep")
+MISSING = 987654
+
+# Not in the matrix, on purpose: the admin site (staff login of its own), the login and logout
+# views (anonymous by design), the health check (public), and the lead-routing API (token auth,
+# no session: its own tests cover tokens).
+SKIPPED = {
+    "admin/*",
+    "login/",
+    "logout/",
+    "healthz",
+    "api/v1/^route/?$",
+    "api/v1/^leads/?$",
+    "api/v1/<path:rest>",
+    "api/v1/",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # what the URL's ids point at: "" (none), territory, account, lead, job, notification, assignment
+    method: str  # GET, or POST for POST-only views
+    expect: dict  # role -> status (no object) or role -> (own, foreign); missing objects always 404
+
+
+def same(status: int) -> dict:
+    return {role: status for role in ROLES}
+
+
+def obj(admin, director, manager, rep) -> dict:
+    """(own, foreign) per role."""
+    return {"admin": admin, "director": director, "manager": manager, "rep": rep}
+
+
+SEEN = (200, 404)  # own object visible, foreign one not
+MATRIX: dict[str, Row] = {
+    # --- core
+    "": Row("", "GET", same(200)),
+    # --- accounts and leads
+    "accounts/new/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "accounts/state-options/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "accounts/<int:pk>/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "accounts/<int:pk>/edit/": Row("account", "GET", obj((200, 200), SEEN, SEEN, (404, 404))),
+    "accounts/leads/<int:pk>/": Row("lead", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # --- territories: tree, list, page, move (territories.views)
+    "territories/": Row("", "GET", same(200)),
+    "territories/<int:pk>/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # without htmx the children partial sends the browser to the tree focused on that node
+    "territories/<int:pk>/children/": Row("territory", "GET", obj((302, 302), (302, 404), (302, 404), (302, 404))),
+    "territories/<int:pk>/move/": Row("territory", "POST", obj((302, 302), (404, 404), (404, 404), (404, 404))),
+    # --- territories: create, edit, delete, rule builder (territories.views_edit)
+    "territories/new/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "territories/<int:pk>/edit/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, (404, 404))),
+    "territories/<int:pk>/delete/": Row("territory", "GET", obj((200, 200), SEEN, (404, 404), (404, 404))),
+    "territories/builder/cond/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "territories/builder/group/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "territories/builder/options/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "territories/builder/chip/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    # without a territory the preview is for a new one: only those who may create get it
+    "territories/builder/preview/": Row("", "POST", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    # --- territories: assignment (territories.views_assign)
+    "territories/<int:pk>/assignments/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "territories/<int:pk>/assignments/<int:aid>/end/": Row(
+        "assignment", "POST", obj((302, 302), (302, 404), (302, 404), (404, 404))
+    ),
+    "territories/assignments/upload/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "territories/assignments/template.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "territories/assignments/propose/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    # --- routing
+    "routing/": Row("", "GET", same(200)),  # reps get the "managed by sales ops" note
+    # an empty form re-renders the queue with its errors (200)
+    "routing/route/": Row("", "POST", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "routing/territory-options/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "routing/conflicts/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "routing/accounts/<int:pk>/explain/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "routing/accounts/<int:pk>/lock/": Row("account", "POST", obj((200, 200), (404, 404), (404, 404), (404, 404))),
+    "routing/leads/<int:pk>/explain/": Row("lead", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "routing/jobs/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
+    "routing/jobs/start/": Row("", "POST", {"admin": 302, "director": 404, "manager": 404, "rep": 404}),
+    "routing/jobs/<int:pk>/": Row("job", "GET", obj((200, 200), (404, 404), (404, 404), (404, 404))),
+    "routing/notifications/": Row("", "GET", same(200)),
+    "routing/notifications/<int:pk>/read/": Row("notification", "POST", obj(*[(302, 404)] * 4)),
+    "routing/notifications/read-all/": Row("", "POST", same(302)),
+    # --- planning and analytics
+    "planning/": Row("", "GET", same(200)),
+    "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
+}
+
+
+def discovered_routes() -> set[str]:
+    routes: set[str] = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if route.startswith("admin/"):
+                routes.add("admin/*")
+            elif isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern):
+                routes.add(route)
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def test_every_url_is_in_the_matrix():
+    routes = discovered_routes()
+    assert not (set(MATRIX) & SKIPPED)
+    missing = sorted(routes - set(MATRIX) - SKIPPED)
+    stale = sorted((set(MATRIX) | SKIPPED) - routes)
+    assert not missing, f"views without a permission-matrix row: {missing}"
+    assert not stale, f"matrix rows for URLs that no longer exist: {stale}"
+
+
+# --- the world --------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict
+    own: dict  # role -> kind -> object (or ids)
+    foreign: dict
+
+
+@pytest.fixture
+def world(db) -> World:
+    fy = factories.make_fiscal_year("FY2026")
+    plan = factories.make_plan(name="Matrix plan", fiscal_year=fy)
+    make = factories.make_user
+    admin = make(Role.ADMIN, username="m_admin")
+    dir_a = make(Role.DIRECTOR, username="m_dir_a")
+    dir_b = make(Role.DIRECTOR, username="m_dir_b")
+    mgr_a = make(Role.MANAGER, username="m_mgr_a", manager=dir_a)
+    mgr_b = make(Role.MANAGER, username="m_mgr_b", manager=dir_b)
+    rep_a = make(Role.REP, username="m_rep_a", manager=mgr_a)
+    rep_b = make(Role.REP, username="m_rep_b", manager=mgr_b)
+    region_a = factories.make_territory(plan, code="A", name="Region A")
+    region_b = factories.make_territory(plan, code="B", name="Region B")
+    t_a = factories.make_territory(plan, code="A-1", name="Leaf A1", parent=region_a,
+                                   rule={"all": [{"field": "state", "op": "in", "value": ["US-CA"]}]})
+    t_b = factories.make_territory(plan, code="B-1", name="Leaf B1", parent=region_b,
+                                   rule={"all": [{"field": "state", "op": "in", "value": ["US-NY"]}]})
+    factories.assign(region_a, dir_a)
+    factories.assign(region_b, dir_b)
+    own_assignment = factories.assign(t_a, rep_a)
+    foreign_assignment = factories.assign(t_b, rep_b)
+    factories.assign(t_a, rep_a, slot=RepAssignment.Slot.BACKUP)
+
+    def account(name, territory, state):
+        a = factories.make_account(name=name, territory=territory, state=state)
+        AccountTerritory.objects.create(account=a, territory=territory, plan=plan, is_primary=True)
+        factories.make_opportunity(a, amount=Decimal("5000"))
+        return a
+
+    acc_a = account("Own Co", t_a, "US-CA")
+    acc_b = account("Foreign Co", t_b, "US-NY")
+    lead_a = Lead.objects.create(company="Own lead", territory=t_a, state="US-CA", country="US")
+    lead_b = Lead.objects.create(company="Foreign lead", territory=t_b, state="US-NY", country="US")
+    job = RoutingJob.objects.create(plan=plan, scope=RoutingJob.Scope.FULL, dry_run=True, created_by=admin,
+                                    status=RoutingJob.Status.DONE, finished_at=dt.datetime.now(dt.UTC))
+    users = {"admin": admin, "director": dir_a, "manager": mgr_a, "rep": rep_a}
+    notes = {role: Notification.objects.create(user=u, title=f"For {role}") for role, u in users.items()}
+    foreign_note = Notification.objects.create(user=rep_b, title="For someone else")
+    grants_rebuild()
+    own = {
+        role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
+               "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk)}
+        for role in ROLES
+    }
+    foreign = {
+        role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
+               "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk)}
+        for role in ROLES
+    }
+    return World(users=users, own=own, foreign=foreign)
+
+
+def url_for(route: str, args: tuple) -> str:
+    """The path of a discovered route with its ids filled in."""
+    path = "/" + route
+    for value in args:
+        start = path.index("<")
+        path = path[:start] + str(value) + path[path.index(">", start) + 1:]
+    return path
+
+
+POST_DATA = {
+    "territories/<int:pk>/move/": {"parent_code": ""},
+    "routing/jobs/start/": {"scope": "full", "dry_run": "on"},
+    "routing/route/": {},
+}
+
+
+def answer(client, method: str, route: str, path: str) -> int:
+    # Each request runs in a savepoint rolled back afterwards, so a POST one role may make (move,
+    # end an assignment) does not change what the next role sees.
+    with transaction.atomic():
+        response = client.post(path, POST_DATA.get(route, {})) if method == "POST" else client.get(path)
+        transaction.set_rollback(True)
+    return response.status_code
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_matrix(client, world, route):
+    row = MATRIX[route]
+    wrong = []
+    for role in ROLES:
+        client.force_login(world.users[role])
+        if not row.kind:
+            got = answer(client, row.method, route, url_for(route, ()))
+            if got != row.expect[role]:
+                wrong.append(f"{role}: expected {row.expect[role]}, got {got}")
+            continue
+        own, foreign = row.expect[role]
+        missing_args = tuple(MISSING for _ in world.own[role][row.kind])
+        for label, args, expected in (
+            ("own", world.own[role][row.kind], own),
+            ("foreign", world.foreign[role][row.kind], foreign),
+            ("missing", missing_args, 404),
+        ):
+            got = answer(client, row.method, route, url_for(route, args))
+            if got != expected:
+                wrong.append(f"{role}/{label}: expected {expected}, got {got}")
+    assert not wrong, f"{row.method} {route}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("route", sorted(r for r, row in MATRIX.items() if row.method == "GET"))
+def test_anonymous_is_sent_to_login(client, world, route):
+    row = MATRIX[route]
+    args = world.own["rep"][row.kind] if row.kind else ()
+    response = client.get(url_for(route, args))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
