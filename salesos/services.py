@@ -13,7 +13,9 @@ def profile_save(*, profile: SalesProfile) -> SalesProfile:
     for the person, their old manager and their new one (the org chart drives visibility)."""
     from territories.grants import grants_sync
 
-    before = SalesProfile.objects.filter(pk=profile.pk).values_list("manager_id", "role").first() if profile.pk else None
+    before = (
+        SalesProfile.objects.filter(pk=profile.pk).values_list("manager_id", "role").first() if profile.pk else None
+    )
     profile.save()
     if before is None or before != (profile.manager_id, profile.role):
         old_manager = before[0] if before else None
