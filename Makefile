@@ -6,9 +6,11 @@ install:
 run: install
 	@scripts/run.sh
 
-# SQLite by default; PostgreSQL when DATABASE_URL is set.
+# SQLite by default; PostgreSQL when DATABASE_URL is set. Two workers (this machine has 2 cores);
+# PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test: install
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .
