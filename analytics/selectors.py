@@ -10,7 +10,7 @@ from django.db.models import Count, Q, Sum
 from salesos.models import Account, Opportunity, Region, SalesProfile
 from salesos.roles import role_of
 from territories.models import Territory, TerritoryPlan
-from territories.selectors import account_count_of, has_current_primary
+from territories.selectors import account_count_of, is_staffed
 
 VACANT_LIST_SIZE = 25
 COVERAGE_ROLES = {SalesProfile.Role.ADMIN, SalesProfile.Role.DIRECTOR, SalesProfile.Role.MANAGER}
@@ -41,7 +41,7 @@ class Coverage:
 
 def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
     accounts = Account.objects.aggregate(total=Count("pk"), orphaned=Count("pk", filter=Q(territory__isnull=True)))
-    territories = Territory.objects.filter(plan=plan).annotate(staffed=has_current_primary())
+    territories = Territory.objects.filter(plan=plan).annotate(staffed=is_staffed())
     vacant_qs = territories.filter(staffed=False)
     type_labels = dict(Territory.Type.choices)
     by_type = [

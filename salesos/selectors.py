@@ -18,7 +18,7 @@ from territories.selectors import (
     account_count_of,
     active_plan,
     current_assignments,
-    has_current_primary,
+    is_staffed,
     largest_territories,
     open_pipeline_of,
 )
@@ -117,7 +117,7 @@ def admin_coverage(*, plan: TerritoryPlan) -> AdminCoverage:
     accounts = Account.objects.aggregate(total=Count("pk"), unassigned=Count("pk", filter=Q(territory__isnull=True)))
     territories = (
         Territory.objects.filter(plan=plan)
-        .annotate(staffed=has_current_primary())
+        .annotate(staffed=is_staffed())
         .aggregate(
             total=Count("pk"),
             vacant=Count("pk", filter=Q(staffed=False)),

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -21,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -70,8 +73,18 @@ def open_pipeline_of(territory_ref: str = "pk") -> Coalesce:
     return Coalesce(Subquery(amounts, output_field=money), Value(Decimal(0)), output_field=money)
 
 
-def has_current_primary() -> Exists:
-    return Exists(current_assignments().filter(territory=OuterRef("pk"), slot=RepAssignment.Slot.PRIMARY))
+def is_staffed() -> Case:
+    """Whether the outer territory has its owner: a current primary, or for an overlay territory
+    (which owns no accounts, only credit) a current overlay rep. Not staffed = vacant."""
+
+    def holds(slot: str) -> Exists:
+        return Exists(current_assignments().filter(territory=OuterRef("pk"), slot=slot))
+
+    return Case(
+        When(is_overlay=True, then=holds(RepAssignment.Slot.OVERLAY)),
+        default=holds(RepAssignment.Slot.PRIMARY),
+        output_field=BooleanField(),
+    )
 
 
 def with_coverage(territories: QuerySet[Territory]) -> QuerySet[Territory]:
@@ -156,6 +169,7 @@ class Node:
     primary: str = ""
     primary_id: int | None = None
     rep_ids: set[int] = field(default_factory=set)
+    overlay_staffed: bool = False
     visible_children: int = 0
     path_nodes: list = field(default_factory=list)  # filled for the rows of the flat list
 
@@ -165,7 +179,8 @@ class Node:
 
     @property
     def vacant(self) -> bool:
-        return self.primary_id is None
+        # The same rule as ``is_staffed``: overlays are staffed by overlay reps.
+        return not self.overlay_staffed if self.is_overlay else self.primary_id is None
 
     def get_type_display(self) -> str:
         return Territory.Type(self.type).label
@@ -218,7 +233,10 @@ def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[di
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
     if plan.status == TerritoryPlan.Status.ACTIVE:
         accounts = (
-            Account.objects.filter(territory__isnull=False).order_by().values_list("territory_id").annotate(n=Count("pk"))
+            Account.objects.filter(territory__isnull=False)
+            .order_by()
+            .values_list("territory_id")
+            .annotate(n=Count("pk"))
         )
         pipeline = (
             open_deals.filter(account__territory__isnull=False)
@@ -307,6 +325,8 @@ def plan_tree(*, user, plan: TerritoryPlan) -> PlanTree:
         name = _display_name(first, last, username)
         if slot == RepAssignment.Slot.PRIMARY:
             node.primary, node.primary_id = name, user_id
+        elif slot == RepAssignment.Slot.OVERLAY:
+            node.overlay_staffed = True
         if territory_id in visible:
             reps[user_id] = name
     return PlanTree(plan=plan, nodes=nodes, visible=visible, reps=reps, fiscal_year=fiscal_year)
@@ -423,8 +443,17 @@ TOP_DEALS = 20
 HISTORY_LIMIT = 200  # historical records read per model; the page lists the changes they make
 
 TERRITORY_HISTORY_FIELDS = (
-    "code", "name", "description", "type", "status", "priority", "rule", "is_overlay", "credit_percent",
-    "lead_assignment", "parent_id",
+    "code",
+    "name",
+    "description",
+    "type",
+    "status",
+    "priority",
+    "rule",
+    "is_overlay",
+    "credit_percent",
+    "lead_assignment",
+    "parent_id",
 )
 ASSIGNMENT_HISTORY_FIELDS = ("user_id", "slot", "split_percent", "start_date", "end_date")
 
@@ -560,9 +589,8 @@ def territory_history(territory: Territory, *, territory_names: dict[int, str] |
     unknown = {r.parent_id for r in records if r.parent_id and r.parent_id not in territories}
     if unknown:
         territories.update(
-            (pk, f"{code} {name}") for pk, code, name in Territory.objects.filter(pk__in=unknown).values_list(
-                "pk", "code", "name"
-            )
+            (pk, f"{code} {name}")
+            for pk, code, name in Territory.objects.filter(pk__in=unknown).values_list("pk", "code", "name")
         )
 
     def who(record) -> str:
@@ -599,8 +627,9 @@ def territory_history(territory: Territory, *, territory_names: dict[int, str] |
                 what = f"{label} changed"
             previous[record.id] = record
             if changes or record.history_type != "~":
-                entries.append(HistoryEntry(record.history_date, who(record), what,
-                                            record.history_change_reason or "", changes))
+                entries.append(
+                    HistoryEntry(record.history_date, who(record), what, record.history_change_reason or "", changes)
+                )
 
     diff(Territory, TERRITORY_HISTORY_FIELDS, records, lambda r: "Territory")
     diff(

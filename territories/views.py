@@ -29,7 +29,6 @@ from territories.selectors import (
     plan_tree,
     plans_for,
     territory_accounts_page,
-    territory_assignments,
     territory_history,
     territory_list_page,
     territory_top_deals,
@@ -129,6 +128,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict:
     from territories.rules_text import rule_to_text
+    from territories.views_assign import assign_context
 
     filters = AccountFilters.from_query(request.GET)
     accounts, states = territory_accounts_page(territory=territory, filters=filters, page=request.GET.get("page"))
@@ -138,7 +138,9 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
     plan = territory.plan
     admin = is_admin(request.user)
     move_q = request.GET.get("move_q", "").strip()[:60] if admin else ""
+    perms = territory_perms(user=request.user, territory=territory)
     context = {
+        **assign_context(user=request.user, territory=territory, perms=perms),
         "territory": territory,
         "node": node,
         "plan": plan,
@@ -147,13 +149,12 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
         "ancestors": [(a, a.pk in tree.visible) for a in tree.path_of(territory.pk)],
         "children": [Row(tree.nodes[c], 0) for c in tree.children_of(territory.pk)],
         "hidden_children": len(node.children) - node.visible_children,
-        "assignments": territory_assignments(territory),
         "accounts": accounts,
         "states": states,
         "filters": filters,
         "deals": territory_top_deals(territory),
         "history": territory_history(territory, territory_names=names),
-        "territory_perms": territory_perms(user=request.user, territory=territory),
+        "territory_perms": perms,
         "can_move": admin,
         "move_q": move_q,
         "candidates": move_candidates(territory=territory, q=move_q) if move_q else [],

@@ -53,16 +53,21 @@ class AssignmentForm(forms.Form):
             self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
 
 
-def assign_context(*, user: Any, territory: Territory, form: AssignmentForm | None = None) -> dict[str, Any]:
+def assign_context(
+    *, user: Any, territory: Territory, form: AssignmentForm | None = None, perms: set[str] | None = None
+) -> dict[str, Any]:
     """What ``assign_section.html`` needs (the territory page may call this to render the section
-    inline instead of letting it load itself)."""
-    current = list(
-        territory.assignments.filter(end_date__isnull=True).select_related("user").order_by("slot", "start_date")
+    inline instead of letting it load itself; it passes the ``perms`` it already has)."""
+    from territories.selectors import territory_assignments
+
+    rows = territory_assignments(territory)  # one query, each with ``on_leave``
+    current = [a for a in rows if a.end_date is None]
+    past = sorted((a for a in rows if a.end_date is not None), key=lambda a: a.end_date, reverse=True)[:5]
+    can = (
+        "change_territory" in perms
+        if perms is not None
+        else territory_has_perm(user=user, territory=territory, perm="change_territory")
     )
-    past = list(
-        territory.assignments.filter(end_date__isnull=False).select_related("user").order_by("-end_date")[:5]
-    )
-    can = territory_has_perm(user=user, territory=territory, perm="change_territory")
     return {
         "territory": territory,
         "assign": {
@@ -70,7 +75,7 @@ def assign_context(*, user: Any, territory: Territory, form: AssignmentForm | No
             "past": past,
             "can_change": can,
             "form": form or (AssignmentForm(assigner=user) if can else None),
-            "overlay_total": services.overlay_total(territory=territory),
+            "overlay_total": sum(a.split_percent for a in current if a.slot == RepAssignment.Slot.OVERLAY),
             "vacant": not any(a.slot == RepAssignment.Slot.PRIMARY for a in current),
             "today": timezone.localdate(),
         },
