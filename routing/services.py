@@ -402,3 +402,27 @@ def lead_save(*, lead: Lead) -> Lead:
     lead.save()
     lead_route(lead=lead)
     return lead
+
+
+def accounts_owner_refresh(*, territory_ids: Iterable[int] | None = None, on: dt.date | None = None) -> int:
+    """Keeps ``Account.owner`` on each territory's owner today (the primary, or the backup while
+    the primary is away) in the active plan. Called after assignment changes and daily, when
+    leaves begin and end. One UPDATE per territory whose accounts need it; returns rows changed."""
+    plan = active_plan()
+    if plan is None:
+        return 0
+    ids = (
+        list(territory_ids)
+        if territory_ids is not None
+        else list(Territory.objects.filter(plan=plan).values_list("pk", flat=True))
+    )
+    owners = territory_owners(territory_ids=ids, on=on)
+    changed = 0
+    for territory_id in ids:
+        owner_id = owners.get(territory_id)
+        changed += (
+            Account.objects.filter(territory_id=territory_id).exclude(owner_id=owner_id).update(owner_id=owner_id)
+            if owner_id is not None
+            else Account.objects.filter(territory_id=territory_id, owner__isnull=False).update(owner_id=None)
+        )
+    return changed

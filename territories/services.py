@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from routing import engine
-from routing.services import plan_touch, territory_owners
+from routing.services import accounts_owner_refresh, plan_touch
 from salesos.models import Account
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -368,12 +368,9 @@ def overlay_total(*, territory: Territory, exclude: RepAssignment | None = None)
 
 
 def _owners_refresh(*, territory: Territory) -> None:
-    """Keeps ``Account.owner`` of the territory's accounts on the territory's current owner (the
-    primary, or the backup while the primary is away) in the active plan: one UPDATE."""
-    if not _is_active(territory.plan):
-        return
-    owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
-    Account.objects.filter(territory=territory).exclude(owner_id=owner_id).update(owner_id=owner_id)
+    """Account owners follow the territory's owner; routing keeps that mirror (one writer)."""
+    if _is_active(territory.plan):
+        accounts_owner_refresh(territory_ids=[territory.pk])
 
 
 @transaction.atomic

@@ -182,3 +182,27 @@ def test_a_reused_plan_id_does_not_reuse_a_stale_compiled_plan(plan):
     reborn = make_plan(name="Reborn", id=pk)
     make_territory(reborn, code="DE", rule={"all": [{"field": "country", "op": "eq", "value": "DE"}]})
     assert services.compiled_plan(plan=reborn).resolve({"country": "DE"}).territory_id is not None
+
+
+def test_owners_follow_leave_when_refreshed(plan):
+    primary, backup = make_user(), make_user()
+    assign(plan.t["west"], primary)
+    assign(plan.t["west"], backup, slot="backup")
+    account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
+    account.refresh_from_db()
+    assert account.owner == primary
+    today = timezone.localdate()
+    Leave.objects.create(user=primary, start=today, end=today + dt.timedelta(days=3))
+    assert services.accounts_owner_refresh() == 1
+    account.refresh_from_db()
+    assert account.owner == backup
+    assert services.accounts_owner_refresh(on=today + dt.timedelta(days=4)) == 1
+    account.refresh_from_db()
+    assert account.owner == primary
+
+
+def test_the_daily_owner_refresh_is_scheduled(db):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(func="routing.tasks.accounts_owner_refresh_daily")
+    assert schedule.schedule_type == Schedule.DAILY
