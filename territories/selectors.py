@@ -81,6 +81,8 @@ def is_staffed() -> Case:
         return Exists(current_assignments().filter(territory=OuterRef("pk"), slot=slot))
 
     return Case(
+        # Draft, inactive and retired territories own nothing, so they are never vacant.
+        When(~Q(status=Territory.Status.ACTIVE), then=Value(True)),
         When(is_overlay=True, then=holds(RepAssignment.Slot.OVERLAY)),
         default=holds(RepAssignment.Slot.PRIMARY),
         output_field=BooleanField(),
@@ -179,7 +181,10 @@ class Node:
 
     @property
     def vacant(self) -> bool:
-        # The same rule as ``is_staffed``: overlays are staffed by overlay reps.
+        # The same rule as ``is_staffed``: overlays are staffed by overlay reps; territories that
+        # are not active own nothing.
+        if self.status != Territory.Status.ACTIVE:
+            return False
         return not self.overlay_staffed if self.is_overlay else self.primary_id is None
 
     def get_type_display(self) -> str:

@@ -273,7 +273,20 @@ def territory_delete_impact(*, territory: Territory, reassign_children_to: Terri
         "assignments": RepAssignment.objects.filter(territory_id__in=doomed, end_date__isnull=True).count(),
         "named": Territory.named_accounts.through.objects.filter(territory_id__in=doomed).count(),
         "active_plan": _is_active(territory.plan),
+        "retire": _has_records(doomed),
     }
+
+
+def _has_records(territory_ids: list[int]) -> bool:
+    """Whether any of these territories carries records that must outlive it: ownership rows
+    (the effective-dated history of who owned which account) or quotas."""
+    from planning.models import Quota
+    from routing.models import AccountTerritory
+
+    return (
+        AccountTerritory.objects.filter(territory_id__in=territory_ids).exists()
+        or Quota.objects.filter(territory_id__in=territory_ids).exists()
+    )
 
 
 def _affected_accounts(territory_ids: list[int]):
@@ -323,14 +336,28 @@ def territory_delete(
         ).distinct()
     )
     count = len(doomed)
-    # Deepest first so every history row records a plain delete and no CASCADE runs first.
-    for node in Territory.objects.with_tree_fields().filter(pk__in=doomed).order_by("-tree_depth"):
-        _stamp(node, by=by, reason=f"Deleted{' with ' + territory.code if node.pk != territory.pk else ''}")
-        node.delete()
+    retire = _has_records(doomed)
+    if retire:
+        # Nothing is lost: territories with ownership history or quotas are retired (inactive,
+        # out of routing, reps' assignments ended) and keep their records.
+        today = timezone.localdate()
+        for assignment in RepAssignment.objects.filter(territory_id__in=doomed, end_date__isnull=True):
+            assignment_end(assignment=assignment, end_date=max(today, assignment.start_date), by=by)
+        for node in Territory.objects.filter(pk__in=doomed):
+            node.status = Territory.Status.INACTIVE
+            _stamp(node, by=by, reason=f"Retired{' with ' + territory.code if node.pk != territory.pk else ''}: "
+                                       "kept for its ownership history")
+            node.save(update_fields=["status", "updated_at"])
+    else:
+        # Deepest first so every history row records a plain delete and no CASCADE runs first.
+        for node in Territory.objects.with_tree_fields().filter(pk__in=doomed).order_by("-tree_depth"):
+            _stamp(node, by=by, reason=f"Deleted{' with ' + territory.code if node.pk != territory.pk else ''}")
+            node.delete()
     plan_touch(plan=plan)
     reroute(plan=plan, by=by, account_ids=account_ids)
     grants_refresh(users=holders)
-    return {"territories": count, "accounts": len(account_ids), "children_moved": len(moved), "children_to": target}
+    return {"territories": count, "accounts": len(account_ids), "children_moved": len(moved), "children_to": target,
+            "retired": retire}
 
 
 @transaction.atomic

@@ -276,7 +276,8 @@ def territory_delete(request: HttpRequest, pk: int) -> HttpResponse:
                  f"moved to {where.code if where else 'the top level'}.") if result["children_moved"] else ""
         messages.success(
             request,
-            f"Deleted {territory.code} {territory.name} ({result['territories']} territor"
+            f"{'Retired' if result['retired'] else 'Deleted'} {territory.code} {territory.name} "
+            f"({result['territories']} territor"
             f"{'y' if result['territories'] == 1 else 'ies'}).{moved} {result['accounts']} account"
             f"{'' if result['accounts'] == 1 else 's'} will be re-routed by the rules.",
         )

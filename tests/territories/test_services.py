@@ -212,3 +212,31 @@ def test_named_accounts_change_is_recorded(plan, admin, reroutes):
     assert set(t.named_accounts.values_list("pk", flat=True)) == {a2.pk}
     assert t.history.latest().history_change_reason == "Named accounts: +0 / -1"
     assert reroutes[-1]["territory_ids"] == [t.pk]
+
+
+def test_a_territory_with_ownership_history_is_retired_not_erased(plan, admin, reroutes):
+    from routing.models import AccountTerritory
+    from tests.factories import make_account
+
+    territory = Territory.objects.create(plan=plan, code="OLD", name="Old territory")
+    rep = factories.make_user()
+    services.assignment_add(territory=territory, user=rep, slot="primary", by=admin)
+    account = make_account(territory=territory)
+    AccountTerritory.objects.create(account=account, territory=territory, plan=plan)
+    impact = services.territory_delete_impact(territory=territory)
+    assert impact["retire"] is True
+
+    result = services.territory_delete(territory=territory, by=admin)
+
+    territory.refresh_from_db()
+    assert result["retired"] and territory.status == Territory.Status.INACTIVE
+    assert AccountTerritory.objects.filter(territory=territory).count() == 1  # the history stays
+    assert not territory.assignments.filter(end_date__isnull=True).exists()
+    assert "Retired" in territory.history.latest().history_change_reason
+
+
+def test_a_territory_without_records_is_removed(plan, admin, reroutes):
+    territory = Territory.objects.create(plan=plan, code="EMPTY", name="Never used")
+    assert services.territory_delete_impact(territory=territory)["retire"] is False
+    assert services.territory_delete(territory=territory, by=admin)["retired"] is False
+    assert not Territory.objects.filter(pk=territory.pk).exists()
