@@ -80,7 +80,7 @@ def rule_preview(
 ) -> dict[str, Any]:
     """What the rule being edited would cover: accounts matching it and every ancestor's rule
     (a named-account territory: its list alone), how many would move in or out against today
-    (accounts whose current primary territory is this one), and ten of them. Four COUNT/LIMIT
+    (accounts whose current primary territory is this one or one under it), and ten of them. Four COUNT/LIMIT
     queries whatever the data size."""
     out: dict[str, Any] = {"ready": rule is not None}
     if rule is None:
@@ -100,9 +100,10 @@ def rule_preview(
         matched = Account.objects.filter(q)
     out["matched"] = matched.count()
     if territory is not None and territory.pk and plan.status == TerritoryPlan.Status.ACTIVE:
-        today = Account.objects.filter(territory=territory)
-        out["today"] = today.count()
-        both = matched.filter(territory=territory).count()
+        # A parent's accounts sit in its children: compare with the whole subtree.
+        subtree = territory.descendants(include_self=True).values("pk")
+        out["today"] = Account.objects.filter(territory_id__in=subtree).count()
+        both = matched.filter(territory_id__in=subtree).count()
         out["move_in"] = out["matched"] - both
         out["move_out"] = out["today"] - both
     else:

@@ -396,3 +396,18 @@ def test_manager_with_object_permission_edits_rule_but_not_parent(plan):
     assert t.rule == {"all": [{"field": "employees", "op": "gte", "value": 50}]} and t.parent is None
     assert c.get(reverse("territories:edit", args=[other.pk])).status_code == 404
     assert c.get(reverse("territories:delete", args=[t.pk])).status_code == 404
+
+
+def test_preview_of_a_parent_compares_with_its_whole_subtree(db):
+    from territories.views_edit import rule_preview
+    from tests import factories
+
+    plan = factories.make_plan()
+    parent = factories.make_territory(plan, code="P", rule={"all": [{"field": "country", "op": "eq", "value": "US"}]})
+    child = factories.make_territory(plan, code="C", parent=parent)
+    for i in range(3):
+        factories.make_account(name=f"In child {i}", country="US", territory=child)
+    admin = factories.make_user("admin")
+    out = rule_preview(user=admin, plan=plan, rule=parent.rule, parent=None, territory=parent,
+                       territory_type="geographic", named_ids=[])
+    assert (out["matched"], out["today"], out["move_in"], out["move_out"]) == (3, 3, 0, 0)
