@@ -173,5 +173,16 @@ class RoutingJob(models.Model):
         return f"{self.get_scope_display()} ({self.get_status_display()})"
 
     @property
+    def duration_text(self) -> str:
+        """How long the run took, readable at any size ("4.2 s", "3 min 10 s")."""
+        if self.started_at is None or self.finished_at is None:
+            return ""
+        seconds = (self.finished_at - self.started_at).total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest} s"
+
+    @property
     def percent(self) -> int:
         return 100 if self.status == self.Status.DONE else int(100 * self.processed / self.total) if self.total else 0

@@ -144,3 +144,18 @@ def test_territory_scope_from_the_form(admin_client, plan, django_capture_on_com
     job = RoutingJob.objects.get()
     assert job.params == {"territory_ids": [ca.pk]} and job.status == "done"
     assert job.total == 2  # the Californian accounts: what the rule with its ancestors can match
+
+
+def test_job_duration_reads_in_seconds_or_minutes():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from routing.models import RoutingJob
+
+    start = timezone.now()
+    job = RoutingJob(started_at=start, finished_at=start + dt.timedelta(seconds=4.24))
+    assert job.duration_text == "4.2 s"
+    job.finished_at = start + dt.timedelta(seconds=190)
+    assert job.duration_text == "3 min 10 s"
+    assert RoutingJob().duration_text == ""
