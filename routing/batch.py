@@ -473,12 +473,12 @@ def _apply(plan: TerritoryPlan, writes: _Writes, now: dt.datetime) -> None:
                 )
         else:
             groups: dict[tuple[int | None, int | None], list[int]] = {}
-            for account_id, territory_id, owner_id in writes.mirror:
-                groups.setdefault((territory_id, owner_id), []).append(account_id)
-            for (territory_id, owner_id), ids in groups.items():
+            for account_id, mirror_territory_id, mirror_owner_id in writes.mirror:
+                groups.setdefault((mirror_territory_id, mirror_owner_id), []).append(account_id)
+            for (mirror_territory_id, mirror_owner_id), ids in groups.items():
                 for start in range(0, len(ids), 500):
                     Account.objects.filter(pk__in=ids[start : start + 500]).update(
-                        territory_id=territory_id, owner_id=owner_id
+                        territory_id=mirror_territory_id, owner_id=mirror_owner_id
                     )
 
 

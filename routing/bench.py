@@ -310,7 +310,7 @@ def measure_engine(plan: TerritoryPlan, sample: int, seed: int) -> dict[str, flo
     rng = random.Random(seed)
     ids = list(Account.objects.values_list("pk", flat=True).order_by("pk"))
     chosen = sorted(rng.sample(ids, min(sample, len(ids))))
-    records = []
+    records: list[dict[str, Any]] = []
     for start in range(0, len(chosen), 5000):
         part = chosen[start : start + 5000]
         records.extend(services.record_from_values(v)
@@ -349,7 +349,7 @@ def measure_api(requests: int, seed: int) -> dict[str, Any]:
     token.save()
     values = list(Account.objects.order_by("?").values(*services.account_value_columns())[:requests])
     client = Client()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     timings: list[float] = []
     statuses: dict[int, int] = {}
     request_log = logging.getLogger("django.request")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from routing import selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
+from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
 
@@ -43,7 +44,7 @@ def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRo
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: HtmxHttpRequest) -> HttpResponse:
     if not selectors.can_see_queue(request.user):
         return render(request, "routing/index.html", {"page": None})
     context = _queue_context(request, filter_data=request.GET)
@@ -54,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def route(request: HttpRequest) -> HttpResponse:
+def route(request: HtmxHttpRequest) -> HttpResponse:
     """Routes the selected queue accounts to one territory by hand, with a reason."""
     if not selectors.can_route(request.user):
         raise Http404
@@ -156,7 +157,7 @@ def lead_explain(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def conflicts(request: HttpRequest) -> HttpResponse:
+def conflicts(request: HtmxHttpRequest) -> HttpResponse:
     if not selectors.can_see_queue(request.user):
         raise Http404
     plan, page = selectors.conflicts_page(user=request.user, page=request.GET.get("page"))

@@ -11,16 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from routing.models import Notification
 from routing.templatetags.routing_tags import remember_unread_count, unread_count
+from salesos.http import HtmxHttpRequest
 
 PAGE_SIZE = 25
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 # Writes kept beside the page they serve: each is one UPDATE scoped to the user.

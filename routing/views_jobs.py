@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from routing.batch import reroute_job_start
 from routing.models import RoutingJob
+from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
 from territories.models import TerritoryPlan
 
@@ -45,6 +46,8 @@ class RerouteForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data is None:  # Form.clean() returns cleaned_data; the stubs allow None for overrides
+            raise TypeError("Form.clean() returned None")
         scope, ids = data.get("scope"), data.get("ids")
         if scope in (RoutingJob.Scope.TERRITORIES, RoutingJob.Scope.ACCOUNTS) and ids == []:
             self.add_error("ids", "Give at least one id for this scope.")
@@ -74,7 +77,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
     plan = TerritoryPlan.active()
     if form.is_valid() and plan is None:
         form.add_error(None, "There is no active plan to re-route.")
-    if not form.is_valid():
+    if not form.is_valid() or plan is None:  # no plan: the form has the error just added
         return render(request, "routing/jobs.html", _list_context(form), status=400)
     data = form.cleaned_data
     job = reroute_job_start(
@@ -90,7 +93,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def job(request: HttpRequest, pk: int) -> HttpResponse:
+def job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _admin_only(request)
     found = RoutingJob.objects.select_related("plan", "created_by").filter(pk=pk).first()
     if found is None:

@@ -36,17 +36,17 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
@@ -93,7 +93,7 @@ US_GEO_LEAVES = 38
 # Non-US areas: (code, name, region, countries, leaves). A leaf is ("metros", country, k, rest
 # countries, rest name) to split a country by metro into k leaves, or ("countries", code suffix,
 # name, countries, vacant).
-OTHER_AREAS = [
+OTHER_AREAS: list[tuple[str, str, str, list[str], list[tuple[Any, ...]]]] = [
     ("CALA", "Canada & LATAM", "AMER", ["CA", "BR"], [
         ("metros", "CA", 2, ["CA"], "Canada – Regional"),
         ("countries", "BR", "Brazil", ["BR"], True),
@@ -198,7 +198,7 @@ def reset_demo_data() -> None:
     demo_users.delete()
 
 
-def _wipe(model: type) -> None:
+def _wipe(model: type[models.Model]) -> None:
     """Empty a big table with one DELETE when nothing can observe it: no delete signals and no
     rows elsewhere pointing at it (their tables were emptied first). Otherwise, for tables that
     other modules may reference, fall back to Django's collector, which cascades properly."""
@@ -323,7 +323,7 @@ class _Terr:
     named: np.ndarray | None = None  # account indices of a named-account list
 
 
-TIER = {Territory.Type.NAMED_ACCOUNT: 0, Territory.Type.HYBRID: 1}
+TIER: dict[str, int] = {Territory.Type.NAMED_ACCOUNT: 0, Territory.Type.HYBRID: 1}
 
 
 @dataclass
@@ -367,9 +367,9 @@ def _resolve(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_nam
     competing = [i for i, t in enumerate(terrs) if not t.is_overlay]
     below = [np.zeros(n, dtype=bool) for _ in terrs]  # some competing descendant matches
     for i in reversed(competing):
-        parent = terrs[i].parent
-        if parent:
-            below[index[parent]] |= full[i] | below[i]
+        parent_code = terrs[i].parent
+        if parent_code:
+            below[index[parent_code]] |= full[i] | below[i]
     candidate = {i: full[i] & ~below[i] for i in competing}
 
     def rank(i: int) -> tuple:
@@ -447,7 +447,11 @@ def _nullable(ids: np.ndarray) -> list[int | None]:
 
 
 def _stream_rows(
-    model: type, columns: dict[str, Any], *, count: int | None = None, optional: frozenset[str] = frozenset()
+    model: type[models.Model],
+    columns: dict[str, Any],
+    *,
+    count: int | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> None:
     """Insert rows given as columns (lists, numpy arrays or one scalar for every row), every
     concrete field but an auto id present. PostgreSQL gets COPY; other databases executemany.
@@ -479,7 +483,8 @@ def _stream_rows(
         data.append(value)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    column_sql = ", ".join(qn(f.column) for f in fields)
+    # Concrete fields always have a column; the stubs type it Optional for the non-concrete ones.
+    column_sql = ", ".join(qn(cast(str, f.column)) for f in fields)
     rows = zip(*data, strict=True)
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -537,7 +542,7 @@ def _name_list(names: list[str], limit: int = 3) -> str:
     return f"{', '.join(names[:2])} & {len(names) - 2} more"
 
 
-def _largest_remainder(weights: dict[str, float], total: int, minimum: int = 1) -> dict[str, int]:
+def _largest_remainder(weights: Mapping[str, float], total: int, minimum: int = 1) -> dict[str, int]:
     keys = sorted(weights)
     s = sum(weights.values()) or 1.0
     raw = {k: max(minimum, weights[k] / s * total) for k in keys}
@@ -1046,9 +1051,9 @@ class _Seeder:
         for i, t in enumerate(terrs):
             if not t.leaf or t.is_overlay or t.staff == "vacant":
                 continue
-            area = area_of[t.code]
+            leaf_area = area_of[t.code]
             region = region_of[t.code]
-            manager_area = area or {"STRAT": "USE", "EMEA-PUB": "UKI"}.get(t.code, "USE")
+            manager_area = leaf_area or {"STRAT": "USE", "EMEA-PUB": "UKI"}.get(t.code, "USE")
             kind = t.staff.split(":", 1)[1] if ":" in t.staff else "field"
             title = {"strategic": "Strategic Account Director", "enterprise": "Enterprise Account Executive",
                      "inside": "Inside Sales Representative"}.get(kind, "Account Executive")
@@ -1277,15 +1282,18 @@ class _Seeder:
             "created_at": created, "updated_at": created,
         })
         strat = next(i for i, t in enumerate(self.terrs) if t.type == Territory.Type.NAMED_ACCOUNT)
+        named = self.terrs[strat].named
+        if named is None:
+            raise TypeError(f"{self.terrs[strat].code} has no named-account list")
         through = Territory.named_accounts.through
         through.objects.bulk_create([
             through(territory_id=int(self.terr_ids[strat]), account_id=int(self.acc_ids[j]))
-            for j in self.terrs[strat].named
+            for j in named
         ])
         self.report.counts["accounts"] = n
         self.report.counts["  unassigned accounts"] = int((primary < 0).sum())
         self.report.counts["  accounts without owner"] = int((owner_id == 0).sum())
-        self.report.counts["named accounts"] = len(self.terrs[strat].named)
+        self.report.counts["named accounts"] = len(named)
 
     def compiled_plan(self) -> Any:
         """The plan compiled by routing.engine (None when the engine is not importable)."""
@@ -1520,7 +1528,7 @@ class _Seeder:
         for i, value in tam.items():
             user = self.owner_of.get(i)
             profile = self.profile_by_user.get(user.pk) if user else None
-            annual = base[profile.experience] if profile else 850_000
+            annual: float = base[profile.experience] if profile else 850_000
             annual *= min(1.4, max(0.7, (value / median) ** 0.25 if value > 0 else 0.7))
             if self.terrs[i].type == Territory.Type.NAMED_ACCOUNT:
                 annual *= 2.5

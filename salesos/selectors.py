@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -22,6 +23,9 @@ from territories.selectors import (
     largest_territories,
     open_pipeline_of,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
 
 User = get_user_model()
 Role = SalesProfile.Role
@@ -55,7 +59,7 @@ class AdminCoverage:
 class Member:
     """One person of a team, with the territories they own (primary slot) in the active plan."""
 
-    user: object
+    user: AuthUser
     assignments: list[RepAssignment]
     on_leave: bool
     ramping: bool
@@ -187,7 +191,7 @@ def director_team(*, director, plan: TerritoryPlan) -> list[Member]:
         Q(sales_profile__manager=director) | Q(sales_profile__manager__sales_profile__manager=director)
     )
     members = _members(people, plan)
-    by_manager: dict[int, list[Member]] = {}
+    by_manager: dict[int | None, list[Member]] = {}
     for member in members:
         by_manager.setdefault(member.user.sales_profile.manager_id, []).append(member)
     top = by_manager.get(director.pk, [])

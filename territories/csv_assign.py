@@ -86,6 +86,7 @@ def csv_check(*, data: bytes | str, plan: TerritoryPlan,
               may_assign: Callable[[Territory], bool] | None = None) -> Checked:
     """Reads and checks the whole file without writing. ``may_assign``: whether the uploader may
     change a territory (others read as unknown codes, so nothing leaks)."""
+    text: str | None
     if isinstance(data, str):
         data = data.removeprefix("\ufeff")
         text, errors = data, ([] if data.strip() else [(0, "The file is empty.")])

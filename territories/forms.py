@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
@@ -154,7 +154,7 @@ def node_from_post(data: QueryDict | Mapping[str, Any], node_id: str, *, include
         value = data.get(f"n-{node_id}-{key}", "")
         return value if isinstance(value, str) else ""
 
-    getlist = data.getlist if hasattr(data, "getlist") else (lambda k: [])
+    getlist: Callable[[str], list[Any]] = data.getlist if hasattr(data, "getlist") else (lambda k: [])
     values = [v for v in getlist(f"n-{node_id}-v") if v.strip()]
     typed = get("q").strip() if include_typed else ""
     if typed:
@@ -410,10 +410,10 @@ def picker_options(
         accounts = Account.objects.all() if accounts is None else accounts
         if q:
             accounts = accounts.filter(name__icontains=q)
-        rows = accounts.order_by("name").values_list("pk", "name", "city")[:SEARCH_LIMIT]
+        account_rows = accounts.order_by("name").values_list("pk", "name", "city")[:SEARCH_LIMIT]
         if kind == "account":
-            return [(name, f"{name}{f' · {city}' if city else ''}") for _pk, name, city in rows]
-        return [(f"{name} #{pk}", f"{city}" if city else name) for pk, name, city in rows]
+            return [(name, f"{name}{f' · {city}' if city else ''}") for _pk, name, city in account_rows]
+        return [(f"{name} #{pk}", f"{city}" if city else name) for pk, name, city in account_rows]
     if kind == "parent" and plan is not None:
         territories = Territory.objects.filter(plan=plan)
         if q:
@@ -454,8 +454,8 @@ def resolve_chip(*, kind: str, q: str, accounts: QuerySet[Account] | None = None
         return (hit.code, hit.name) if hit else (q.upper(), q.upper())
     if kind == "industry":
         code = q.split("·")[0].strip()
-        hit = Industry.objects.filter(code=code).first() or Industry.objects.filter(title__iexact=q).first()
-        return (hit.code, hit.title) if hit else (code, code)
+        industry = Industry.objects.filter(code=code).first() or Industry.objects.filter(title__iexact=q).first()
+        return (industry.code, industry.title) if industry else (code, code)
     if kind == "metro":
         hit = GeoArea.objects.filter(level="metro").filter(Q(name__iexact=q) | Q(code__iexact=q)).first()
         return (hit.name, hit.name) if hit else (q, q)
@@ -527,10 +527,12 @@ class TerritoryForm(forms.Form):
             raise forms.ValidationError("A territory cannot sit inside itself or its own children.")
         return parent
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
         if not self.with_reps:
             return data
+        if data is None:  # Form.clean() returns cleaned_data; the stubs allow None for overrides
+            raise TypeError("Form.clean() returned None")
         reps: list[dict[str, Any]] = []
         people: dict[tuple[int, str], str] = {}
 

@@ -40,7 +40,9 @@ Role = SalesProfile.Role
 
 VIEW, CHANGE, DELETE, ADD = "view_territory", "change_territory", "delete_territory", "add_territory"
 MANAGED_PERMS = (VIEW, CHANGE, DELETE, ADD)
-HOLDER_PERMS = {Role.REP: (VIEW,), Role.MANAGER: (VIEW, CHANGE), Role.DIRECTOR: (VIEW, CHANGE)}
+HOLDER_PERMS: dict[str, tuple[str, ...]] = {
+    Role.REP: (VIEW,), Role.MANAGER: (VIEW, CHANGE), Role.DIRECTOR: (VIEW, CHANGE)
+}
 TEAM_PERMS = (VIEW, CHANGE)  # what a manager (or director) gets on a direct report's territory
 LEADER_PERMS = (VIEW, CHANGE, DELETE, ADD)  # what a director gets on the subtree they lead
 BATCH = 5000

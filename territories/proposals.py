@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -29,6 +29,9 @@ from django.utils import timezone
 from salesos.models import Account, Opportunity, SalesProfile, users_on_leave
 from territories import services
 from territories.models import RepAssignment, Territory, TerritoryPlan
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
 
 User = get_user_model()
 
@@ -78,11 +81,11 @@ def _territory_loads(territory_ids: list[int], measure: str) -> dict[int, Decima
         if measure == "pipeline":
             amount = ExpressionWrapper(F("amount") * F("probability") / 100,
                                        output_field=DecimalField(max_digits=18, decimal_places=4))
-        rows = (
+        deal_rows = (
             Opportunity.objects.filter(account__territory_id__in=territory_ids, status=Opportunity.Status.OPEN)
             .values(tid=F("account__territory_id")).annotate(v=Sum(amount))
         )
-        return {r["tid"]: Decimal(r["v"] or 0) for r in rows}
+        return {r["tid"]: Decimal(r["v"] or 0) for r in deal_rows}
     return {r["territory_id"]: Decimal(r["v"] or 0) for r in rows}
 
 
@@ -183,7 +186,9 @@ def proposal_apply(
     if proposal.hash != shown_hash:
         raise StaleProposal("The data changed since the proposal was shown: review it again.")
     for pick in proposal.assigned:
-        services.assignment_add(territory=pick.territory, user=pick.user, slot=RepAssignment.Slot.PRIMARY, by=by)
+        # ``assigned`` keeps only the picks that have a rep.
+        user = cast("AuthUser", pick.user)
+        services.assignment_add(territory=pick.territory, user=user, slot=RepAssignment.Slot.PRIMARY, by=by)
     return proposal
 
 

@@ -4,8 +4,10 @@ whatever the number of territories."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -236,6 +238,7 @@ def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[di
     queries). The active plan reads the accounts' primary-territory mirror (the same figures as
     every other page); other plans read their current primary AccountTerritory rows."""
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
+    accounts: QuerySet[Any, tuple[Any, ...]]
     if plan.status == TerritoryPlan.Status.ACTIVE:
         accounts = (
             Account.objects.filter(territory__isnull=False)
@@ -536,7 +539,7 @@ class Change:
 
 @dataclass
 class HistoryEntry:
-    when: object
+    when: dt.datetime
     who: str
     what: str  # "Territory created", "Primary owner assignment changed", ...
     reason: str

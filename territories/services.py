@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,6 +31,9 @@ from routing import engine
 from routing.services import accounts_owner_refresh, plan_touch
 from salesos.models import Account
 from territories.models import RepAssignment, Territory, TerritoryPlan
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -404,7 +407,7 @@ def _owners_refresh(*, territory: Territory) -> None:
 def assignment_add(
     *,
     territory: Territory,
-    user: AbstractBaseUser,
+    user: AuthUser,
     slot: str,
     split_percent: int | None = None,
     start_date: dt.date | None = None,

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.roles import is_admin
 from territories.access import territory_get_for_user, territory_perms
 from territories.models import Territory
@@ -42,7 +43,7 @@ def _plan_query(plan, *, is_active: bool) -> str:
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: HtmxHttpRequest) -> HttpResponse:
     """The tree of the chosen plan (the active one by default). Search or any filter switches to
     a flat list of matches with their path; ``node`` shows one territory's children (the
     no-JavaScript way to expand)."""
@@ -61,8 +62,8 @@ def index(request: HttpRequest) -> HttpResponse:
     context["reps"] = sorted(tree.reps.items(), key=lambda item: item[1].casefold())
     if filters.active:
         context["list_page"] = territory_list_page(tree, filters, page=request.GET.get("page"))
-        extra = {k: v for k, v in request.GET.items() if k != "page" and v}
-        context["list_q"] = urlencode(extra)
+        list_params = {k: v for k, v in request.GET.items() if k != "page" and v}
+        context["list_q"] = urlencode(list_params)
         template = "territories/index.html#list" if request.htmx else "territories/index.html"
         return render(request, template, context)
     node = None
@@ -90,7 +91,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def children(request: HttpRequest, pk: int) -> HttpResponse:
+def children(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The visible children of one territory as tree rows (HTMX expands a node with it). Without
     htmx it sends the browser to the tree page focused on that territory."""
     territory = territory_get_for_user(user=request.user, pk=pk)
@@ -110,7 +111,7 @@ def children(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     territory = territory_get_for_user(user=request.user, pk=pk)
     filters = AccountFilters.from_query(request.GET)
     if request.htmx and request.GET.get("part") == "accounts":
@@ -120,8 +121,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "move":
         if not is_admin(request.user):
             raise Http404("No such territory")
-        context = {"territory": territory, "move_q": request.GET.get("move_q", "").strip()[:60]}
-        context["candidates"] = move_candidates(territory=territory, q=context["move_q"])
+        move_q = request.GET.get("move_q", "").strip()[:60]
+        context = {"territory": territory, "move_q": move_q}
+        context["candidates"] = move_candidates(territory=territory, q=move_q)
         return render(request, "territories/detail.html#move-candidates", context)
     return render(request, "territories/detail.html", _detail_context(request, territory))
 
@@ -167,7 +169,7 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
 
 @require_POST
 @login_required
-def move(request: HttpRequest, pk: int) -> HttpResponse:
+def move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Move a territory and its subtree under another parent, given by code (blank: to the top
     level). Admins only (hierarchy restructuring); a loop or an unknown code re-shows the page
     with the error and changes nothing."""

@@ -10,7 +10,7 @@ reassignment: admins and directors (directors only on territories they may chang
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.models import SalesProfile
 from salesos.roles import role_of
 from territories import csv_assign, proposals, services
@@ -46,7 +47,7 @@ class AssignmentForm(forms.Form):
         people = User.objects.filter(is_active=True, sales_profile__isnull=False).select_related("sales_profile")
         if role_of(assigner) == Role.MANAGER:
             people = people.filter(pk__in=[assigner.pk, *assigner.direct_reports.values_list("user_id", flat=True)])
-        self.fields["user"].queryset = people.order_by("first_name", "last_name", "username")
+        cast(RepChoiceField, self.fields["user"]).queryset = people.order_by("first_name", "last_name", "username")
         for name in ("user", "slot"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         for name in ("split_percent", "start_date"):
@@ -62,7 +63,9 @@ def assign_context(
 
     rows = territory_assignments(territory)  # one query, each with ``on_leave``
     current = [a for a in rows if a.end_date is None]
-    past = sorted((a for a in rows if a.end_date is not None), key=lambda a: a.end_date, reverse=True)[:5]
+    past = sorted(
+        (a for a in rows if a.end_date is not None), key=lambda a: cast(dt.date, a.end_date), reverse=True
+    )[:5]
     can = (
         "change_territory" in perms
         if perms is not None
@@ -82,7 +85,7 @@ def assign_context(
     }
 
 
-def _section(request: HttpRequest, territory: Territory, form: AssignmentForm | None = None,
+def _section(request: HtmxHttpRequest, territory: Territory, form: AssignmentForm | None = None,
              status: int = 200) -> HttpResponse:
     context = assign_context(user=request.user, territory=territory, form=form)
     template = f"{SECTION}#section" if request.htmx else "territories/assign_page.html"
@@ -91,7 +94,7 @@ def _section(request: HttpRequest, territory: Territory, form: AssignmentForm | 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assignments(request: HttpRequest, pk: int) -> HttpResponse:
+def assignments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the section (a page of its own without HTMX). POST: add an assignment."""
     if request.method == "GET":
         return _section(request, territory_get_for_user(user=request.user, pk=pk))
@@ -117,7 +120,7 @@ def assignments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assignment_end(request: HttpRequest, pk: int, aid: int) -> HttpResponse:
+def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> HttpResponse:
     territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
     assignment = territory.assignments.filter(pk=aid, end_date__isnull=True).select_related("user").first()
     if assignment is None:

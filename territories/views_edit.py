@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from routing.compile import rule_to_q
 from routing.engine import RuleError
+from salesos.http import AuthenticatedHttpRequest
 from salesos.models import Account, SalesProfile
 from salesos.roles import role_of
 from territories import forms as tf
@@ -166,7 +167,7 @@ def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node
     }
 
 
-def _save(request: HttpRequest, *, plan: TerritoryPlan, territory: Territory | None) -> HttpResponse:
+def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: Territory | None) -> HttpResponse:
     form = tf.TerritoryForm(request.POST, plan=plan, territory=territory, with_reps=territory is None)
     if territory is not None and not can_restructure(request.user):
         form.fields["parent"].disabled = True
@@ -211,7 +212,7 @@ def _save(request: HttpRequest, *, plan: TerritoryPlan, territory: Territory | N
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def territory_new(request: HttpRequest) -> HttpResponse:
+def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_create(request.user):
         raise Http404("No such page")
     plan = _plan_for_new(request)
@@ -229,7 +230,7 @@ def territory_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def territory_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     territory = _territory_for(request, pk, "change_territory")
     if request.method == "POST":
         return _save(request, plan=territory.plan, territory=territory)
@@ -252,7 +253,7 @@ def territory_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def territory_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def territory_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     territory = _territory_for(request, pk, "delete_territory")
     subtree = territory.descendants().filter(plan=territory.plan)
     choice = request.POST.get("children") or request.GET.get("children") or "up"
@@ -353,7 +354,7 @@ def builder_options(request: HttpRequest) -> HttpResponse:
     _builder_user(request)
     kind = request.GET.get("kind", "")
     # The search text arrives under the input's own name (a chip box, the parent field ...).
-    q = next((v for k, v in request.GET.items() if k not in ("kind", "plan")), "")
+    q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "plan")), "")
     plan = None
     if kind == "parent":
         plan_id = request.GET.get("plan", "")
@@ -370,7 +371,7 @@ def builder_chip(request: HttpRequest) -> HttpResponse:
     _builder_user(request)
     kind = request.GET.get("kind", "")
     name = request.GET.get("name", "")
-    q = next((v for k, v in request.GET.items() if k not in ("kind", "name")), "")
+    q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "name")), "")
     accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
     hit = tf.resolve_chip(kind=kind, q=q[:200], accounts=accounts)
     if hit is None:

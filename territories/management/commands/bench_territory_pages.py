@@ -161,7 +161,7 @@ class Command(BaseCommand):
 
         # People: an admin, three directors, ten managers each, ten reps per manager.
         password = make_password("bench-Secret-1")
-        specs = [("bench-admin", Role.ADMIN, None)]
+        specs: list[tuple[str, Role, str | None]] = [("bench-admin", Role.ADMIN, None)]
         specs += [(f"bench-director-{d}", Role.DIRECTOR, None) for d in range(3)]
         specs += [(f"bench-manager-{d}-{m}", Role.MANAGER, f"bench-director-{d}") for d in range(3) for m in range(10)]
         specs += [
