@@ -14,7 +14,6 @@ test: install
 
 lint: install
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
 
 typecheck: install
 	DEBUG=1 .venv/bin/mypy salesos territories routing planning analytics
