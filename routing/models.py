@@ -20,11 +20,16 @@ class AccountTerritory(models.Model):
         LOCK = "lock", "Manual lock"
         MANUAL = "manual", "Manual routing"
 
-    account = models.ForeignKey("salesos.Account", on_delete=models.CASCADE, related_name="territory_rows")
-    territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="account_rows")
+    # No single-column indexes on these three: the composite indexes below lead with each of them.
+    account = models.ForeignKey(
+        "salesos.Account", on_delete=models.CASCADE, related_name="territory_rows", db_index=False
+    )
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.CASCADE, related_name="account_rows", db_index=False
+    )
     # Copied from the territory so the database can hold "one current primary per account per
     # plan" as a constraint.
-    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+", db_index=False)
     is_primary = models.BooleanField(default=True)
     credit_percent = models.PositiveSmallIntegerField(default=100)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.RULE)

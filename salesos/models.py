@@ -78,23 +78,30 @@ class RoutableFields(models.Model):
     """The attributes territory rules read. Accounts and leads both carry them; every one is
     indexed because rules and filters select on them."""
 
-    country = models.CharField(max_length=2, blank=True, db_index=True, help_text="ISO 3166-1 alpha-2")
-    region = models.CharField(max_length=8, blank=True, db_index=True, choices=Region.choices)
-    state = models.CharField(max_length=8, blank=True, db_index=True, help_text="ISO 3166-2, e.g. US-CA")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    region = models.CharField(max_length=8, blank=True, choices=Region.choices)
+    state = models.CharField(max_length=8, blank=True, help_text="ISO 3166-2, e.g. US-CA")
     city = models.CharField(max_length=120, blank=True)
-    metro = models.CharField(max_length=64, blank=True, db_index=True)
-    postal_code = models.CharField(max_length=16, blank=True, db_index=True)
+    metro = models.CharField(max_length=64, blank=True)
+    postal_code = models.CharField(max_length=16, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     industry = models.ForeignKey(Industry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The record's own classification code at any depth (NAICS "622110"), which prefix rules
     # read ("NAICS 62…"); ``industry`` links the reference node it falls under when there is one.
-    industry_code = models.CharField(max_length=16, blank=True, db_index=True)
+    industry_code = models.CharField(max_length=16, blank=True)
     employees = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True, db_index=True)
 
     class Meta:
         abstract = True
+        # Plain b-tree indexes, declared here rather than with db_index=True: on PostgreSQL that
+        # would add a second, pattern-ops copy of every text index, which the rules' case-folded
+        # SQL never uses and every mass update (routing writes the mirror columns) pays for.
+        indexes = [
+            models.Index(fields=[column], name=f"%(app_label)s_%(class)s_{column}")
+            for column in ("country", "region", "state", "metro", "postal_code", "industry_code")
+        ]
 
     def save(self, *args, **kwargs):
         # Choosing a reference industry sets the code unless the code is already a finer one
@@ -115,7 +122,7 @@ class Account(RoutableFields):
         CUSTOMER = "customer", "Customer"
         FORMER = "former", "Former customer"
 
-    name = models.CharField(max_length=200, db_index=True)
+    name = models.CharField(max_length=200)
     domain = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROSPECT)
     potential = models.DecimalField(
@@ -140,8 +147,9 @@ class Account(RoutableFields):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(RoutableFields.Meta):
         ordering = ["name"]
+        indexes = [*RoutableFields.Meta.indexes, models.Index(fields=["name"], name="salesos_account_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -172,7 +180,7 @@ class Lead(RoutableFields):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(RoutableFields.Meta):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
