@@ -44,7 +44,7 @@ can_route = can_see_queue
 
 
 def active_plan() -> TerritoryPlan | None:
-    return TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).first()
+    return TerritoryPlan.active()
 
 
 # --- the unassigned queue --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from routing import engine
 from routing.models import AccountTerritory
-from salesos.models import Account, Lead, Leave, SalesProfile
+from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -45,7 +45,7 @@ _compiled_lock = threading.Lock()
 
 
 def active_plan() -> TerritoryPlan | None:
-    return TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).first()
+    return TerritoryPlan.active()
 
 
 def plan_spec(*, plan: TerritoryPlan, version: int | None = None) -> engine.PlanSpec:
@@ -142,7 +142,7 @@ def territory_owners(
     elif plan is not None:
         assignments = assignments.filter(territory__plan=plan)
     rows = list(assignments.order_by("territory_id", "start_date", "id").values_list("territory_id", "user_id", "slot"))
-    away = set(Leave.objects.filter(start__lte=on, end__gte=on).values_list("user_id", flat=True))
+    away = set(users_on_leave(on).values_list("user_id", flat=True))
     primary: dict[int, int] = {}
     backups: dict[int, list[int]] = {}
     for territory_id, user_id, slot in rows:
@@ -167,7 +167,7 @@ def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None
     mode = territory.lead_assignment
     if mode == Territory.LeadAssignment.PRIMARY:
         return territory_owners(territory_ids=[territory.pk], on=on).get(territory.pk)
-    away = set(Leave.objects.filter(start__lte=on, end__gte=on).values_list("user_id", flat=True))
+    away = set(users_on_leave(on).values_list("user_id", flat=True))
     reps = [
         user_id
         for user_id in _current(territory.assignments.filter(slot__in=["primary", "backup", "overlay"]), on)

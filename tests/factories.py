@@ -108,3 +108,12 @@ def make_fiscal_year(name: str = "FY2026", *, start: dt.date = dt.date(2026, 2, 
         FiscalPeriod.objects.create(fiscal_year=year, name=f"Q{q + 1}", start_date=add_months(start, 3 * q),
                                     end_date=add_months(start, 3 * q + 3) - dt.timedelta(days=1))
     return year
+
+
+def assert_db_refuses(fn) -> None:
+    """The database itself rejects what ``fn`` writes (a constraint, not Python validation)."""
+    import pytest
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fn()

@@ -1,18 +1,13 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from routing.models import AccountTerritory
-from tests.factories import make_account, make_plan, make_territory
+from tests.factories import assert_db_refuses, make_account, make_plan, make_territory
 
 pytestmark = pytest.mark.django_db
 
-
-def _fails(fn) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        fn()
 
 
 def _row(account, territory, **kw) -> AccountTerritory:
@@ -24,7 +19,7 @@ def test_one_current_primary_territory_per_account_per_plan():
     west, east = make_territory(plan), make_territory(plan)
     account = make_account()
     _row(account, west)
-    _fails(lambda: _row(account, east))
+    assert_db_refuses(lambda: _row(account, east))
     # The same account may have a primary in a draft plan, and any number of overlay rows.
     _row(account, make_territory(draft))
     _row(account, make_territory(plan, is_overlay=True), is_primary=False, credit_percent=50)
@@ -54,6 +49,6 @@ def test_ownership_is_effective_dated():
 def test_credit_and_validity_range_are_checked():
     plan = make_plan()
     account, territory = make_account(), make_territory(plan)
-    _fails(lambda: _row(account, territory, credit_percent=101))
+    assert_db_refuses(lambda: _row(account, territory, credit_percent=101))
     now = timezone.now()
-    _fails(lambda: _row(account, territory, valid_from=now, valid_to=now - dt.timedelta(seconds=1)))
+    assert_db_refuses(lambda: _row(account, territory, valid_from=now, valid_to=now - dt.timedelta(seconds=1)))

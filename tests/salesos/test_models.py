@@ -4,23 +4,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from salesos.models import Account, Activity, Industry, Leave, Opportunity, SalesProfile
-from tests.factories import make_account, make_user
+from tests.factories import assert_db_refuses, make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
-
-def _fails(fn) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        fn()
 
 
 def test_industry_code_is_unique_within_a_scheme_but_not_across():
     Industry.objects.create(scheme="naics", code="5112", title="Software Publishers")
     Industry.objects.create(scheme="sic", code="5112", title="Stationery and Office Supplies")
-    _fails(lambda: Industry.objects.create(scheme="naics", code="5112", title="Again"))
+    assert_db_refuses(lambda: Industry.objects.create(scheme="naics", code="5112", title="Again"))
 
 
 def test_choosing_an_industry_sets_the_code_unless_a_finer_one_is_under_it():
@@ -58,30 +53,30 @@ def _opportunity(**kw) -> Opportunity:
 def test_opportunity_status_must_match_its_stage():
     _opportunity(stage="closed_won", status="won")
     _opportunity(stage="closed_lost", status="lost")
-    _fails(lambda: _opportunity(stage="closed_won", status="open"))
-    _fails(lambda: _opportunity(stage="negotiation", status="won"))
+    assert_db_refuses(lambda: _opportunity(stage="closed_won", status="open"))
+    assert_db_refuses(lambda: _opportunity(stage="negotiation", status="won"))
 
 
 def test_opportunity_amount_probability_and_dates_are_checked():
-    _fails(lambda: _opportunity(amount=Decimal("-1")))
-    _fails(lambda: _opportunity(probability=101))
-    _fails(lambda: _opportunity(created_date=dt.date(2026, 6, 2), close_date=dt.date(2026, 6, 1)))
+    assert_db_refuses(lambda: _opportunity(amount=Decimal("-1")))
+    assert_db_refuses(lambda: _opportunity(probability=101))
+    assert_db_refuses(lambda: _opportunity(created_date=dt.date(2026, 6, 2), close_date=dt.date(2026, 6, 1)))
 
 
 def test_leave_cannot_end_before_it_starts():
     user = make_user()
     Leave.objects.create(user=user, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 1))
-    _fails(lambda: Leave.objects.create(user=user, start=dt.date(2026, 1, 2), end=dt.date(2026, 1, 1)))
+    assert_db_refuses(lambda: Leave.objects.create(user=user, start=dt.date(2026, 1, 2), end=dt.date(2026, 1, 1)))
 
 
 def test_profile_cannot_be_its_own_manager_and_ramp_is_bounded():
     user = make_user()
     profile = user.sales_profile
     profile.manager = user
-    _fails(profile.save)
+    assert_db_refuses(profile.save)
     profile.refresh_from_db()
     profile.ramp_months = 25
-    _fails(profile.save)
+    assert_db_refuses(profile.save)
 
 
 def test_ramp_factor_rises_from_zero_at_hire_to_one_at_ramp_end():

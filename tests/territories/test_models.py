@@ -2,24 +2,19 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from territories.models import RepAssignment, Territory, TerritoryPlan
-from tests.factories import assign, make_plan, make_territory, make_user
+from tests.factories import assert_db_refuses, assign, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db
 
-
-def _fails(fn) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        fn()
 
 
 def test_exactly_one_plan_can_be_active():
     make_plan(name="FY2027")
     make_plan(name="FY2028 draft", status="draft")
     make_plan(name="FY2028 staged", status="staged")
-    _fails(lambda: make_plan(name="Another active"))
+    assert_db_refuses(lambda: make_plan(name="Another active"))
     assert TerritoryPlan.active().name == "FY2027"
 
 
@@ -27,14 +22,14 @@ def test_territory_code_unique_within_plan_only():
     plan, draft = make_plan(), make_plan(status="draft")
     make_territory(plan, code="US-WEST")
     make_territory(draft, code="US-WEST")
-    _fails(lambda: make_territory(plan, code="US-WEST"))
+    assert_db_refuses(lambda: make_territory(plan, code="US-WEST"))
 
 
 def test_credit_percent_is_between_0_and_100():
     plan = make_plan()
     make_territory(plan, credit_percent=0)
     make_territory(plan, credit_percent=100)
-    _fails(lambda: make_territory(plan, credit_percent=101))
+    assert_db_refuses(lambda: make_territory(plan, credit_percent=101))
 
 
 def test_parent_must_be_in_the_same_plan():
@@ -59,7 +54,7 @@ def test_one_current_primary_per_territory():
     territory = make_territory(plan)
     first, second = make_user(), make_user()
     assign(territory, first)
-    _fails(lambda: assign(territory, second))
+    assert_db_refuses(lambda: assign(territory, second))
     # Ending the first assignment frees the slot; the ended row stays as history.
     RepAssignment.objects.filter(user=first).update(end_date=dt.date.today())
     assign(territory, second, start_date=dt.date.today())
@@ -94,8 +89,8 @@ def test_primary_date_ranges_must_not_overlap():
 
 def test_split_percent_and_dates_are_checked():
     territory = make_territory(make_plan())
-    _fails(lambda: assign(territory, make_user(), slot="overlay", split_percent=101))
-    _fails(
+    assert_db_refuses(lambda: assign(territory, make_user(), slot="overlay", split_percent=101))
+    assert_db_refuses(
         lambda: assign(
             territory, make_user(), slot="overlay", start_date=dt.date(2026, 2, 1), end_date=dt.date(2026, 1, 1)
         )
