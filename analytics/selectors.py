@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from routing.placement import is_placed
 from salesos.models import Account, Opportunity, Region, SalesProfile
 from salesos.roles import role_of
 from territories.models import Territory, TerritoryPlan
@@ -40,7 +41,9 @@ class Coverage:
 
 
 def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
-    accounts = Account.objects.aggregate(total=Count("pk"), orphaned=Count("pk", filter=Q(territory__isnull=True)))
+    # Orphaned: no current primary territory in the plan (routing.placement).
+    orphaned = ~is_placed(plan=plan) if plan is not None else Q()
+    accounts = Account.objects.aggregate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
     territories = Territory.objects.filter(plan=plan).annotate(staffed=is_staffed())
     vacant_qs = territories.filter(staffed=False)
     type_labels = dict(Territory.Type.choices)
@@ -59,7 +62,7 @@ def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
     regions = (
         Account.objects.order_by()
         .values("region")
-        .annotate(total=Count("pk"), orphaned=Count("pk", filter=Q(territory__isnull=True)))
+        .annotate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
         .order_by("region")
     )
     pipeline = dict(

@@ -9,7 +9,8 @@ from routing.models import AccountTerritory, IntegrationToken, Notification
 class AccountTerritoryAdmin(admin.ModelAdmin):
     list_display = ["account", "territory", "is_primary", "credit_percent", "source", "valid_from", "valid_to"]
     list_filter = ["is_primary", "source"]
-    raw_id_fields = ["account", "territory", "plan"]
+    # The decision is shared by many rows (and there are many decisions): an id box, not a list.
+    raw_id_fields = ["account", "territory", "plan", "decision"]
     list_select_related = ["account", "territory"]
     show_full_result_count = False
 

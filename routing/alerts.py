@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from routing import placement
 from routing.models import Notification
 from salesos.models import Account, SalesProfile
 
@@ -59,7 +60,7 @@ def unassigned_alert_send(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     last = Notification.objects.filter(kind=Notification.Kind.UNASSIGNED).order_by("-created_at").first()
     since = last.created_at if last else now - FIRST_LOOKBACK
-    new = Account.objects.filter(territory__isnull=True, created_at__gt=since, created_at__lte=now)
+    new = placement.accounts_unassigned(qs=Account.objects.filter(created_at__gt=since, created_at__lte=now))
     count = new.count()
     if count == 0:
         return 0

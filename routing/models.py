@@ -13,6 +13,28 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+class RoutingDecision(models.Model):
+    """Why accounts sit where they do: the territories that matched and the lock the record
+    carried, stored once per distinct outcome and shared by every row it explains (a full
+    re-route of a million accounts makes tens of thousands of these, not a million traces).
+
+    The trace (tiers, priorities, specificity, who won and why) is rebuilt from it by
+    ``engine.decide_matched`` against the plan (``routing.selectors.decision_trace``)."""
+
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    plan_version = models.PositiveIntegerField(default=0, help_text="The plan's version when decided")
+    # Ids of every territory that matched: winners, losers, rolled-up ancestors and overlays.
+    matched = models.JSONField(default=list, blank=True)
+    locked_territory_id = models.BigIntegerField(null=True, blank=True, help_text="The record's lock, as it was")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "routing decision"
+
+    def __str__(self) -> str:
+        return f"Decision {self.pk} (plan {self.plan_id} v{self.plan_version})"
+
+
 class AccountTerritory(models.Model):
     class Source(models.TextChoices):
         RULE = "rule", "Rule"
@@ -20,25 +42,37 @@ class AccountTerritory(models.Model):
         LOCK = "lock", "Manual lock"
         MANUAL = "manual", "Manual routing"
 
-    # No single-column indexes on these three: the composite indexes below lead with each of them.
+    # The busiest table: a full re-route writes one row per account. Its references are checked
+    # by the services that write it, not by database foreign keys: a deferred key check locks
+    # every referenced account row and, measured on a million-row re-route, tripled its time
+    # (routing/bench.py). Deletes still cascade (Django collects the rows). No single-column
+    # indexes either: the composite ones below lead with account and territory.
     account = models.ForeignKey(
-        "salesos.Account", on_delete=models.CASCADE, related_name="territory_rows", db_index=False
+        "salesos.Account", on_delete=models.CASCADE, related_name="territory_rows", db_index=False,
+        db_constraint=False,
     )
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.CASCADE, related_name="account_rows", db_index=False
+        "territories.Territory", on_delete=models.CASCADE, related_name="account_rows", db_index=False,
+        db_constraint=False,
     )
     # Copied from the territory so the database can hold "one current primary per account per
     # plan" as a constraint.
-    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+", db_index=False)
+    plan = models.ForeignKey(
+        "territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     is_primary = models.BooleanField(default=True)
     credit_percent = models.PositiveSmallIntegerField(default=100)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.RULE)
-    trace = models.JSONField(null=True, blank=True, help_text="Why: candidates, the winner and the reason")
+    # Why: shared by every row the same outcome put here (set on primary rows; see RoutingDecision).
+    decision = models.ForeignKey(
+        RoutingDecision, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+        db_constraint=False,
+    )
     # Set on the primary row when a tie was broken by territory code (listed on the conflicts page).
     conflict = models.BooleanField(default=False)
     reason = models.CharField(max_length=200, blank=True, help_text="Why a person routed it by hand")
     routed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     valid_from = models.DateTimeField(default=timezone.now)
     valid_to = models.DateTimeField(null=True, blank=True)
@@ -51,10 +85,9 @@ class AccountTerritory(models.Model):
                 condition=Q(is_primary=True, valid_to__isnull=True),
                 name="one_current_primary_territory_per_account_plan",
             ),
+            # Also the history index: "where was account X on date D" reads it.
             models.UniqueConstraint(
-                fields=["account", "territory"],
-                condition=Q(valid_to__isnull=True),
-                name="one_current_row_per_account_territory",
+                fields=["account", "territory", "valid_from"], name="account_territory_once_per_instant"
             ),
             models.CheckConstraint(
                 condition=Q(credit_percent__gte=0, credit_percent__lte=100), name="account_territory_credit_0_100"
@@ -66,13 +99,13 @@ class AccountTerritory(models.Model):
         ]
         indexes = [
             models.Index(fields=["territory", "valid_to"]),
-            models.Index(fields=["account", "valid_from"]),
-            models.Index(fields=["plan", "valid_to"]),
             models.Index(
                 fields=["plan", "conflict"],
                 condition=Q(conflict=True, valid_to__isnull=True),
                 name="account_territory_conflicts",
             ),
+            # Rows a person routed (rare): for "who did this" and for deleting a user.
+            models.Index(fields=["routed_by"], condition=Q(routed_by__isnull=False), name="account_territory_by"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,9 @@
 """Reads for the routing pages: the unassigned queue, a record's routing explanation and the
 conflicts list. Each page costs a fixed number of queries whatever the data size (pinned in
-tests/routing/test_views.py)."""
+tests/routing/test_views.py).
+
+Where an account sits comes from ``routing.placement`` (its current primary row); why it sits
+there is the row's shared ``RoutingDecision``, rebuilt into a full trace by ``decision_trace``."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
-from routing import engine
+from routing import engine, placement
 from routing.engine.fields import GEO_LEVEL_NAMES, OPERATORS
-from routing.models import AccountTerritory
+from routing.models import AccountTerritory, RoutingDecision
 from routing.services import compiled_plan, record_of, territory_owners
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import role_of
@@ -78,9 +81,10 @@ class QueueFilters:
         return bool(self.as_params())
 
 
-def unassigned_accounts(*, filters: QueueFilters | None = None) -> QuerySet[Account]:
-    """Accounts with no territory in the active plan, newest first, narrowed by the filters."""
-    accounts = Account.objects.filter(territory__isnull=True)
+def unassigned_accounts(*, filters: QueueFilters | None = None, plan: TerritoryPlan | None = None) -> QuerySet[Account]:
+    """Accounts with no territory in the active plan, newest first, narrowed by the filters. Pass
+    the active plan when the caller has it (saves a query per call)."""
+    accounts = placement.accounts_unassigned(plan=plan)
     f = filters or QueueFilters()
     if f.country:
         accounts = accounts.filter(country=f.country)
@@ -95,8 +99,10 @@ def unassigned_accounts(*, filters: QueueFilters | None = None) -> QuerySet[Acco
     return accounts.select_related("industry").order_by("-created_at", "-pk")
 
 
-def unassigned_queue(*, filters: QueueFilters | None = None, page: int | str | None = 1) -> Page:
-    return Paginator(unassigned_accounts(filters=filters), QUEUE_PAGE_SIZE).get_page(page)
+def unassigned_queue(
+    *, filters: QueueFilters | None = None, page: int | str | None = 1, plan: TerritoryPlan | None = None
+) -> Page:
+    return Paginator(unassigned_accounts(filters=filters, plan=plan), QUEUE_PAGE_SIZE).get_page(page)
 
 
 def route_targets(*, user, plan: TerritoryPlan | None) -> QuerySet[Territory]:
@@ -124,6 +130,70 @@ def territory_options(territories: QuerySet[Territory], *, term: str = "", limit
     if term:
         territories = territories.filter(Q(code__icontains=term) | Q(name__icontains=term))
     return list(territories.only("pk", "code", "name")[:limit])
+
+
+# --- stored decisions ------------------------------------------------------------------------
+
+
+def _stored_decision(row: AccountTerritory) -> RoutingDecision | None:
+    """The row's decision, or None (manual rows have none; a decision row that went missing is
+    history lost, not an error)."""
+    if row.decision_id is None:
+        return None
+    try:
+        return row.decision
+    except RoutingDecision.DoesNotExist:
+        return None
+
+
+def _plan_of(row: AccountTerritory) -> TerritoryPlan:
+    # compiled_plan needs only the plan's id: do not load the plan for it.
+    return row.plan if AccountTerritory.plan.is_cached(row) else TerritoryPlan(pk=row.plan_id)
+
+
+def _rebuild(decision: RoutingDecision, compiled: engine.CompiledPlan) -> dict[str, Any]:
+    data = engine.decide_matched(compiled, decision.matched or [], decision.locked_territory_id).to_dict()
+    if decision.plan_version != compiled.version:
+        data["trace"]["plan_version"] = decision.plan_version
+        data["trace"]["notes"].append(
+            f"Decided under plan version {decision.plan_version}; the plan has changed since (now version "
+            f"{compiled.version}): candidates are shown with today's priorities and rules."
+        )
+    return data
+
+
+def decision_trace(row: AccountTerritory, *, compiled: engine.CompiledPlan | None = None) -> dict[str, Any] | None:
+    """The full decision behind an ``AccountTerritory`` row, as ``engine.Decision.to_dict()``
+    gives it (territory_id, source, overlays, conflict, matched, trace), rebuilt from the row's
+    shared ``RoutingDecision`` (the territories that matched and the lock) against the row's plan
+    as it is today. None for rows without a decision (manual routing, overlay rows).
+
+    When the plan moved on since the decision (``plan_version`` differs), ``trace.plan_version``
+    stays the version the decision was made under and a note says the candidates are shown with
+    today's rules; territories deleted since are left out. Pass ``compiled`` (the row plan's
+    ``services.compiled_plan``) to save its version query when rebuilding many rows; load rows
+    with ``select_related("decision")``."""
+    decision = _stored_decision(row)
+    if decision is None:
+        return None
+    return _rebuild(decision, compiled if compiled is not None else compiled_plan(plan=_plan_of(row)))
+
+
+def decision_traces(rows: Iterable[AccountTerritory]) -> list[dict[str, Any] | None]:
+    """``decision_trace`` of each row, compiling (or checking the cached compile of) each plan
+    once, whatever the number of rows."""
+    rows = list(rows)
+    compiled: dict[int, engine.CompiledPlan] = {}
+    out: list[dict[str, Any] | None] = []
+    for row in rows:
+        decision = _stored_decision(row)
+        if decision is None:
+            out.append(None)
+            continue
+        if row.plan_id not in compiled:
+            compiled[row.plan_id] = compiled_plan(plan=_plan_of(row))
+        out.append(_rebuild(decision, compiled[row.plan_id]))
+    return out
 
 
 # --- explanations ----------------------------------------------------------------------------
@@ -390,13 +460,14 @@ class AccountExplanation:
 
 
 def account_explanation(*, account: Account) -> AccountExplanation:
-    """Why an account sits where it does: its facts, the current rows, the stored trace of that
-    decision, a live re-evaluation against today's rules, the rule checks along the winner's
-    branch, and the ownership history. About a dozen queries whatever the plan's size."""
+    """Why an account sits where it does: its facts, the current rows, the stored decision (rebuilt
+    from its ``RoutingDecision``), a live re-evaluation against today's rules, the rule checks
+    along the winner's branch, the owner today and the ownership history. About fifteen queries
+    whatever the plan's size."""
     plan = active_plan()
     rows = list(
         AccountTerritory.objects.filter(account=account)
-        .select_related("territory", "plan", "routed_by")
+        .select_related("territory", "plan", "routed_by", "decision")
         .order_by("-valid_from", "-pk")[:HISTORY_LIMIT]
     )
     history_count = len(rows)
@@ -407,15 +478,17 @@ def account_explanation(*, account: Account) -> AccountExplanation:
     overlay_rows = sorted((r for r in current if not r.is_primary), key=lambda r: r.territory.code)
 
     record = record_of(account)
-    stored = _trace_view(primary.trace) if primary is not None else None
+    stored = None
     live = None
     change = None
     if plan is not None:
-        live = _trace_view(compiled_plan(plan=plan).resolve(record).to_dict())
+        compiled = compiled_plan(plan=plan)
+        stored = _trace_view(decision_trace(primary, compiled=compiled)) if primary is not None else None
+        live = _trace_view(compiled.resolve(record).to_dict())
         known = {r.territory_id: r.territory for r in rows}
         _attach_territories([stored, live], known)
         assert live is not None
-        current_id = primary.territory_id if primary is not None else account.territory_id
+        current_id = primary.territory_id if primary is not None else None
         # A manual row holds until a rule claims the account (see accounts_route_manually).
         manual = primary is not None and primary.source == AccountTerritory.Source.MANUAL
         manual_holds = manual and live.territory_id is None
@@ -424,7 +497,7 @@ def account_explanation(*, account: Account) -> AccountExplanation:
         rules_changed = stored is not None and stored.plan_version != live.plan_version
         change = Change(moves, overlays_change, rules_changed, live.territory)
 
-    winner = primary.territory if primary is not None else account.territory
+    winner = primary.territory if primary is not None else None
     checks = _rule_checks(winner, record) if winner is not None else []
     return AccountExplanation(
         account=account,
@@ -438,7 +511,7 @@ def account_explanation(*, account: Account) -> AccountExplanation:
         checks=checks,
         history=rows,
         history_count=history_count,
-        owner=account.owner,
+        owner=current_owner(territory=winner),
     )
 
 
@@ -495,14 +568,14 @@ def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan |
     if plan is not None and role_of(user) in QUEUE_ROLES:
         rows = AccountTerritory.objects.filter(
             plan=plan, is_primary=True, valid_to__isnull=True, conflict=True
-        ).select_related("account", "territory")
+        ).select_related("account", "territory", "decision")
         if role_of(user) == Role.MANAGER:
             rows = rows.filter(territory__in=territories_visible_to(user, plan).values("pk"))
         rows = rows.order_by("territory__code", "account__name", "pk")
     result = Paginator(rows, CONFLICTS_PAGE_SIZE).get_page(page)
     views = []
-    for row in result:
-        row.view = _trace_view(row.trace)  # type: ignore[attr-defined]
+    for row, data in zip(result, decision_traces(result), strict=True):
+        row.view = _trace_view(data)  # type: ignore[attr-defined]
         views.append(row.view)  # type: ignore[attr-defined]
     _attach_territories(views, {row.territory_id: row.territory for row in result})
     return plan, result

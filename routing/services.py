@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from routing import engine
-from routing.models import AccountTerritory
+from routing.models import AccountTerritory, RoutingDecision
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -251,7 +251,12 @@ def account_route(
     have = {row.territory_id: _row_of(row) for row in current if row.pk not in closing}
     if closing:
         AccountTerritory.objects.filter(pk__in=closing).update(valid_to=now)
-    trace = decision.to_dict()
+    inserting = [row for territory_id, row in wanted.items() if have.get(territory_id) != row]
+    stored = (
+        decision_record(plan=plan, decision=decision, lock_id=account.locked_territory_id, now=now)
+        if any(row.is_primary for row in inserting)
+        else None
+    )
     AccountTerritory.objects.bulk_create(
         AccountTerritory(
             account=account,
@@ -261,22 +266,31 @@ def account_route(
             credit_percent=row.credit_percent,
             source=row.source,
             valid_from=now,
-            trace=trace if row.is_primary else None,
+            decision=stored if row.is_primary else None,
             conflict=decision.conflict and row.is_primary,
             routed_by=by,
             reason=reason[:200],
         )
-        for territory_id, row in wanted.items()
-        if have.get(territory_id) != row
+        for row in inserting
     )
-    if plan.status == TerritoryPlan.Status.ACTIVE:
-        primary = next((r.territory_id for r in have.values() if r.is_primary), None) if kept_manual else None
-        territory_id = decision.territory_id if not kept_manual else primary
-        owner_id = territory_owners(territory_ids=[territory_id]).get(territory_id) if territory_id else None
-        if (account.territory_id, account.owner_id) != (territory_id, owner_id):
-            Account.objects.filter(pk=account.pk).update(territory_id=territory_id, owner_id=owner_id)
-            account.territory_id, account.owner_id = territory_id, owner_id
     return decision
+
+
+def decision_record(
+    *, plan: TerritoryPlan, decision: engine.Decision, lock_id: int | None, now: dt.datetime | None = None
+) -> RoutingDecision:
+    """Stores what ``decide_matched`` needs to give the decision back (see RoutingDecision)."""
+    return RoutingDecision.objects.create(
+        plan=plan,
+        plan_version=_version_number(decision.trace.plan_version),
+        matched=list(decision.matched),
+        locked_territory_id=lock_id,
+        created_at=now or timezone.now(),
+    )
+
+
+def _version_number(version: Any) -> int:
+    return version if isinstance(version, int) and version >= 0 else 0
 
 
 def _routable_changed(before: Mapping[str, Any] | None, account: Account) -> bool:
@@ -303,12 +317,19 @@ def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -
         before = routable_snapshot(stored) if stored is not None else None
     account.save()
     if created or _routable_changed(before, account):
-        account_route(account=account)
-        if account.territory_id is None:
+        decision = account_route(account=account)
+        if decision is not None and decision.unassigned and not _placed_by_hand(account):
             from routing import alerts
 
             alerts.unassigned_noted(account_ids=[account.pk])
     return account
+
+
+def _placed_by_hand(account: Account) -> bool:
+    """A manual row the rules did not replace keeps an unassigned account in place."""
+    from routing.placement import current_primary_rows
+
+    return current_primary_rows().filter(account=account).exists()
 
 
 @transaction.atomic
@@ -344,9 +365,6 @@ def accounts_route_manually(*, account_ids: Iterable[int], territory: Territory,
         )
         for account_id in ids
     )
-    if plan.status == TerritoryPlan.Status.ACTIVE:
-        owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
-        Account.objects.filter(pk__in=ids).update(territory=territory, owner_id=owner_id)
     return len(ids)
 
 
@@ -402,27 +420,3 @@ def lead_save(*, lead: Lead) -> Lead:
     lead.save()
     lead_route(lead=lead)
     return lead
-
-
-def accounts_owner_refresh(*, territory_ids: Iterable[int] | None = None, on: dt.date | None = None) -> int:
-    """Keeps ``Account.owner`` on each territory's owner today (the primary, or the backup while
-    the primary is away) in the active plan. Called after assignment changes and daily, when
-    leaves begin and end. One UPDATE per territory whose accounts need it; returns rows changed."""
-    plan = active_plan()
-    if plan is None:
-        return 0
-    ids = (
-        list(territory_ids)
-        if territory_ids is not None
-        else list(Territory.objects.filter(plan=plan).values_list("pk", flat=True))
-    )
-    owners = territory_owners(territory_ids=ids, on=on)
-    changed = 0
-    for territory_id in ids:
-        owner_id = owners.get(territory_id)
-        changed += (
-            Account.objects.filter(territory_id=territory_id).exclude(owner_id=owner_id).update(owner_id=owner_id)
-            if owner_id is not None
-            else Account.objects.filter(territory_id=territory_id, owner__isnull=False).update(owner_id=None)
-        )
-    return changed

@@ -12,10 +12,3 @@ def reroute_job_run(job_id: int) -> str:
 
     job = batch.reroute_job_run(job_id=job_id)
     return job.status if job is not None else "missing"
-
-
-def accounts_owner_refresh_daily() -> int:
-    """Scheduled daily: leaves begin and end, so the backup takes over and hands back."""
-    from routing import services
-
-    return services.accounts_owner_refresh()

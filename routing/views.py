@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from routing import selectors
+from routing import placement, selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
@@ -24,10 +24,10 @@ def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRo
     filters = filter_form.filters()
     plan = selectors.active_plan()
     targets = selectors.route_targets(user=request.user, plan=plan)
-    page = selectors.unassigned_queue(filters=filters, page=filter_data.get("page"))
+    page = selectors.unassigned_queue(filters=filters, page=filter_data.get("page"), plan=plan)
     if form is None:
-        form = BulkRouteForm(territories=targets, queue=selectors.unassigned_accounts())
-    total = page.paginator.count if not filters.active else selectors.unassigned_accounts().count()
+        form = BulkRouteForm(territories=targets, queue=selectors.unassigned_accounts(plan=plan))
+    total = page.paginator.count if not filters.active else selectors.unassigned_accounts(plan=plan).count()
     return {
         "page": page,
         "unassigned_total": total,
@@ -63,7 +63,7 @@ def route(request: HtmxHttpRequest) -> HttpResponse:
     form = BulkRouteForm(
         request.POST,
         territories=selectors.route_targets(user=request.user, plan=plan),
-        queue=selectors.unassigned_accounts(),
+        queue=selectors.unassigned_accounts(plan=plan),
     )
     template = "routing/index.html#queue" if request.htmx else "routing/index.html"
     filters = QueueFilterForm(request.POST).filters()
@@ -141,11 +141,12 @@ def account_lock_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _landed(prefix: str, account) -> str:
-    account.refresh_from_db(fields=["territory", "owner"])
-    if account.territory is None:
+    """Where the account sits now, for the message after a lock or an unlock."""
+    where = placement.placement(account)
+    if where.territory is None:
         return f"{prefix} No territory matched: it is in the unassigned queue."
-    owner = (account.owner.get_full_name() or account.owner.username) if account.owner else "no owner yet"
-    return f"{prefix} Now in {account.territory.code} {account.territory.name}, owner {owner}."
+    owner = (where.owner.get_full_name() or where.owner.username) if where.owner else "no owner yet"
+    return f"{prefix} Now in {where.territory.code} {where.territory.name}, owner {owner}."
 
 
 @require_GET

@@ -30,15 +30,28 @@ class AccountAdmin(admin.ModelAdmin):
         "industry_code",
         "employees",
         "annual_revenue",
-        "territory",
-        "owner",
     ]
     list_filter = ["region", "country", "status"]
     search_fields = ["name", "domain", "postal_code"]
     raw_id_fields = ["industry", "locked_territory"]
-    readonly_fields = ["industry_code", "territory", "owner", "created_at", "updated_at"]
-    list_select_related = ["territory", "owner"]
+    # Where the account sits is its current primary routing row, its owner that territory's owner
+    # today (routing.placement): shown on the change page, never edited here.
+    readonly_fields = ["industry_code", "current_territory", "current_owner", "created_at", "updated_at"]
     show_full_result_count = False
+
+    @admin.display(description="Territory")
+    def current_territory(self, obj: Account) -> str:
+        from routing.placement import placement
+
+        territory = placement(obj).territory if obj.pk else None
+        return str(territory) if territory is not None else "—"
+
+    @admin.display(description="Owner")
+    def current_owner(self, obj: Account) -> str:
+        from routing.placement import placement
+
+        owner = placement(obj).owner if obj.pk else None
+        return (owner.get_full_name() or owner.username) if owner is not None else "—"
 
     def save_model(self, request, obj, form, change):
         # Through the routing service, so a new or moved account lands in its territory at once.

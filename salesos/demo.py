@@ -15,9 +15,13 @@ What gets built, in order:
   subsectors, log-normal company sizes, revenue and potential;
 * the active "FYxxxx Territory Plan": Global -> regions -> areas -> leaf territories, drawn from
   the generated accounts so that leaves are balanced by account count;
-* routing: AccountTerritory rows, Account.territory/owner, computed here with a small vectorised
-  evaluator that follows DESIGN.md "Rules and routing semantics" for the rule shapes this module
-  writes (see ``_resolve``); a separate test is expected to check that the routing engine agrees;
+* routing: AccountTerritory rows (an account's territory is its current primary row, its owner
+  that territory's owner: ``routing.placement``), computed here with a small vectorised evaluator
+  that follows DESIGN.md "Rules and routing semantics" for the rule shapes this module writes
+  (see ``_resolve``). Accounts that matched the same territories share one ``RoutingDecision``
+  (the matched ids, from which ``routing.selectors.decision_trace`` rebuilds the trace), so a
+  100,000-account seed writes a few hundred decisions, not 100,000 traces; the routing engine
+  checks each decision as it is made and a test checks that it agrees with every account;
 * opportunities, activities, leads and quotas.
 
 Speed: attributes are generated column-wise with numpy, and the four big tables (accounts,
@@ -30,7 +34,6 @@ them can be built in the same pass. 100,000 accounts take ~8 s on SQLite and ~12
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 import time
@@ -50,7 +53,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing.models import AccountTerritory
+from routing.models import AccountTerritory, RoutingDecision
 from salesos import demo_names as words
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -182,7 +185,7 @@ def reset_demo_data() -> None:
     """Delete what the seed creates: the business data (accounts, leads, deals, activities), the
     territory plans and fiscal calendar, and the demo users. Reference data stays. Children go
     first so that the big tables are single fast DELETEs rather than collected cascades."""
-    for model in (Activity, Opportunity, AccountTerritory, Lead):
+    for model in (Activity, Opportunity, AccountTerritory, RoutingDecision, Lead):
         _wipe(model)
     Quota.objects.all().delete()
     Territory.named_accounts.through.objects.all().delete()
@@ -331,7 +334,10 @@ class _Routing:
     primary: np.ndarray  # territory index per record, -1 = unassigned
     overlays: list[tuple[int, np.ndarray]]  # (overlay territory index, mask)
     trace_of: np.ndarray  # index into traces per record
-    traces: list[dict | None]  # one decision per distinct (candidates, overlays) pattern
+    # One decision per distinct (candidates, overlays) pattern, in the shape of routing.engine's
+    # Decision.to_dict(), territories by code. "matched" lists every territory that matched:
+    # candidates (winner and losers), their rolled-up ancestors and the overlays.
+    traces: list[dict | None]
     conflicts: int
     representative: np.ndarray  # one record index per pattern
 
@@ -385,7 +391,13 @@ def _resolve(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_nam
     for i in reversed(order):
         primary[candidate[i]] = i
 
-    # Records with the same candidates and overlays share one decision and so one trace.
+    # Records with the same candidates and overlays share one decision and so one trace. The
+    # candidates and the overlays determine everything that matched: a territory that matches
+    # with all its ancestors is a candidate or an ancestor of one.
+    ancestors: list[list[int]] = []
+    for t in terrs:
+        parent = index[t.parent] if t.parent else None
+        ancestors.append(([parent, *ancestors[parent]]) if parent is not None else [])
     overlay_ids = [i for i, t in enumerate(terrs) if t.is_overlay]
     matrix = np.stack([candidate[i] for i in order] + [full[i] for i in overlay_ids])
     patterns, first, trace_of = np.unique(np.packbits(matrix, axis=0).T, axis=0, return_index=True,
@@ -401,12 +413,14 @@ def _resolve(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_nam
         tied = bool(cands) and any(ranks[c][:4] == ranks[cands[0]][:4] for c in cands[1:])
         if tied:
             conflicts += int((trace_of == p).sum())
+        matched = sorted({*cands, *(a for c in cands for a in ancestors[c]), *matched_overlays})
         # The shape of routing.engine's Decision.to_dict(), with codes for ids (filled in later).
         traces.append({
             "territory_id": terrs[cands[0]].code if cands else None,
             "source": ("named" if terrs[cands[0]].type == Territory.Type.NAMED_ACCOUNT else "rule") if cands else None,
             "overlays": [[terrs[i].code, terrs[i].credit_percent] for i in matched_overlays],
             "conflict": tied,
+            "matched": [terrs[i].code for i in matched],
             "trace": {"plan_version": None, "notes": ["Routed by the demo seed"], "candidates": [
                 {"code": terrs[c].code, "tier": tier_names[ranks[c][0]], "priority": terrs[c].priority,
                  "outcome": "won" if k == 0 else "lost", "is_overlay": False,
@@ -1252,6 +1266,8 @@ class _Seeder:
         owner_of = {**self.owner_of, **self.covering}
         owner_ids = np.array([owner_of[i].pk if i in owner_of else 0 for i in range(len(self.terrs))],
                              dtype=np.int64)
+        # Each account's territory and owner today (accounts store neither: routing.placement
+        # reads them from the routing rows); deals and activities are credited to them.
         territory_id = np.where(primary >= 0, self.terr_ids[np.maximum(primary, 0)], 0)
         owner_id = np.where(primary >= 0, owner_ids[np.maximum(primary, 0)], 0)
         self.acc_territory_id = territory_id
@@ -1278,7 +1294,7 @@ class _Seeder:
             "metro": a["metro"], "postal_code": a["postal"], "lat": a["lat"], "lon": a["lon"],
             "industry_id": self.ind_id[a["ind"]], "industry_code": a["ind_code"], "employees": a["employees"],
             "annual_revenue": a["revenue"], "potential": a["potential"],
-            "owner_id": _nullable(owner_id), "territory_id": _nullable(territory_id), "locked_territory_id": None,
+            "locked_territory_id": None,
             "created_at": created, "updated_at": created,
         })
         strat = next(i for i, t in enumerate(self.terrs) if t.type == Territory.Type.NAMED_ACCOUNT)
@@ -1317,10 +1333,11 @@ class _Seeder:
         return self._compiled
 
     def decisions(self, routing: _Routing, record_of: Callable[[int], dict[str, Any]], key: str) -> list[dict]:
-        """The stored trace for each routing pattern. With the routing engine available, each
-        pattern's representative record is routed by the engine and its ``Decision.to_dict()`` is
-        kept when it agrees with the seed (a disagreement is counted and the seed's own trace is
-        kept, so the data stay self-consistent); without it, the seed's trace with ids filled in."""
+        """The decision for each routing pattern, as ``Decision.to_dict()``. With the routing
+        engine available, each pattern's representative record is routed by the engine and its
+        decision is kept when it agrees with the seed (same winner, overlays and matched
+        territories; a disagreement is counted and the seed's own decision is kept, so the data
+        stay self-consistent); without it, the seed's decision with ids filled in."""
         ids = {t.code: int(self.terr_ids[i]) for i, t in enumerate(self.terrs)}
         compiled = self.compiled_plan()
         disagreements = 0
@@ -1331,6 +1348,7 @@ class _Seeder:
                 **trace,
                 "territory_id": ids.get(trace["territory_id"]) if trace["territory_id"] else None,
                 "overlays": [[ids[code], credit] for code, credit in trace["overlays"]],
+                "matched": sorted(ids[code] for code in trace["matched"]),
                 "trace": {**trace["trace"], "plan_version": self.plan.version,
                           "candidates": [{**c, "territory_id": ids[c["code"]]} for c in trace["trace"]["candidates"]]},
             }
@@ -1343,7 +1361,8 @@ class _Seeder:
                 except Exception:  # noqa: BLE001 - a failing engine must not stop the demo seed
                     found = None
                 if (found is not None and found.territory_id == own["territory_id"]
-                        and sorted(map(list, found.overlays)) == sorted(own["overlays"])):
+                        and sorted(map(list, found.overlays)) == sorted(own["overlays"])
+                        and sorted(found.matched) == own["matched"]):
                     decision = found.to_dict()
                 else:
                     disagreements += int((routing.trace_of == p).sum())
@@ -1366,15 +1385,27 @@ class _Seeder:
         valid_from = np.maximum(self.acc_created, effective)
         named = np.array([t.type == Territory.Type.NAMED_ACCOUNT for t in self.terrs])
         decisions = self.decisions(r, self.account_record, "  engine disagreements")
-        traces = [json.dumps(d) for d in decisions]
         rows = np.nonzero(r.primary >= 0)[0]
         winner = r.primary[rows]
+        pattern = r.trace_of[rows]
+        # One shared decision per pattern that placed accounts (unassigned ones have no primary
+        # row to hang it on); primary rows point to it, overlay rows carry none.
+        used = np.unique(pattern).tolist()
+        stored = RoutingDecision.objects.bulk_create(
+            RoutingDecision(plan=self.plan, plan_version=self.plan.version, matched=decisions[k]["matched"],
+                            locked_territory_id=None, created_at=self.effective_dt)
+            for k in used
+        )
+        decision_ids = np.zeros(len(decisions), dtype=np.int64)
+        decision_ids[used] = [d.pk for d in stored]
+        if not decision_ids[used].all():
+            raise AssertionError("the database did not return the new decisions' ids")
+        conflict = np.array([bool(d["conflict"]) for d in decisions], dtype=bool)
         parts = [{
             "account_id": self.acc_ids[rows], "territory_id": self.terr_ids[winner], "is_primary": True,
             "credit_percent": 100,
             "source": np.where(named[winner], AccountTerritory.Source.NAMED.value, AccountTerritory.Source.RULE.value),
-            "trace": [traces[k] for k in r.trace_of[rows].tolist()], "valid_from": valid_from[rows],
-            "conflict": [bool(decisions[k]["conflict"]) for k in r.trace_of[rows].tolist()],
+            "decision_id": decision_ids[pattern], "valid_from": valid_from[rows], "conflict": conflict[pattern],
         }]
         overlay_rows = 0
         for i, mask in r.overlays:
@@ -1384,8 +1415,7 @@ class _Seeder:
             parts.append({
                 "account_id": self.acc_ids[rows], "territory_id": int(self.terr_ids[i]), "is_primary": False,
                 "credit_percent": t.credit_percent, "source": AccountTerritory.Source.RULE.value,
-                "trace": [traces[k] for k in r.trace_of[rows].tolist()],
-                "valid_from": valid_from[rows], "conflict": False,
+                "decision_id": None, "valid_from": valid_from[rows], "conflict": False,
             })
         total = 0
         for part in parts:
@@ -1394,6 +1424,7 @@ class _Seeder:
             part.update(plan_id=self.plan.pk, valid_to=None, valid_from=_timestamps(part["valid_from"]))
             _stream_rows(AccountTerritory, part, count=count, optional=frozenset({"conflict"}))
         self.report.counts["account territories"] = total
+        self.report.counts["  routing decisions"] = len(stored)
         self.report.counts["  overlay credit rows"] = overlay_rows
         self.report.counts["  routing conflicts"] = r.conflicts
         self.report.counts.update(self.pending_counts)

@@ -128,14 +128,8 @@ class Account(RoutableFields):
     potential = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, help_text="Estimated revenue potential (TAM)"
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_accounts"
-    )
-    # Mirror of the current primary AccountTerritory in the active plan, kept by the routing
-    # service alone, so lists and filters need no join through the history table.
-    territory = models.ForeignKey(
-        "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
-    )
+    # No territory or owner columns: where an account sits is its current primary AccountTerritory
+    # row and its owner is that territory's owner today (routing.placement).
     locked_territory = models.ForeignKey(
         "territories.Territory",
         null=True,

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
 from django.utils import timezone
 
+from routing.placement import accounts_in, is_placed
 from salesos.models import Account, Leave, Opportunity, SalesProfile
 from salesos.roles import role_of
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -118,7 +119,7 @@ class HomeData:
 
 
 def admin_coverage(*, plan: TerritoryPlan) -> AdminCoverage:
-    accounts = Account.objects.aggregate(total=Count("pk"), unassigned=Count("pk", filter=Q(territory__isnull=True)))
+    accounts = Account.objects.aggregate(total=Count("pk"), unassigned=Count("pk", filter=~is_placed(plan=plan)))
     territories = (
         Territory.objects.filter(plan=plan)
         .annotate(staffed=is_staffed())
@@ -213,7 +214,7 @@ def rep_assignments(*, rep, plan: TerritoryPlan) -> list[RepAssignment]:
 
 def territory_accounts(*, territory_ids: list[int], q: str = "", page: int | str | None = 1) -> Page:
     accounts = (
-        Account.objects.filter(territory_id__in=territory_ids)
+        accounts_in(territory_ids)
         .annotate(open_deals=Count("opportunities", filter=Q(opportunities__status=Opportunity.Status.OPEN)))
         .order_by("name", "pk")
     )

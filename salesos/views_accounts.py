@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from routing.models import AccountTerritory
+from routing.placement import Placement, placement
 from routing.services import account_save, routable_snapshot
 from salesos.forms import AccountForm
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
@@ -43,18 +44,17 @@ def _states_of(country: str):
     return states.order_by("code").values_list("code", "name")
 
 
-def _landed_message(account: Account) -> str:
-    territory = account.territory
+def _landed_message(where: Placement) -> str:
+    territory = where.territory
     if territory is None:
         return "No territory matched: it is in the unassigned queue."
-    owner = account.owner
+    owner = where.owner
     who = f"owner {owner.get_full_name() or owner.username}" if owner else "no owner yet (the territory is vacant)"
     return f"Routed to {territory.code} {territory.name}, {who}."
 
 
 def _after_save(request: HttpRequest, account: Account, verb: str) -> HttpResponse:
-    account = Account.objects.select_related("territory", "owner").get(pk=account.pk)
-    messages.success(request, f"{verb} {account.name}. {_landed_message(account)}")
+    messages.success(request, f"{verb} {account.name}. {_landed_message(placement(account))}")
     # A manager may create an account that lands outside their territories: they can no longer
     # open it, so they go back to the queue instead of a 404.
     if accounts_visible_to(request.user).filter(pk=account.pk).exists():
@@ -99,11 +99,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("territory")
         .order_by("territory__code")
     )
-    primary = (
-        AccountTerritory.objects.filter(account=account, valid_to__isnull=True, is_primary=True, plan__status="active")
-        .select_related("routed_by")
-        .first()
-    )
+    # Territory, owner and the primary row itself (its source and date): one placements() call.
+    where = placement(account)
     deals = list(
         Opportunity.objects.filter(account=account, status=Opportunity.Status.OPEN)
         .select_related("owner")
@@ -114,7 +111,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "account": account,
-        "primary": primary,
+        "where": where,
+        "primary": where.row,
         "overlays": list(overlays),
         "deals": deals,
         "open_total": sum(d.amount for d in deals),

@@ -4,9 +4,9 @@ a user cannot probe for objects they may not see.
 Territory access reads the object permissions the grants service materialises
 (``territories.grants``): a user may do ``perm`` on territory T iff they are an admin (global
 permissions) or hold that permission on T. Plans other than the active one are for admins and
-directors only. Accounts and leads are visible through the visible territories of the active
-plan (any current row, primary or overlay, or the account's primary-territory mirror) or when
-the user owns them.
+directors only. Accounts are visible through the visible territories of the active plan (any
+current row, primary or overlay) or when the user owns them (owns their current territory today,
+``routing.placement``); leads through their territory or their owner.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from routing.models import AccountTerritory
+from routing.placement import is_placed, placement, territories_owned_by
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import role_of
 from territories.models import Territory, TerritoryPlan, TerritoryUserObjectPermission
@@ -69,22 +70,44 @@ def territory_get_for_user(
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:
+    return _accounts_visible(user, TerritoryPlan.active(), owned=True)
+
+
+def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> QuerySet[Account]:
+    """``owned``: also the accounts whose current territory the user owns today (three queries to
+    know which; owners hold an assignment there, so their view grant usually covers it already)."""
     if not user.is_authenticated or role_of(user) is None:
         return Account.objects.none()
     if sees_everything(user):
         return Account.objects.all()
-    plan = TerritoryPlan.active()
+    queue = role_of(user) in QUEUE_ROLES  # directors and managers route the unassigned queue
+    if plan is None:
+        # No active plan places anything: every account is in the queue.
+        return Account.objects.all() if queue else Account.objects.none()
     visible = territories_visible_to(user, plan).values("pk")
-    rows = AccountTerritory.objects.filter(territory_id__in=visible, valid_to__isnull=True).values("account_id")
-    seen = Q(pk__in=rows) | Q(territory_id__in=visible) | Q(owner=user)
-    if role_of(user) in QUEUE_ROLES:
-        # Directors and managers route the unassigned queue, so they may open what is in it.
-        seen |= Q(territory__isnull=True)
+    # Any current row (primary or overlay) in a visible territory, or the current primary row in a
+    # territory the user owns today (its primary, or the backup covering a primary on leave).
+    in_view = Q(territory_id__in=visible)
+    mine = territories_owned_by(user, plan=plan) if owned else []
+    if mine:
+        in_view |= Q(territory_id__in=mine, is_primary=True)
+    rows = AccountTerritory.objects.filter(in_view, valid_to__isnull=True).values("account_id")
+    seen = Q(pk__in=rows)
+    if queue:
+        # So they may open what is in it.
+        seen |= Q(~is_placed(plan=plan))
     return Account.objects.filter(seen)
 
 
 def account_get_for_user(*, user, pk: int) -> Account:
-    account = accounts_visible_to(user).filter(pk=pk).select_related("territory", "owner", "locked_territory").first()
+    """The account ``pk`` if ``accounts_visible_to(user)`` holds it; otherwise 404. The territory
+    view is asked first; whether the user owns an account outside it only when it is not there."""
+    plan = TerritoryPlan.active()
+    account = _accounts_visible(user, plan, owned=False).filter(pk=pk).select_related("locked_territory").first()
+    if account is None and plan is not None and role_of(user) is not None:
+        account = Account.objects.filter(pk=pk).select_related("locked_territory").first()
+        if account is not None and placement(account, plan=plan).owner != user:
+            account = None
     if account is None:
         raise Http404("No such account")
     return account

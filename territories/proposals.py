@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from salesos.models import Account, Opportunity, SalesProfile, users_on_leave
+from routing.placement import territory_account_counts
+from salesos.models import Opportunity, SalesProfile, users_on_leave
 from territories import services
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -74,19 +75,24 @@ def vacant_territories(plan: TerritoryPlan, territory_ids: list[int] | None = No
 
 
 def _territory_loads(territory_ids: list[int], measure: str) -> dict[int, Decimal]:
+    """What each territory carries in ``measure``, through its accounts' current primary rows."""
     if measure == "accounts":
-        rows = Account.objects.filter(territory_id__in=territory_ids).values("territory_id").annotate(v=Count("pk"))
-    else:
-        amount: Any = F("amount")
-        if measure == "pipeline":
-            amount = ExpressionWrapper(F("amount") * F("probability") / 100,
-                                       output_field=DecimalField(max_digits=18, decimal_places=4))
-        deal_rows = (
-            Opportunity.objects.filter(account__territory_id__in=territory_ids, status=Opportunity.Status.OPEN)
-            .values(tid=F("account__territory_id")).annotate(v=Sum(amount))
+        return {t: Decimal(n) for t, n in territory_account_counts(territory_ids).items() if n}
+    amount: Any = F("amount")
+    if measure == "pipeline":
+        amount = ExpressionWrapper(F("amount") * F("probability") / 100,
+                                   output_field=DecimalField(max_digits=18, decimal_places=4))
+    deal_rows = (
+        Opportunity.objects.filter(
+            # One filter() call: the three conditions hold for the same routing row.
+            account__territory_rows__territory_id__in=territory_ids,
+            account__territory_rows__is_primary=True,
+            account__territory_rows__valid_to__isnull=True,
+            status=Opportunity.Status.OPEN,
         )
-        return {r["tid"]: Decimal(r["v"] or 0) for r in deal_rows}
-    return {r["territory_id"]: Decimal(r["v"] or 0) for r in rows}
+        .values(tid=F("account__territory_rows__territory_id")).annotate(v=Sum(amount))
+    )
+    return {r["tid"]: Decimal(r["v"] or 0) for r in deal_rows}
 
 
 def _rep_loads(plan: TerritoryPlan, user_ids: list[int], measure: str) -> dict[int, Decimal]:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from planning.models import FiscalYear, Quota
 from routing.models import AccountTerritory
+from routing.placement import Placement, current_primary_rows, placed
 from salesos.models import Account, Opportunity, SalesProfile
 from salesos.roles import role_of
 from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
@@ -48,26 +49,34 @@ def current_assignments() -> QuerySet[RepAssignment]:
     return RepAssignment.objects.filter(end_date__isnull=True)
 
 
+def _current_primary_rows_of(territory_ref: str) -> QuerySet[AccountTerritory]:
+    # A territory id names its plan: no plan filter needed. Served by the (territory, valid_to) index.
+    return AccountTerritory.objects.filter(territory=OuterRef(territory_ref), is_primary=True, valid_to__isnull=True)
+
+
 def account_count_of(territory_ref: str = "pk") -> Coalesce:
     """Accounts whose current primary territory is the outer row's territory (one correlated
-    subquery, served by the index on ``Account.territory``)."""
+    subquery over the current primary ``AccountTerritory`` rows, ``routing.placement``)."""
     counts = (
-        Account.objects.filter(territory=OuterRef(territory_ref))
-        .order_by()
-        .values("territory")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
+        _current_primary_rows_of(territory_ref).order_by().values("territory").annotate(n=Count("pk")).values("n")[:1]
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
 def open_pipeline_of(territory_ref: str = "pk") -> Coalesce:
     """Open deal amounts on the accounts of the outer row's territory. Deals are counted through
-    their account's territory, the same set the account counts use, so the two figures agree."""
+    their account's current primary territory, the same set the account counts use, so the two
+    figures agree."""
     amounts = (
-        Opportunity.objects.filter(account__territory=OuterRef(territory_ref), status=Opportunity.Status.OPEN)
+        Opportunity.objects.filter(
+            # One filter() call: the three conditions hold for the same routing row.
+            account__territory_rows__territory=OuterRef(territory_ref),
+            account__territory_rows__is_primary=True,
+            account__territory_rows__valid_to__isnull=True,
+            status=Opportunity.Status.OPEN,
+        )
         .order_by()
-        .values("account__territory")
+        .values("account__territory_rows__territory")
         .annotate(total=Sum("amount"))
         .values("total")[:1]
     )
@@ -235,34 +244,20 @@ def fiscal_year_for(plan: TerritoryPlan) -> FiscalYear | None:
 
 def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[dict, dict, dict]:
     """Accounts, open pipeline and quota each territory of the plan holds itself (three grouped
-    queries). The active plan reads the accounts' primary-territory mirror (the same figures as
-    every other page); other plans read their current primary AccountTerritory rows."""
+    queries), read from the plan's current primary AccountTerritory rows (``routing.placement``:
+    the same figures as every other page)."""
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
-    accounts: QuerySet[Any, tuple[Any, ...]]
-    if plan.status == TerritoryPlan.Status.ACTIVE:
-        accounts = (
-            Account.objects.filter(territory__isnull=False)
-            .order_by()
-            .values_list("territory_id")
-            .annotate(n=Count("pk"))
+    rows = current_primary_rows(plan).order_by()
+    accounts: QuerySet[Any, tuple[Any, ...]] = rows.values_list("territory_id").annotate(n=Count("pk"))
+    pipeline = (
+        open_deals.filter(
+            account__territory_rows__plan=plan,
+            account__territory_rows__is_primary=True,
+            account__territory_rows__valid_to__isnull=True,
         )
-        pipeline = (
-            open_deals.filter(account__territory__isnull=False)
-            .values_list("account__territory_id")
-            .annotate(total=Sum("amount"))
-        )
-    else:
-        rows = AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to__isnull=True).order_by()
-        accounts = rows.values_list("territory_id").annotate(n=Count("pk"))
-        pipeline = (
-            open_deals.filter(
-                account__territory_rows__plan=plan,
-                account__territory_rows__is_primary=True,
-                account__territory_rows__valid_to__isnull=True,
-            )
-            .values_list("account__territory_rows__territory_id")
-            .annotate(total=Sum("amount"))
-        )
+        .values_list("account__territory_rows__territory_id")
+        .annotate(total=Sum("amount"))
+    )
     quota: dict = {}
     if fiscal_year is not None:
         quota = dict(
@@ -488,15 +483,17 @@ class AccountFilters:
 
 
 def territory_accounts(territory: Territory) -> QuerySet[Account]:
-    """The accounts a territory holds now: its current rows (primary or overlay credit) and, in
-    the active plan, the accounts whose primary-territory mirror points at it."""
+    """The accounts a territory holds now: its current rows, primary or overlay credit."""
     rows = AccountTerritory.objects.filter(territory=territory, valid_to__isnull=True).values("account_id")
-    return Account.objects.filter(Q(pk__in=rows) | Q(territory=territory))
+    return Account.objects.filter(pk__in=rows)
 
 
 def territory_accounts_page(
     *, territory: Territory, filters: AccountFilters, page: int | str | None = 1
-) -> tuple[Page, list[str]]:
+) -> tuple[Page, list[tuple[Account, Placement]], list[str]]:
+    """One page of the territory's accounts, the page's rows (each account with where it sits in
+    the territory's plan: its primary territory and that territory's owner today) and the states
+    to filter by."""
     accounts = territory_accounts(territory)
     states = sorted(s for s in accounts.exclude(state="").order_by().values_list("state", flat=True).distinct())
     if filters.q:
@@ -505,8 +502,8 @@ def territory_accounts_page(
         accounts = accounts.filter(state=filters.state)
     if filters.industry:
         accounts = accounts.filter(industry_code__startswith=filters.industry)
-    accounts = accounts.select_related("owner").order_by("name", "pk")
-    return Paginator(accounts, ACCOUNTS_PAGE_SIZE).get_page(page), states
+    result = Paginator(accounts.order_by("name", "pk"), ACCOUNTS_PAGE_SIZE).get_page(page)
+    return result, placed(result, plan=territory.plan_id), states
 
 
 def territory_top_deals(territory: Territory) -> list[Opportunity]:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from routing import engine
-from routing.services import accounts_owner_refresh, plan_touch
+from routing.services import plan_touch
 from salesos.models import Account
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -299,12 +299,7 @@ def _affected_accounts(territory_ids: list[int]):
         "account_id"
     )
     named = Territory.named_accounts.through.objects.filter(territory_id__in=territory_ids).values("account_id")
-    return Account.objects.filter(
-        Q(territory_id__in=territory_ids)
-        | Q(locked_territory_id__in=territory_ids)
-        | Q(pk__in=current)
-        | Q(pk__in=named)
-    )
+    return Account.objects.filter(Q(locked_territory_id__in=territory_ids) | Q(pk__in=current) | Q(pk__in=named))
 
 
 @transaction.atomic
@@ -397,12 +392,6 @@ def overlay_total(*, territory: Territory, exclude: RepAssignment | None = None)
     return int(current.aggregate(total=Sum("split_percent"))["total"] or 0)
 
 
-def _owners_refresh(*, territory: Territory) -> None:
-    """Account owners follow the territory's owner; routing keeps that mirror (one writer)."""
-    if _is_active(territory.plan):
-        accounts_owner_refresh(territory_ids=[territory.pk])
-
-
 @transaction.atomic
 def assignment_add(
     *,
@@ -462,8 +451,6 @@ def assignment_add(
             assignment.save()
     except IntegrityError as exc:  # a concurrent add won the race past the checks
         raise ValidationError(f"{territory.code} changed meanwhile; reload and try again.") from exc
-    if slot in (Slot.PRIMARY, Slot.BACKUP):
-        _owners_refresh(territory=territory)
     grants_refresh(territories=[territory], users=[user])
     return assignment
 
@@ -483,8 +470,6 @@ def assignment_end(*, assignment: RepAssignment, end_date: dt.date | None = None
     assignment.end_date = end_date
     _stamp(assignment, by=by, reason="Assignment ended")
     assignment.save(update_fields=["end_date"])
-    if assignment.slot in (Slot.PRIMARY, Slot.BACKUP):
-        _owners_refresh(territory=assignment.territory)
     grants_refresh(territories=[assignment.territory], users=[assignment.user])
     return assignment
 

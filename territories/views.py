@@ -115,8 +115,11 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     territory = territory_get_for_user(user=request.user, pk=pk)
     filters = AccountFilters.from_query(request.GET)
     if request.htmx and request.GET.get("part") == "accounts":
-        accounts, states = territory_accounts_page(territory=territory, filters=filters, page=request.GET.get("page"))
-        context = {"territory": territory, "accounts": accounts, "filters": filters, "states": states}
+        accounts, rows, states = territory_accounts_page(
+            territory=territory, filters=filters, page=request.GET.get("page")
+        )
+        context = {"territory": territory, "accounts": accounts, "account_rows": rows, "filters": filters,
+                   "states": states}
         return render(request, "territories/detail.html#accounts", context)
     if request.htmx and request.GET.get("part") == "move":
         if not is_admin(request.user):
@@ -133,7 +136,9 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
     from territories.views_assign import assign_context
 
     filters = AccountFilters.from_query(request.GET)
-    accounts, states = territory_accounts_page(territory=territory, filters=filters, page=request.GET.get("page"))
+    accounts, account_rows, states = territory_accounts_page(
+        territory=territory, filters=filters, page=request.GET.get("page")
+    )
     tree = plan_tree(user=request.user, plan=territory.plan)
     node = tree.nodes[territory.pk]
     names = {n.pk: f"{n.code} {n.name}" for n in tree.nodes.values()}
@@ -152,6 +157,7 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
         "children": [Row(tree.nodes[c], 0) for c in tree.children_of(territory.pk)],
         "hidden_children": len(node.children) - node.visible_children,
         "accounts": accounts,
+        "account_rows": account_rows,
         "states": states,
         "filters": filters,
         "deals": territory_top_deals(territory),

@@ -61,7 +61,20 @@ def assign(territory: Territory, user, slot: str = RepAssignment.Slot.PRIMARY, *
     return assignment
 
 
-def make_account(**kw) -> Account:
+def place(account: Account, territory: Territory, *, source: str = "manual", **kw):
+    """Puts ``account`` in ``territory`` as the product records it: a current primary
+    ``AccountTerritory`` row in the territory's plan (what ``accounts_route_manually`` writes,
+    without its checks or history). Its owner is then the territory's owner (``assign``)."""
+    from routing.models import AccountTerritory
+
+    return AccountTerritory.objects.create(
+        account=account, territory=territory, plan_id=territory.plan_id, is_primary=True, source=source, **kw
+    )
+
+
+def make_account(*, territory: Territory | None = None, **kw) -> Account:
+    """An account; with ``territory``, placed there (``place``). Owners are not set on accounts:
+    an account's owner is its territory's owner."""
     n = next(_seq)
     defaults = dict(
         name=f"Account {n}",
@@ -75,16 +88,28 @@ def make_account(**kw) -> Account:
         created_at=timezone.now(),
     )
     defaults.update(kw)
-    return Account.objects.create(**defaults)
+    account = Account.objects.create(**defaults)
+    if territory is not None:
+        place(account, territory)
+    return account
 
 
 def make_opportunity(account: Account, *, amount: Decimal | int | str = Decimal("10000"), **kw):
+    """A deal on ``account``, by default in the account's current primary territory (in the
+    active plan when it has one there)."""
+    from routing.models import AccountTerritory
     from salesos.models import Opportunity
 
     n = next(_seq)
     close = kw.pop("close_date", dt.date.today() + dt.timedelta(days=60))
+    if "territory" in kw:
+        territory = kw.pop("territory")
+    else:
+        rows = AccountTerritory.objects.filter(account=account, is_primary=True, valid_to__isnull=True)
+        row = min(rows.select_related("territory", "plan"), key=lambda r: r.plan.status != "active", default=None)
+        territory = row.territory if row is not None else None
     return Opportunity.objects.create(account=account, name=kw.pop("name", f"Deal {n}"), amount=Decimal(amount),
-                                      territory=kw.pop("territory", account.territory),
+                                      territory=territory,
                                       created_date=kw.pop("created_date", dt.date.today()), close_date=close, **kw)
 
 

@@ -19,7 +19,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from routing.models import AccountTerritory, Notification, RoutingJob
+from routing.models import Notification, RoutingJob
 from salesos.models import Lead, SalesProfile
 from territories.grants import grants_rebuild
 from territories.models import RepAssignment
@@ -176,8 +176,7 @@ def world(db) -> World:
     factories.assign(t_a, rep_a, slot=RepAssignment.Slot.BACKUP)
 
     def account(name, territory, state):
-        a = factories.make_account(name=name, territory=territory, state=state)
-        AccountTerritory.objects.create(account=a, territory=territory, plan=plan, is_primary=True)
+        a = factories.make_account(name=name, territory=territory, state=state)  # its current primary row
         factories.make_opportunity(a, amount=Decimal("5000"))
         return a
 

@@ -25,7 +25,7 @@ from .plan import (
     RoutingTrace,
     TerritorySpec,
 )
-from .resolve import resolve, resolve_brute_force
+from .resolve import decide_matched, resolve, resolve_brute_force
 from .validate import MAX_DEPTH, MAX_VALUES, validate
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "TerritorySpec",
     "Trace",
     "compile_rule",
+    "decide_matched",
     "evaluate",
     "explain",
     "fold",

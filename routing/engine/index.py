@@ -100,6 +100,9 @@ class CompiledPlan:
         self._by_account: dict[int, tuple[int, ...]] = {}
         self._always: tuple[int, ...] = ()
         self._order: list[int] = []  # parents before children
+        # Each territory's own rule, validated and normalised ({} for named lists and broken
+        # rules): what set-based evaluators (``routing.engine.vector``) work from.
+        self.rules: dict[int, Mapping[str, Any]] = {}
 
     # -- building --------------------------------------------------------------------------
 
@@ -131,6 +134,7 @@ class CompiledPlan:
                 specificity=spec_, ancestors=(), routable=t.status == ACTIVE,
             )
             own_rules[t.id] = own_rule
+        plan.rules = own_rules
         plan._link(specs)
         plan.problems = tuple(problems)
         plan._index(own_rules)
@@ -217,6 +221,16 @@ class CompiledPlan:
         self._always = tuple(always)
 
     # -- lookups -----------------------------------------------------------------------------
+
+    def matches_nothing(self, t_id: int) -> bool:
+        """A territory whose stored rule no longer validates (see ``problems``)."""
+        node = self.nodes[t_id]
+        return node.named is None and node.matches_facts is _never
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        """Every territory id, parents before children."""
+        return tuple(self._order)
 
     @property
     def always_checked(self) -> tuple[int, ...]:

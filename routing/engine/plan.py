@@ -109,6 +109,9 @@ class Decision:
     overlays: tuple[tuple[int, int], ...]
     conflict: bool
     trace: RoutingTrace
+    # Every territory that matched (winners, losers, rolled-up ancestors, overlays), by id: with
+    # the lock, all ``resolve.decide_matched`` needs to give this decision back.
+    matched: tuple[int, ...] = ()
 
     @property
     def unassigned(self) -> bool:
@@ -120,5 +123,6 @@ class Decision:
             "source": self.source,
             "overlays": [list(o) for o in self.overlays],
             "conflict": self.conflict,
+            "matched": list(self.matched),
             "trace": self.trace.to_dict(),
         }

@@ -65,9 +65,17 @@ def _describe(node: Node) -> str:
 def _decide(plan: CompiledPlan, record: Mapping[str, Any], facts: Facts, ids: Iterable[int]) -> Decision:
     record_id = record.get("id")
     memo: dict[int, bool] = {}
-    nodes = plan.nodes
     matched = [t for t in ids if plan.matches(t, facts, record_id, memo)]
-    matched.sort(key=lambda t: nodes[t].code)  # the trace must not depend on lookup order
+    return decide_matched(plan, matched, record.get("locked_territory_id"))
+
+
+def decide_matched(plan: CompiledPlan, matched_ids: Iterable[int], lock_id: Any = None) -> Decision:
+    """The decision for a record that matched exactly ``matched_ids`` (routable territories of
+    the plan, each with every ancestor's rule) and carries the lock ``lock_id``. A stored
+    ``Decision.matched`` and lock give back the whole decision and its trace this way; ids the
+    plan no longer routes are left out."""
+    nodes = plan.nodes
+    matched = sorted({t for t in matched_ids if t in nodes and nodes[t].routable}, key=lambda t: nodes[t].code)
     primary = [t for t in matched if not nodes[t].is_overlay]
     overlay = [t for t in matched if nodes[t].is_overlay]
     primary, primary_rolled = _deepest(plan, primary)
@@ -79,7 +87,6 @@ def _decide(plan: CompiledPlan, record: Mapping[str, Any], facts: Facts, ids: It
     source: str | None = None
     conflict = False
 
-    lock_id = record.get("locked_territory_id")
     if lock_id is not None:
         lock = nodes.get(lock_id)
         if lock is None:
@@ -132,6 +139,7 @@ def _decide(plan: CompiledPlan, record: Mapping[str, Any], facts: Facts, ids: It
         notes.append("No territory matches: unassigned")
 
     return Decision(
+        matched=tuple(sorted(matched)),
         territory_id=winner.id if winner is not None else None,
         source=source,
         overlays=tuple((n.id, n.credit_percent) for n in overlays_sorted),

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from routing.placement import placement
 from routing.services import account_save
 from salesos.models import Account, Industry
 from territories.models import Territory
@@ -112,8 +113,7 @@ def test_admin_builds_hybrid_territory_and_a_new_account_routes_to_it(page: Page
         name="Rocky Mountain Clinics", country="US", region="AMER", state="US-CO", city="Denver", metro="Denver",
         industry=Industry.objects.get(code="62"), employees=900,
     ))
-    account.refresh_from_db()
-    assert account.territory == territory
+    assert placement(account).territory == territory
 
     page.goto(f"{live_server.url}/territories/{territory.pk}/edit/")
     expect(page.locator(".rb-chip", has_text="Denver")).to_have_count(1)

@@ -10,8 +10,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from routing import batch, services
-from routing.models import AccountTerritory, RoutingJob
+from routing import batch, engine, placement, services
+from routing.models import AccountTerritory, RoutingDecision, RoutingJob
 from salesos.models import Account
 from territories.models import Territory
 from tests.factories import assign, make_plan, make_territory, make_user
@@ -80,15 +80,17 @@ def random_plan(seed: int = 7):
 
 
 def state(plan) -> dict:
-    """Everything a re-route writes, comparable between two runs (no pks, no timestamps)."""
+    """Everything a re-route writes, comparable between two runs (no pks, no timestamps): the rows
+    and, on primary rows, what their decision stores (the matched territories, the lock)."""
     rows = sorted(
-        (r[0], r[1], r[2], r[3], r[4], r[5], r[6] is None, repr(r[7]))
+        (r[0], r[1], r[2], r[3], r[4], r[5], r[6] is None, repr(r[7]), r[8], r[9])
         for r in AccountTerritory.objects.filter(plan=plan).values_list(
-            "account_id", "territory_id", "is_primary", "credit_percent", "source", "conflict", "valid_to", "trace"
+            "account_id", "territory_id", "is_primary", "credit_percent", "source", "conflict", "valid_to",
+            "decision__matched", "decision__locked_territory_id", "decision__plan_version",
         )
     )
-    mirror = sorted(Account.objects.values_list("pk", "territory_id", "owner_id"))
-    return {"rows": rows, "mirror": mirror}
+    where = sorted(placement.with_territory(Account.objects.all(), plan=plan).values_list("pk", "current_territory_id"))
+    return {"rows": rows, "where": where}
 
 
 def route_one_by_one(plan, now):
@@ -113,7 +115,8 @@ def test_full_batch_equals_routing_each_account():
     assert batched == single
     assert any(r[4] == "named" for r in batched["rows"]) and any(not r[2] for r in batched["rows"])
     assert any(r[4] == "lock" for r in batched["rows"]) and any(r[5] for r in batched["rows"])  # a tie
-    assert any(t is None for _, t, _ in batched["mirror"]) and any(o for _, _, o in batched["mirror"])
+    assert any(t is None for _, t in batched["where"]) and any(t for _, t in batched["where"])
+    assert all(r[7] != "None" for r in batched["rows"] if r[2] and r[6])  # every current primary explained
 
 
 def test_batch_after_rule_changes_equals_routing_each_account():
@@ -137,7 +140,7 @@ def test_a_second_full_run_writes_nothing():
     second = batch.plan_reroute(plan=plan)
     assert AccountTerritory.objects.count() == rows
     assert not AccountTerritory.objects.filter(valid_to__isnull=False).exists()
-    assert (second.changed, second.rows_closed, second.rows_inserted, second.accounts_updated, second.moved) == (
+    assert (second.changed, second.rows_closed, second.rows_inserted, second.decisions, second.moved) == (
         0, 0, 0, 0, 0)
 
 
@@ -197,12 +200,11 @@ def test_manual_rows_are_kept_while_the_rules_leave_the_account_unassigned():
     stray = Account.objects.create(name="Stray", country="FR")
     target = Territory.objects.get(plan=plan, code="US-NY")
     services.accounts_route_manually(account_ids=[stray.pk], territory=target, by=None, reason="Partner deal")
-    stray.refresh_from_db()
-    owner = stray.owner_id
+    owner = placement.placement(stray).owner
     result = batch.plan_reroute(plan=plan)
-    stray.refresh_from_db()
     row = AccountTerritory.objects.get(account=stray, valid_to__isnull=True)
-    assert (row.territory_id, row.source, stray.territory_id, stray.owner_id) == (target.pk, "manual", target.pk, owner)
+    where = placement.placement(stray)
+    assert (row.territory_id, row.source, where.territory, where.owner) == (target.pk, "manual", target, owner)
     assert result.changed == 0
     # Once a rule claims the account, the manual row gives way.
     Account.objects.filter(pk=stray.pk).update(country="US", state="US-NY")
@@ -211,13 +213,26 @@ def test_manual_rows_are_kept_while_the_rules_leave_the_account_unassigned():
     assert row.source == "rule" and result.rows_closed == 1
 
 
-def test_non_active_plan_leaves_the_account_mirror_alone():
+def test_a_draft_plan_gets_its_own_rows_and_moves_no_one_in_the_active_plan():
     plan = random_plan()
     plan.status = "draft"
     plan.save()
     result = batch.plan_reroute(plan=plan)
-    assert result.rows_inserted > 0 and result.accounts_updated == 0
-    assert not Account.objects.filter(territory__isnull=False).exists()
+    assert result.rows_inserted > 0 and AccountTerritory.objects.filter(plan=plan).count() == result.rows_inserted
+    assert not placement.accounts_assigned().exists()  # no active plan: nobody sits anywhere
+
+
+def test_rows_share_decisions_that_give_the_engine_decision_back():
+    plan = random_plan(seed=13)
+    result = batch.plan_reroute(plan=plan)
+    assert 0 < result.decisions == RoutingDecision.objects.filter(plan=plan).count()
+    primary = AccountTerritory.objects.filter(plan=plan, is_primary=True).select_related("decision", "account")
+    assert result.decisions < primary.count()  # shared, not one per account
+    compiled = services.compiled_plan(plan=plan)
+    for row in primary:
+        stored = engine.decide_matched(compiled, row.decision.matched, row.decision.locked_territory_id)
+        assert stored.to_dict() == compiled.resolve(services.record_of(row.account)).to_dict()
+        assert stored.territory_id == row.territory_id and stored.conflict == row.conflict
 
 
 def test_job_runs_through_the_task_and_its_progress_ends_at_total(django_capture_on_commit_callbacks):
@@ -257,14 +272,36 @@ def test_unknown_scope_is_refused():
         batch.reroute_job_start(plan=plan, scope="everything")
 
 
-def test_fact_classes_separate_what_rules_can_tell_apart():
-    plan = random_plan()
-    classes = batch.FactClasses(services.plan_spec(plan=plan))
-    base = {"id": 10**9, "locked_territory_id": None, "country": "US", "region": "", "state": "US-CA", "city": "x",
-            "metro": "", "postal_code": "94105", "industry_code": "6211", "employees": 80, "annual_revenue": None,
-            "name": "A", "domain": ""}
-    same = dict(base, city="y", name="B", postal_code="94999", industry_code="6299", employees=99)
-    assert classes.key(base) == classes.key(same)
-    for change in ({"employees": 100}, {"state": "US-NY"}, {"industry_code": "51"}, {"postal_code": ""},
-                   {"locked_territory_id": 1}):
-        assert classes.key(base) != classes.key(dict(base, **change)), change
+def test_text_with_commas_quotes_and_newlines_is_read_exactly():
+    plan = make_plan()
+    make_territory(plan, code="ODD", rule=cond("city", "in", ['a,b "c"', "line\nbreak", "Zürich"]))
+    make_territory(plan, code="NAME", rule=cond("name", "prefix", ['x,"']))
+    cities = ['a,b "c"', 'A,B "C"', "line\nbreak", "zürich", "Zürich", "", None, ",", '"']
+    Account.objects.bulk_create(
+        Account(name=name, city=city or "", country="US")
+        for name in ['x,"y', "plain", ""] for city in cities
+    )
+    now = timezone.now()
+    batched, single = both_ways(plan, lambda: batch.plan_reroute(plan=plan, now=now), now)
+    assert batched == single
+    placed = {t for _, t in batched["where"] if t}
+    assert len(placed) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_connections_read_and_write_what_one_connection_would(monkeypatch):
+    """On PostgreSQL a large run reads and writes through two worker connections (committed data
+    only, so this test commits): the result must equal routing account by account."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker connections are a PostgreSQL path")
+    plan = random_plan(seed=17)
+    monkeypatch.setattr(batch, "PARALLEL_MIN", 1)
+    now = timezone.now()
+    result = batch.plan_reroute(plan=plan, now=now, chunk_size=29)
+    assert result.rows_inserted > 0 and result.processed == Account.objects.count()
+    parallel = state(plan)
+    AccountTerritory.objects.filter(plan=plan).delete()
+    route_one_by_one(plan, now)
+    assert parallel == state(plan)

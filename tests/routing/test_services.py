@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from routing import services
+from routing import placement, services
 from routing.models import AccountTerritory
+from routing.selectors import decision_trace
 from salesos.models import Account, Lead, Leave
 from territories.models import Territory
 from tests.factories import assign, make_account, make_plan, make_territory, make_user
@@ -42,11 +43,11 @@ def test_new_account_lands_in_the_deepest_match_with_overlay_credit(plan):
     assign(plan.t["west"], rep)
     account = services.account_save(account=Account(name="Kaiser", country="US", state="US-CA",
                                                     industry_code="622110"))
-    account.refresh_from_db()
-    assert account.territory == plan.t["west"] and account.owner == rep
+    where = placement.placement(account)
+    assert where.territory == plan.t["west"] and where.owner == rep
     assert current_rows(account) == [("HC-OVERLAY", False, 40, "rule"), ("US-WEST", True, 100, "rule")]
     primary = AccountTerritory.objects.get(account=account, is_primary=True)
-    assert [c["code"] for c in primary.trace["trace"]["candidates"] if c["outcome"] == "won"] == ["US-WEST"]
+    assert [c["code"] for c in decision_trace(primary)["trace"]["candidates"] if c["outcome"] == "won"] == ["US-WEST"]
 
 
 def test_a_move_closes_the_old_row_and_keeps_history(plan):
@@ -54,8 +55,7 @@ def test_a_move_closes_the_old_row_and_keeps_history(plan):
     before = services.routable_snapshot(account)
     account.state = "US-NY"
     services.account_save(account=account, before=before)
-    account.refresh_from_db()
-    assert account.territory == plan.t["east"]
+    assert placement.placement(account).territory == plan.t["east"]
     history = list(AccountTerritory.objects.filter(account=account).order_by("valid_from", "id")
                    .values_list("territory__code", "valid_to"))
     assert [code for code, _ in history] == ["US-WEST", "US-EAST"]
@@ -73,19 +73,16 @@ def test_saving_without_routable_changes_writes_nothing(plan):
 
 def test_no_match_goes_to_the_unassigned_queue(plan):
     account = services.account_save(account=Account(name="Berlin GmbH", country="DE"))
-    account.refresh_from_db()
-    assert account.territory is None and current_rows(account) == []
+    assert not placement.placement(account).assigned and current_rows(account) == []
 
 
 def test_lock_wins_over_rules_and_unlock_restores_them(plan):
     account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
     services.account_lock(account=account, territory=plan.t["east"])
-    account.refresh_from_db()
-    assert account.territory == plan.t["east"]
+    assert placement.placement(account).territory == plan.t["east"]
     assert ("US-EAST", True, 100, "lock") in current_rows(account)
     services.account_lock(account=account, territory=None)
-    account.refresh_from_db()
-    assert account.territory == plan.t["west"]
+    assert placement.placement(account).territory == plan.t["west"]
 
 
 def test_backup_owns_while_the_primary_is_on_leave(plan):
@@ -95,8 +92,7 @@ def test_backup_owns_while_the_primary_is_on_leave(plan):
     today = timezone.localdate()
     Leave.objects.create(user=primary, start=today - dt.timedelta(days=1), end=today + dt.timedelta(days=5))
     account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
-    account.refresh_from_db()
-    assert account.owner == backup
+    assert placement.placement(account).owner == backup
     assert services.territory_owners(territory_ids=[plan.t["west"].pk], on=today + dt.timedelta(days=6)) == {
         plan.t["west"].pk: primary.pk
     }
@@ -130,8 +126,7 @@ def test_manual_routing_holds_until_a_rule_claims_the_account(plan):
     account = services.account_save(account=Account(name="Berlin GmbH", country="DE"))
     services.accounts_route_manually(account_ids=[account.pk], territory=plan.t["east"], by=admin, reason="Exec ask")
     services.account_route(account=account)
-    account.refresh_from_db()
-    assert account.territory == plan.t["east"]
+    assert placement.placement(account).territory == plan.t["east"]
     row = AccountTerritory.objects.get(account=account, valid_to__isnull=True)
     assert (row.source, row.reason, row.routed_by) == ("manual", "Exec ask", admin)
 
@@ -184,25 +179,23 @@ def test_a_reused_plan_id_does_not_reuse_a_stale_compiled_plan(plan):
     assert services.compiled_plan(plan=reborn).resolve({"country": "DE"}).territory_id is not None
 
 
-def test_owners_follow_leave_when_refreshed(plan):
+def test_owners_follow_leave_with_no_refresh(plan):
+    """Owners are computed from today's assignments and leaves: nothing to copy, nothing stale."""
     primary, backup = make_user(), make_user()
     assign(plan.t["west"], primary)
     assign(plan.t["west"], backup, slot="backup")
     account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
-    account.refresh_from_db()
-    assert account.owner == primary
+    assert placement.placement(account).owner == primary
     today = timezone.localdate()
     Leave.objects.create(user=primary, start=today, end=today + dt.timedelta(days=3))
-    assert services.accounts_owner_refresh() == 1
-    account.refresh_from_db()
-    assert account.owner == backup
-    assert services.accounts_owner_refresh(on=today + dt.timedelta(days=4)) == 1
-    account.refresh_from_db()
-    assert account.owner == primary
+    assert placement.placement(account).owner == backup
+    assert placement.accounts_owned_by(backup).filter(pk=account.pk).exists()
+    assert not placement.accounts_owned_by(primary).exists()
+    Leave.objects.filter(user=primary).update(start=today + dt.timedelta(days=1))  # postponed
+    assert placement.placement(account).owner == primary
 
 
-def test_the_daily_owner_refresh_is_scheduled(db):
+def test_the_old_owner_refresh_schedule_is_gone(db):
     from django_q.models import Schedule
 
-    schedule = Schedule.objects.get(func="routing.tasks.accounts_owner_refresh_daily")
-    assert schedule.schedule_type == Schedule.DAILY
+    assert not Schedule.objects.filter(func="routing.tasks.accounts_owner_refresh_daily").exists()

@@ -19,7 +19,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing.models import AccountTerritory
+from routing import placement
+from routing.models import AccountTerritory, RoutingDecision
+from routing.selectors import decision_traces
 from routing.services import territory_owners
 from salesos import demo
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
@@ -62,9 +64,9 @@ def snapshot() -> dict[str, list[tuple]]:
         ),
         "accounts": sorted(
             Account.objects.values_list("name", "domain", "country", "state", "city", "metro", "postal_code",
-                                        "industry_code", "employees", "annual_revenue", "status", "created_at",
-                                        "territory__code", "owner__username")
+                                        "industry_code", "employees", "annual_revenue", "status", "created_at")
         ),
+        "placements": placements_by_code(),
         "opportunities": sorted(
             Opportunity.objects.values_list("account__name", "account__domain", "name", "amount", "stage",
                                             "created_date", "close_date", "owner__username")
@@ -73,6 +75,21 @@ def snapshot() -> dict[str, list[tuple]]:
         "leads": sorted(Lead.objects.values_list("company", "email", "status", "territory__code", "created_at")),
         "quotas": sorted(Quota.objects.values_list("territory__code", "period__name", "amount", "ramp_factor")),
     }
+
+
+def placements_by_code() -> list[tuple]:
+    """Each account's territory, owner (on the anchor date) and the territories its stored
+    decision says matched, by code and username."""
+    plan = TerritoryPlan.active()
+    codes = dict(Territory.objects.values_list("pk", "code"))
+    usernames = dict(User.objects.values_list("pk", "username"))
+    owners = territory_owners(plan=plan, on=ANCHOR)
+    rows = placement.current_primary_rows(plan).values_list(
+        "account__domain", "territory_id", "decision__matched", "source")
+    return sorted(
+        (domain, codes[t_id], usernames.get(owners.get(t_id)), tuple(sorted(codes[m] for m in matched or [])), source)
+        for domain, t_id, matched, source in rows
+    )
 
 
 def primary_rep(territory_id: int) -> int | None:
@@ -106,7 +123,7 @@ def test_sizes_and_demo_users(seeded):
     rep = User.objects.get(username="rep")
     territory = Territory.objects.get(assignments__user=rep, assignments__slot="primary")
     assert territory.code.startswith("US")
-    assert territory.accounts.count() >= N * 0.01
+    assert placement.accounts_in([territory.pk]).count() >= N * 0.01
 
 
 @pytest.mark.django_db
@@ -127,23 +144,25 @@ def test_every_rep_reports_through_a_manager_to_a_director(seeded):
 
 
 @pytest.mark.django_db
-def test_account_territory_and_owner_mirror_the_current_primary_row(seeded):
+def test_routing_rows_place_each_account_once_with_shared_decisions(seeded):
     plan = TerritoryPlan.objects.get(status="active")
-    current = dict(
-        AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None).values_list(
-            "account_id", "territory_id")
-    )
-    # The owner is the territory's owner as routing computes it: the primary, or the backup while
-    # the primary is on leave.
-    owners = territory_owners(plan=plan, on=ANCHOR)
-    for account_id, territory_id, owner_id in Account.objects.values_list("id", "territory_id", "owner_id"):
-        assert current.get(account_id) == territory_id
-        assert owner_id == (owners.get(territory_id) if territory_id else None)
-    # Overlays add credit rows, never a second primary.
+    primary = AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None)
+    account_ids = list(primary.values_list("account_id", flat=True))
+    assert len(account_ids) == len(set(account_ids)) == N - placement.accounts_unassigned().count()
+    # Every primary row points to a decision of this plan; accounts that matched the same
+    # territories share one, so there are far fewer decisions than rows.
+    assert not primary.filter(decision__isnull=True).exists()
+    decisions = RoutingDecision.objects.all()
+    assert decisions.count() == seeded.counts["  routing decisions"] == primary.values("decision_id").distinct().count()
+    assert decisions.count() < N / 4
+    assert set(decisions.values_list("plan_id", "plan_version", "locked_territory_id")) == {
+        (plan.pk, plan.version, None)}
+    # Overlays add credit rows, never a second primary, and carry no decision of their own.
     overlay_rows = AccountTerritory.objects.filter(is_primary=False)
     assert overlay_rows.exists()
     assert set(overlay_rows.values_list("territory__is_overlay", flat=True)) == {True}
     assert set(overlay_rows.values_list("credit_percent", flat=True)) == {50}
+    assert not overlay_rows.filter(decision__isnull=False).exists()
     assert AccountTerritory.objects.filter(source="named").count() == Territory.objects.get(
         code="STRAT").named_accounts.count()
 
@@ -185,9 +204,10 @@ def test_routing_follows_the_design_rules(seeded):
         return holds(t.rule, rec) and all(holds(a.rule, rec) for a in ancestors(t))
 
     tier = {"named_account": 0, "hybrid": 1}
-    fields = ["id", "country", "region", "state", "metro", "postal_code", "employees", "territory_id"]
-    for rec in Account.objects.values(*fields, "industry_code"):
+    fields = ["id", "country", "region", "state", "metro", "postal_code", "employees"]
+    for rec in placement.with_territory(Account.objects.all()).values(*fields, "industry_code", "current_territory_id"):
         rec["industry"] = rec["industry_code"]
+        rec["territory_id"] = rec["current_territory_id"]
         cands = [t for t in terrs.values() if not t.is_overlay and matches(t, rec)]
         parents = {a.pk for c in cands for a in ancestors(c)}
         cands = [c for c in cands if c.pk not in parents]
@@ -209,8 +229,15 @@ def test_opportunities_are_consistent(seeded):
                                                                     0 < probability < 100)
     assert not Opportunity.objects.filter(close_date__lt=F("created_date")).exists()
     assert 0.4 * N <= Opportunity.objects.count() <= 0.9 * N
-    mismatched = Opportunity.objects.exclude(owner_id=F("account__owner_id"))
-    assert not mismatched.exclude(owner=None, account__owner=None).exists()
+    # Deals belong to their account's territory and its owner (on the anchor date: the backup
+    # covers the rep on leave).
+    plan = TerritoryPlan.objects.get(status="active")
+    owners = territory_owners(plan=plan, on=ANCHOR)
+    where = dict(placement.current_primary_rows(plan).values_list("account_id", "territory_id"))
+    for account_id, territory_id, owner_id in Opportunity.objects.values_list("account_id", "territory_id",
+                                                                              "owner_id"):
+        assert territory_id == where.get(account_id)
+        assert owner_id == (owners.get(territory_id) if territory_id else None)
     assert 2 * N <= Activity.objects.count() <= 3.5 * N
     fy_starts = {FiscalYear.objects.get(name="FY2026").start_date, FiscalYear.objects.get(name="FY2027").start_date}
     assert Opportunity.objects.filter(close_date__lt=max(fy_starts)).exists()
@@ -286,14 +313,15 @@ def test_ramping_reps_have_reduced_quotas(seeded):
 
 @pytest.mark.django_db
 def test_coverage_gaps_exist_on_purpose(seeded):
-    unassigned = Account.objects.filter(territory=None)
+    unassigned = placement.accounts_unassigned()
     assert unassigned.exists()
     assert set(unassigned.values_list("country", flat=True)) == {"MX"}
     vacant = Territory.objects.filter(children__isnull=True, is_overlay=False).exclude(
         assignments__slot="primary")
     assert 1 <= vacant.count() <= 2
-    assert Account.objects.filter(territory__in=vacant).exists()
-    assert not Account.objects.filter(territory__in=vacant).exclude(owner=None).exists()
+    in_vacant = list(placement.accounts_in(vacant.values_list("pk", flat=True)).values_list("pk", flat=True))
+    assert in_vacant
+    assert all(p.owner is None for p in placement.placements(in_vacant).values())
     leads = Lead.objects.all()
     assert leads.count() == round(N * 0.05)
     assert leads.filter(territory=None, status="new").exists()
@@ -348,16 +376,21 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
             "account_id", "territory_id", "credit_percent"):
         overlays.setdefault(account_id, set()).add((territory_id, credit))
     fields = ["id", "name", "domain", "country", "region", "state", "city", "metro", "postal_code", "employees",
-              "annual_revenue", "industry_code", "locked_territory_id", "territory_id"]
+              "annual_revenue", "industry_code", "locked_territory_id"]
     assert seeded.counts["  engine disagreements"] == 0
     assert seeded.counts["  lead engine disagreements"] == 0
-    # The stored traces are the engine's own decisions, which the record pages render.
-    row = AccountTerritory.objects.filter(is_primary=True).first()
-    assert row.trace["territory_id"] == row.territory_id
-    assert any(c["outcome"] == "won" for c in row.trace["trace"]["candidates"])
-    for rec in Account.objects.values(*fields):
+    # The stored decisions are the engine's own: each primary row's decision, rebuilt by
+    # routing.selectors.decision_trace, is exactly what the engine decides for its account.
+    rows = list(AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None).select_related("decision"))
+    rebuilt = {row.account_id: data for row, data in zip(rows, decision_traces(rows), strict=True)}
+    for row in rows:
+        assert rebuilt[row.account_id]["territory_id"] == row.territory_id
+        assert any(c["outcome"] == "won" for c in rebuilt[row.account_id]["trace"]["candidates"])
+    for rec in placement.with_territory(Account.objects.all()).values(*fields, "current_territory_id"):
         rec["industry"] = rec.pop("industry_code")
         decision = resolve(compiled, rec)
-        assert decision.territory_id == rec["territory_id"], rec
+        assert decision.territory_id == rec["current_territory_id"], rec
         assert not decision.conflict
         assert set(decision.overlays) == overlays.get(rec["id"], set()), rec
+        if decision.territory_id is not None:
+            assert rebuilt[rec["id"]] == decision.to_dict(), rec

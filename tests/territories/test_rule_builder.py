@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from routing.compile import rule_to_q
+from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, Industry
 from territories import forms as tf
 from territories.models import RepAssignment, Territory
@@ -262,19 +263,24 @@ def _accounts(plan):
 def test_preview_counts_match_a_hand_count(client_admin, plan, django_assert_max_num_queries):
     parent, here = _accounts(plan)
     post = hybrid_builder().post(plan=plan.pk, territory=here.pk, parent="US", type="hybrid")
-    with django_assert_max_num_queries(14):
+    # +1 for where the sample's accounts sit now (their current primary rows).
+    with django_assert_max_num_queries(15):
         r = client_admin.post(reverse("territories:builder_preview"), post)
     html = r.content.decode()
     assert 'data-count="3"' in html  # A0, A1, A2
-    # Hand count against the ORM: rule AND parent rule; today = Account.territory.
+    # Hand count against the ORM: rule AND parent rule; today = the current primary rows in HERE.
     rule = tf.parse_rule(querydict(post)).rule
     matched = Account.objects.filter(rule_to_q(rule) & rule_to_q(parent.rule))
     assert matched.count() == 3
-    today = Account.objects.filter(territory=here)
-    move_in = matched.exclude(territory=here).count()
+    here_now = AccountTerritory.objects.filter(territory=here, is_primary=True, valid_to__isnull=True)
+    today = Account.objects.filter(pk__in=here_now.values("account_id"))
+    assert today.count() == 3
+    move_in = matched.exclude(pk__in=today.values("pk")).count()
     move_out = today.exclude(pk__in=matched.values("pk")).count()
     assert (move_in, move_out) == (2, 2)
     assert re.search(r'id="move-in">2<', html) and re.search(r'id="move-out">2<', html)
+    # The sample says where each matching account sits now: A0 here, A1 and A2 unassigned.
+    assert html.count('status-active">here<') == 1 and html.count('badge-vacant">unassigned<') == 2
 
 
 def test_preview_for_named_territory_counts_the_list(client_admin, plan):
@@ -348,8 +354,8 @@ def test_delete_page_shows_impact_then_deletes(client_admin, plan):
     root = factories.make_territory(plan, code="R", name="Root")
     mid = factories.make_territory(plan, code="M", parent=root)
     kid = factories.make_territory(plan, code="K", parent=mid)
-    factories.make_account(territory=mid)
-    factories.make_account(territory=mid)
+    # Named accounts of M: affected by the delete, without the ownership rows that would retire it.
+    mid.named_accounts.add(factories.make_account(), factories.make_account())
     r = client_admin.get(reverse("territories:delete", args=[mid.pk]))
     html = r.content.decode()
     assert "2 accounts" in html and "Root" in html

@@ -129,7 +129,10 @@ def test_delete_moves_children_up_and_reroutes_its_accounts(plan, admin, reroute
     root = factories.make_territory(plan, code="R")
     mid = factories.make_territory(plan, code="M", parent=root)
     kid = factories.make_territory(plan, code="K", parent=mid)
-    acc = factories.make_account(territory=mid)
+    # On its named list and locked to it: affected, but no ownership rows (those would retire it,
+    # see test_a_territory_with_ownership_history_is_retired_not_erased).
+    acc = factories.make_account()
+    mid.named_accounts.add(acc)
     locked = factories.make_account(locked_territory=mid)
     impact = services.territory_delete_impact(territory=mid)
     assert impact["accounts"] == 2 and impact["children_to"] == root and impact["territories"] == 1
@@ -195,12 +198,23 @@ def test_overlay_splits_total_at_most_100(plan, admin):
 
 
 def test_primary_change_updates_account_owner(plan, admin):
+    from routing.placement import placement
+
     t = factories.make_territory(plan)
     acc = factories.make_account(territory=t)
     rep = factories.make_user()
-    services.assignment_add(territory=t, user=rep, slot="primary", by=admin)
-    acc.refresh_from_db()
-    assert acc.owner == rep
+    today = dt.date.today()
+    assert placement(acc).owner is None
+    assignment = services.assignment_add(territory=t, user=rep, slot="primary", by=admin,
+                                         start_date=today - dt.timedelta(days=30))
+    assert placement(acc).owner == rep
+    # Owners are live: a backup covers the primary's leave, nobody owns it once the primary ended.
+    backup = factories.make_user()
+    services.assignment_add(territory=t, user=backup, slot="backup", by=admin)
+    factories.make_leave(rep, start=today)
+    assert placement(acc).owner == backup
+    services.assignment_end(assignment=assignment, end_date=today - dt.timedelta(days=1), by=admin)
+    assert placement(acc).owner == backup
 
 
 def test_named_accounts_change_is_recorded(plan, admin, reroutes):
@@ -221,16 +235,16 @@ def test_a_territory_with_ownership_history_is_retired_not_erased(plan, admin, r
     territory = Territory.objects.create(plan=plan, code="OLD", name="Old territory")
     rep = factories.make_user()
     services.assignment_add(territory=territory, user=rep, slot="primary", by=admin)
-    account = make_account(territory=territory)
-    AccountTerritory.objects.create(account=account, territory=territory, plan=plan)
+    account = make_account(territory=territory)  # its current primary row: ownership history
     impact = services.territory_delete_impact(territory=territory)
-    assert impact["retire"] is True
+    assert impact["retire"] is True and impact["accounts"] == 1
 
     result = services.territory_delete(territory=territory, by=admin)
 
     territory.refresh_from_db()
     assert result["retired"] and territory.status == Territory.Status.INACTIVE
     assert AccountTerritory.objects.filter(territory=territory).count() == 1  # the history stays
+    assert {"scope": "accounts", "account_ids": [account.pk]}.items() <= reroutes[-1].items()
     assert not territory.assignments.filter(end_date__isnull=True).exists()
     assert "Retired" in territory.history.latest().history_change_reason
 

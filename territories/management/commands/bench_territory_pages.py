@@ -26,6 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
+from routing.models import AccountTerritory
 from salesos.models import Account, Opportunity, SalesProfile
 from territories.grants import grants_rebuild
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -212,19 +213,26 @@ class Command(BaseCommand):
                   for leaf in leaves for p in periods]
         Quota.objects.bulk_create(quotas, batch_size=BATCH)
 
+        # Each account sits in a random leaf: its current primary routing row, placed by hand (the
+        # bench times the pages, not the rules).
         targets = leaves or areas
         for start in range(0, n_accounts, BATCH):
             batch = [
                 Account(name=f"Bench account {i:06d}", country="US", region="AMER", state=rng.choice(STATES),
                         city="Springfield", postal_code=f"{rng.randrange(10000, 99999)}",
-                        employees=rng.randrange(5, 20000), industry_code=rng.choice(["51", "62", "311", "5415"]),
-                        territory=targets[rng.randrange(len(targets))])
+                        employees=rng.randrange(5, 20000), industry_code=rng.choice(["51", "62", "311", "5415"]))
                 for i in range(start, min(n_accounts, start + BATCH))
             ]
             created = Account.objects.bulk_create(batch, batch_size=BATCH)
+            where = {a.pk: targets[rng.randrange(len(targets))] for a in created}
+            AccountTerritory.objects.bulk_create(
+                [AccountTerritory(account=a, territory=where[a.pk], plan=plan, is_primary=True,
+                                  source=AccountTerritory.Source.MANUAL) for a in created],
+                batch_size=BATCH,
+            )
             deals = [
                 Opportunity(account=a, name=f"Deal {a.name}", amount=Decimal(rng.randrange(5, 500) * 1000),
-                            territory=a.territory, status="open", stage="discovery",
+                            territory=where[a.pk], status="open", stage="discovery",
                             created_date=today, close_date=today + dt.timedelta(days=90))
                 for a in created
                 if rng.random() < 0.3

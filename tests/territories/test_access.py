@@ -1,0 +1,81 @@
+"""Who sees which accounts (territories.access), now that an account sits where its current primary
+routing row says and its owner is that territory's owner today (routing.placement)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.http import Http404
+
+from routing.models import AccountTerritory
+from salesos.models import SalesProfile
+from territories.access import account_get_for_user, accounts_visible_to
+from territories.models import RepAssignment, TerritoryUserObjectPermission
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+Role = SalesProfile.Role
+
+
+@pytest.fixture
+def org():
+    plan = factories.make_plan()
+    manager = factories.make_user(Role.MANAGER)
+    rep = factories.make_user(Role.REP, manager=manager)
+    other = factories.make_user(Role.REP)
+    mine = factories.make_territory(plan, code="MINE")
+    theirs = factories.make_territory(plan, code="THEIRS")
+    overlay = factories.make_territory(plan, code="OVL", is_overlay=True)
+    factories.assign(mine, rep)
+    factories.assign(theirs, other)
+    factories.assign(overlay, rep, slot=RepAssignment.Slot.OVERLAY, split_percent=50)
+    own = factories.make_account(name="Own", territory=mine)
+    foreign = factories.make_account(name="Foreign", territory=theirs)
+    credited = factories.make_account(name="Credited", territory=theirs)
+    AccountTerritory.objects.create(account=credited, territory=overlay, plan=plan, is_primary=False,
+                                    credit_percent=50)
+    queued = factories.make_account(name="Queued")
+    return dict(plan=plan, manager=manager, rep=rep, other=other, mine=mine, theirs=theirs, own=own,
+                foreign=foreign, credited=credited, queued=queued)
+
+
+def names(qs) -> set[str]:
+    return set(qs.values_list("name", flat=True))
+
+
+def test_a_rep_sees_the_accounts_with_a_current_row_in_their_territories(org):
+    assert names(accounts_visible_to(org["rep"])) == {"Own", "Credited"}
+    assert account_get_for_user(user=org["rep"], pk=org["own"].pk) == org["own"]
+    for account in (org["foreign"], org["queued"]):
+        with pytest.raises(Http404):
+            account_get_for_user(user=org["rep"], pk=account.pk)
+
+
+def test_a_closed_row_no_longer_shows_the_account(org):
+    AccountTerritory.objects.filter(account=org["own"]).update(valid_to=dt.datetime.now(dt.UTC))
+    assert "Own" not in names(accounts_visible_to(org["rep"]))
+    with pytest.raises(Http404):
+        account_get_for_user(user=org["rep"], pk=org["own"].pk)
+
+
+def test_managers_also_see_the_unassigned_queue(org):
+    # The manager sees the team's territory (grants) and every account without a primary row.
+    assert names(accounts_visible_to(org["manager"])) == {"Own", "Credited", "Queued"}
+    assert account_get_for_user(user=org["manager"], pk=org["queued"].pk) == org["queued"]
+    with pytest.raises(Http404):
+        account_get_for_user(user=org["manager"], pk=org["foreign"].pk)
+
+
+def test_an_owner_sees_their_accounts_even_without_a_view_grant(org):
+    # The backup covers THEIRS while its primary is away: the accounts there are theirs today,
+    # whatever the materialised grants say.
+    backup = factories.make_user(Role.REP)
+    RepAssignment.objects.create(territory=org["theirs"], user=backup, slot=RepAssignment.Slot.BACKUP)
+    assert not TerritoryUserObjectPermission.objects.filter(user=backup).exists()
+    assert names(accounts_visible_to(backup)) == set()
+    factories.make_leave(org["other"])
+    assert names(accounts_visible_to(backup)) == {"Foreign", "Credited"}
+    assert account_get_for_user(user=backup, pk=org["foreign"].pk) == org["foreign"]
+    with pytest.raises(Http404):
+        account_get_for_user(user=backup, pk=org["own"].pk)
