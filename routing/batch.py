@@ -28,6 +28,7 @@ import datetime as dt
 import io
 import logging
 import struct
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,12 @@ class RerouteResult:
     moved_out: Counter = field(default_factory=Counter)  # territory_id -> accounts leaving
     sample: list[dict[str, Any]] = field(default_factory=list)  # {account_id, name, from_id, to_id}
     territory_codes: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (code, name)
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time, for the benchmark
+
+    def lap(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - started, 3)
+        return now
 
     def counts(self) -> dict[str, int]:
         return {
@@ -484,35 +491,44 @@ def _copy_rows(account: np.ndarray, territory: np.ndarray, plan_id: int, primary
     return out.tobytes()
 
 
-def _store_decisions(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
-                     keys: np.ndarray, now: dt.datetime) -> np.ndarray:
-    """Stores one RoutingDecision per key; returns their ids in the order of ``keys``."""
+def _decision_rows(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+                   keys: np.ndarray, now: dt.datetime) -> list[RoutingDecision]:
     version = compiled.version if isinstance(compiled.version, int) else 0
-    locks = [int(routed.lock[k]) or None for k in keys.tolist()]
-    matched = [routed.matched[k] for k in keys.tolist()]
-    if connection.vendor != "postgresql":
-        made = RoutingDecision.objects.bulk_create(
-            [RoutingDecision(plan=plan, plan_version=version, matched=list(m), locked_territory_id=lock,
-                             created_at=now) for m, lock in zip(matched, locks, strict=True)],
-            batch_size=500,
-        )
-        return np.asarray([d.pk for d in made], dtype=np.int64)
+    return [
+        RoutingDecision(plan=plan, plan_version=version, matched=list(routed.matched[k]),
+                        locked_territory_id=int(routed.lock[k]) or None, created_at=now)
+        for k in keys.tolist()
+    ]
+
+
+def _reserve_ids(count: int) -> list[int]:
+    """Ids for ``count`` new decisions, taken from their sequence up front so that the rows that
+    point at them can be written before (or while) the decisions are."""
     table = RoutingDecision._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
-            [len(locks)],
+            [count],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        copy_sql = f"COPY {table} (id, plan_id, plan_version, matched, locked_territory_id, created_at) FROM STDIN"
-        stamp = now.isoformat()
-        payload = "".join(
-            f"{pk}\t{plan.pk}\t{version}\t[{', '.join(map(str, m))}]\t{lock if lock else '\\N'}\t{stamp}\n"
-            for pk, m, lock in zip(ids, matched, locks, strict=True)
-        )
-        with cursor.connection.cursor().copy(copy_sql) as copy:
-            copy.write(payload)
-    return np.asarray(ids, dtype=np.int64)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_decisions(raw: Any, plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+                    keys: np.ndarray, ids: Sequence[int], now: dt.datetime) -> None:
+    """The decisions with their reserved ids, in one COPY through ``raw``."""
+    version = compiled.version if isinstance(compiled.version, int) else 0
+    stamp = now.isoformat()
+    locks = routed.lock[keys].tolist()
+    payload = "".join(
+        f"{pk}\t{plan.pk}\t{version}\t[{', '.join(map(str, routed.matched[k]))}]\t{lock or '\\N'}\t{stamp}\n"
+        for pk, k, lock in zip(ids, keys.tolist(), locks, strict=True)
+    )
+    sql = (
+        f"COPY {RoutingDecision._meta.db_table} (id, plan_id, plan_version, matched, locked_territory_id, created_at) "
+        "FROM STDIN"
+    )
+    with raw.cursor().copy(sql) as copy:
+        copy.write(payload)
 
 
 def _write(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: vector.Routed, work: Plan_,
@@ -586,13 +602,22 @@ def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.
     n = len(cols)
     keys = work.insert_key[work.insert_key >= 0]
     needed = np.unique(keys)
-    decision_of: dict[int, int] = {}
-    if needed.size:
-        with transaction.atomic():
-            decision_of = dict(
-                zip(needed.tolist(), _store_decisions(plan, compiled, routed, needed, now).tolist(), strict=True)
-            )
     result.decisions = int(needed.size)
+    postgres = connection.vendor == "postgresql"
+    parallel = _parallel(n)
+    started = time.perf_counter()
+    if not postgres:
+        with transaction.atomic():
+            made = RoutingDecision.objects.bulk_create(_decision_rows(plan, compiled, routed, needed, now),
+                                                       batch_size=500)
+        ids = [d.pk for d in made]
+    else:
+        ids = _reserve_ids(len(needed)) if needed.size else []
+        if needed.size and not parallel:
+            with transaction.atomic():
+                _copy_decisions(connection.connection, plan, compiled, routed, needed, ids, now)
+    decision_of: dict[int, int] = dict(zip(needed.tolist(), ids, strict=True))
+    result.lap("write_decisions", started)
     order = np.argsort(cols.ids, kind="stable")
     chunk_of_row = np.empty(n, dtype=np.int64)
     chunk_of_row[order] = np.arange(n) // max(1, chunk_size)
@@ -602,13 +627,12 @@ def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.
         (chunk, np.flatnonzero(insert_chunk == chunk), np.flatnonzero(close_chunk == chunk))
         for chunk in range(int(chunk_of_row.max()) + 1 if n else 0)
     ]
-    postgres = connection.vendor == "postgresql"
 
     def done(chunk: int) -> None:
         result.processed = max(result.processed, min(n, (chunk + 1) * chunk_size))
         progress(result.processed)
 
-    if not _parallel(n):
+    if not parallel:
         for chunk, pick, close_pick in chunks:
             if pick.size or close_pick.size:
                 with transaction.atomic():
@@ -631,18 +655,34 @@ def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.
         finally:
             raw.close()
 
+    def decisions_worker() -> None:  # the decisions go in beside the rows that point at them
+        raw = _worker_connection()
+        raw.autocommit = True
+        try:
+            with raw.transaction():
+                _copy_decisions(raw, plan, compiled, routed, needed, ids, now)
+        finally:
+            raw.close()
+
     from concurrent.futures import ThreadPoolExecutor
 
     shares = [chunks[i::WORKERS] for i in range(WORKERS)]
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS + 1) as pool:
+        pending = pool.submit(decisions_worker) if needed.size else None
         for finished in pool.map(worker, shares):
             for chunk in finished:
                 done(chunk)
+        if pending is not None:
+            pending.result()
 
 
-def warm() -> None:
-    """Imports what a full re-route reads with (pandas), as a long-lived worker has done."""
+def warm(plan: TerritoryPlan | None = None) -> None:
+    """What a long-lived worker has ready before a re-route: pandas imported and, given a plan,
+    its compiled index and every rule compiled for set-based routing."""
     import pandas  # noqa: F401
+
+    if plan is not None:
+        vector.for_plan(compiled_plan(plan=plan)).warm()
 
 
 # --- the re-route ----------------------------------------------------------------------------
@@ -664,6 +704,7 @@ def plan_reroute(
     committed on its own, so a failure keeps the chunks before it (a re-run finishes the work:
     only what still differs is written)."""
     now = now or timezone.now()
+    clock = time.perf_counter()
     compiled = compiled_plan(plan=plan)
     vplan = vector.for_plan(compiled)
 
@@ -680,14 +721,20 @@ def plan_reroute(
         scope = RoutingJob.Scope.FULL
         ids = None
 
+    result = RerouteResult(plan_id=plan.pk, scope=scope, dry_run=dry_run)
+    clock = result.lap("plan_and_scope", clock)
     cols = read_columns(vplan.fields, ids)
-    n = len(cols)
-    result = RerouteResult(plan_id=plan.pk, scope=scope, dry_run=dry_run, total=n)
+    n = result.total = len(cols)
+    clock = result.lap("read", clock)
     if job is not None:
         RoutingJob.objects.filter(pk=job.pk).update(total=n, processed=0, changed=0)
     routed = vector.route(vplan, cols)
-    work = diff(routed, read_current(plan, compiled, cols, ids), n)
+    clock = result.lap("route", clock)
+    current = read_current(plan, compiled, cols, ids)
+    clock = result.lap("read_current", clock)
+    work = diff(routed, current, n)
     _count(result, cols, work)
+    clock = result.lap("diff", clock)
 
     if not dry_run:
 
@@ -696,6 +743,7 @@ def plan_reroute(
                 RoutingJob.objects.filter(pk=job.pk).update(processed=processed, changed=result.changed)
 
         _write_all(plan, compiled, cols, routed, work, now, chunk_size, result, progress)
+        clock = result.lap("write", clock)
     else:
         keys = work.insert_key[work.insert_key >= 0]
         result.decisions = int(np.unique(keys).size)

@@ -21,7 +21,9 @@ class RoutingDecision(models.Model):
     The trace (tiers, priorities, specificity, who won and why) is rebuilt from it by
     ``engine.decide_matched`` against the plan (``routing.selectors.decision_trace``)."""
 
-    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    # Written by the tens of thousands beside the rows: checked by the writer, not a database key.
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+",
+                             db_constraint=False)
     plan_version = models.PositiveIntegerField(default=0, help_text="The plan's version when decided")
     # Ids of every territory that matched: winners, losers, rolled-up ancestors and overlays.
     matched = models.JSONField(default=list, blank=True)

@@ -433,6 +433,14 @@ class VectorPlan:
         self.rank_id = {t: rank_of[self._rank(t)] for t in self.ranked}
         self.tier_named = {t for t in self.ranked if plan.nodes[t].tier == TIER_NAMED}
 
+    def warm(self) -> VectorPlan:
+        """Compiles every rule now rather than on first use (a worker about to route everyone)."""
+        for t in self.territories.values():
+            if t.named is None and not t.broken:
+                t.mask  # noqa: B018 - compiled on first access
+                t.guards  # noqa: B018
+        return self
+
     def _rank(self, t_id: int) -> tuple[int, int, int, int]:
         node = self.plan.nodes[t_id]
         return (node.tier, -node.priority, -node.specificity.geo_level, -node.specificity.conditions)

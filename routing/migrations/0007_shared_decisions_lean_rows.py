@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='routingdecision',
             name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='territories.territoryplan'),
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='territories.territoryplan'),
         ),
         migrations.AddField(
             model_name='accountterritory',
