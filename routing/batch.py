@@ -554,7 +554,12 @@ def _write(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: vector.R
     credit = work.insert_credit[pick]
     source = work.insert_source[pick]
     conflict = routed.conflict[rows] & primary
-    decision = np.asarray([decision_of.get(k, 0) for k in keys.tolist()], dtype=np.int64)
+    decision = np.zeros(len(keys), dtype=np.int64)
+    if decision_of:
+        lookup = np.zeros(max(decision_of) + 1, dtype=np.int64)
+        lookup[list(decision_of)] = list(decision_of.values())
+        inside = (keys >= 0) & (keys < len(lookup))
+        decision[inside] = lookup[keys[inside]]
     if not postgres:
         AccountTerritory.objects.bulk_create(
             (

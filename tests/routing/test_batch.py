@@ -301,7 +301,19 @@ def test_worker_connections_read_and_write_what_one_connection_would(monkeypatch
     now = timezone.now()
     result = batch.plan_reroute(plan=plan, now=now, chunk_size=29)
     assert result.rows_inserted > 0 and result.processed == Account.objects.count()
+    assert result.decisions == RoutingDecision.objects.filter(plan=plan).count()  # parts share decisions
     parallel = state(plan)
     AccountTerritory.objects.filter(plan=plan).delete()
     route_one_by_one(plan, now)
     assert parallel == state(plan)
+    # A scoped run after a rule change writes through the workers too; routing each account
+    # afterwards must find nothing left to write.
+    ny = Territory.objects.get(plan=plan, code="US-NY")
+    Territory.objects.filter(pk=ny.pk).update(rule=cond("state", "in", ["US-NY", "US-TX"]), priority=4)
+    services.plan_touch(plan=plan)
+    later = now + dt.timedelta(minutes=1)
+    scoped = batch.plan_reroute(plan=plan, territory_ids=[ny.pk], now=later)
+    assert scoped.moved > 0
+    rows = AccountTerritory.objects.count()
+    route_one_by_one(plan, later)
+    assert AccountTerritory.objects.count() == rows
