@@ -52,3 +52,31 @@ def test_credit_and_validity_range_are_checked():
     assert_db_refuses(lambda: _row(account, territory, credit_percent=101))
     now = timezone.now()
     assert_db_refuses(lambda: _row(account, territory, valid_from=now, valid_to=now - dt.timedelta(seconds=1)))
+
+
+def test_deletes_cascade_to_routing_rows_without_database_keys():
+    """AccountTerritory and RoutingDecision carry no database foreign keys (bulk writes); deleting
+    an account, a territory or a plan through Django still removes what points at it."""
+    from routing import services
+    from routing.models import RoutingDecision
+    from territories.models import Territory
+
+    plan = make_plan()
+    us = make_territory(plan, code="US", rule={"field": "country", "op": "eq", "value": "US"})
+    gone = make_territory(plan, code="GONE", type=Territory.Type.SIZE,
+                          rule={"field": "employees", "op": "gte", "value": 10})
+    kept = make_account(name="Kept", country="US")
+    dropped = make_account(name="Dropped", country="US")
+    other = make_account(name="Big", employees=50)
+    for account in (kept, dropped, other):
+        services.account_route(account=account, plan=plan)
+    assert AccountTerritory.objects.filter(plan=plan).count() == 3
+    assert RoutingDecision.objects.filter(plan=plan).count() == 3
+
+    dropped.delete()
+    assert not AccountTerritory.objects.filter(account_id=dropped.pk).exists()
+    Territory.objects.filter(pk=gone.pk).delete()
+    assert not AccountTerritory.objects.filter(territory_id=gone.pk).exists()
+    assert AccountTerritory.objects.filter(account=kept, territory=us).exists()
+    plan.delete()
+    assert not AccountTerritory.objects.exists() and not RoutingDecision.objects.exists()
