@@ -43,7 +43,7 @@ from routing import engine
 from routing.compile import rule_to_q
 from routing.engine import vector
 from routing.models import AccountTerritory, RoutingDecision, RoutingJob
-from routing.services import compiled_plan
+from routing.services import compiled_plan, version_number
 from salesos.models import Account
 from territories.models import Territory, TerritoryPlan
 
@@ -225,6 +225,10 @@ def read_columns(fields: Iterable[str], ids: Sequence[int] | None = None) -> vec
     return vector.Columns.from_records(records, [name for name, _ in columns])
 
 
+def _no_columns(columns: list[tuple[str, str]]) -> vector.Columns:
+    return vector.Columns.from_records([], [name for name, _ in columns])
+
+
 def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
     """Every account in one query, parsed by pandas' C reader: text columns come back as codes into
     their distinct values, money as integer cents computed by the database (exact)."""
@@ -261,13 +265,13 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
         cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table}")  # noqa: S608
         low, high = cursor.fetchone()
     if low is None:
-        return vector.Columns.from_records([], [name for name, _ in columns])
+        return _no_columns(columns)
     if high - low < PARALLEL_MIN or connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(sql, [low, high])
             text = cursor.fetchone()[0]
         if not text:
-            return vector.Columns.from_records([], [name for name, _ in columns])
+            return _no_columns(columns)
         frame = parse(text)
     else:  # two halves side by side: the database builds each on its own core
         from concurrent.futures import ThreadPoolExecutor
@@ -285,7 +289,7 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
         with ThreadPoolExecutor(max_workers=2) as pool:
             frames = [f for f in pool.map(part, [(low, middle), (middle + 1, high)]) if f is not None]
         if not frames:
-            return vector.Columns.from_records([], [name for name, _ in columns])
+            return _no_columns(columns)
         frame = pd.concat(frames, ignore_index=True)
     cols = vector.Columns(
         ids=frame[0].to_numpy(dtype=np.int64), locks=frame[1].to_numpy(dtype=np.int64)
@@ -493,7 +497,7 @@ def _copy_rows(account: np.ndarray, territory: np.ndarray, plan_id: int, primary
 
 def _decision_rows(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
                    keys: np.ndarray, now: dt.datetime) -> list[RoutingDecision]:
-    version = compiled.version if isinstance(compiled.version, int) else 0
+    version = version_number(compiled.version)
     return [
         RoutingDecision(plan=plan, plan_version=version, matched=list(routed.matched[k]),
                         locked_territory_id=int(routed.lock[k]) or None, created_at=now)
@@ -516,7 +520,7 @@ def _reserve_ids(count: int) -> list[int]:
 def _copy_decisions(raw: Any, plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
                     keys: np.ndarray, ids: Sequence[int], now: dt.datetime) -> None:
     """The decisions with their reserved ids, in one COPY through ``raw``."""
-    version = compiled.version if isinstance(compiled.version, int) else 0
+    version = version_number(compiled.version)
     stamp = now.isoformat()
     locks = routed.lock[keys].tolist()
     payload = "".join(

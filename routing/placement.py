@@ -55,15 +55,13 @@ def accounts_unassigned(
     *, qs: QuerySet[Account] | None = None, plan: TerritoryPlan | int | None = None
 ) -> QuerySet[Account]:
     """Accounts with no current primary territory in the plan (the unassigned queue)."""
-    rows = current_primary_rows(plan).filter(account_id=OuterRef("pk"))
-    return (qs if qs is not None else Account.objects.all()).filter(~Exists(rows))
+    return (qs if qs is not None else Account.objects.all()).filter(~is_placed(plan=plan))
 
 
 def accounts_assigned(
     *, qs: QuerySet[Account] | None = None, plan: TerritoryPlan | int | None = None
 ) -> QuerySet[Account]:
-    rows = current_primary_rows(plan).filter(account_id=OuterRef("pk"))
-    return (qs if qs is not None else Account.objects.all()).filter(Exists(rows))
+    return (qs if qs is not None else Account.objects.all()).filter(is_placed(plan=plan))
 
 
 def with_territory(qs: QuerySet[Account], *, plan: TerritoryPlan | int | None = None) -> QuerySet[Account]:
@@ -80,9 +78,11 @@ def territories_owned_by(user: Any, *, plan: TerritoryPlan | int | None = None) 
     plan_id = _plan_id(plan)
     if plan_id is None or user is None or user.pk is None:
         return []
-    mine = Territory.objects.filter(plan_id=plan_id, assignments__user=user).values_list("pk", flat=True)
     # A backup may own a territory while its primary is away: ask about every territory the user
-    # holds any primary/backup slot in.
+    # holds a primary or backup slot in.
+    mine = Territory.objects.filter(
+        plan_id=plan_id, assignments__user=user, assignments__slot__in=["primary", "backup"]
+    ).values_list("pk", flat=True)
     owners = territory_owners(territory_ids=set(mine))
     return sorted(t for t, owner in owners.items() if owner == user.pk)
 

@@ -282,14 +282,15 @@ def decision_record(
     """Stores what ``decide_matched`` needs to give the decision back (see RoutingDecision)."""
     return RoutingDecision.objects.create(
         plan=plan,
-        plan_version=_version_number(decision.trace.plan_version),
+        plan_version=version_number(decision.trace.plan_version),
         matched=list(decision.matched),
         locked_territory_id=lock_id,
         created_at=now or timezone.now(),
     )
 
 
-def _version_number(version: Any) -> int:
+def version_number(version: Any) -> int:
+    """A plan version as stored on a decision (engine versions may be any value in tests)."""
     return version if isinstance(version, int) and version >= 0 else 0
 
 

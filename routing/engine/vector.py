@@ -623,9 +623,11 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
 
     # Keys: the set of matching territories (and the lock) hashed per record.
     digest = np.zeros(n, dtype=np.uint64)
+    second = np.zeros(n, dtype=np.uint64)  # another hash of the same sets, to catch collisions
     for t_id, rows in matched.items():
         if rows.size:
             digest[rows] ^= vplan.territories[t_id].hash
+            second[rows] ^= _splitmix(t_id | _CHECK_DOMAIN)
     locked = cols.locks != 0
     if locked.any():
         lock_hash = np.asarray([_splitmix(int(v) | _LOCK_DOMAIN) for v in cols.locks[locked].tolist()], dtype=np.uint64)
@@ -657,7 +659,8 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
     key_lock = cols.locks[first]
     # Hash collisions (two different sets with one 64-bit digest) would merge keys: check that
     # every record's own set hashes like its key's representative under a second hash.
-    _check_keys(vplan, matched, key, first, n)
+    if not np.array_equal(second, second[first][key]):
+        raise RuntimeError("Routing keys collided; run again")  # 2^-64 per pair of sets
 
     # Locked records: the engine's own resolution of their matched set with the lock.
     locked_rows = np.flatnonzero(locked)
@@ -680,12 +683,3 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
         matched=sets,
         lock=key_lock,
     )
-
-
-def _check_keys(vplan: VectorPlan, matched: Mapping[int, np.ndarray], key: np.ndarray, first: np.ndarray, n: int):
-    second = np.zeros(n, dtype=np.uint64)
-    for t_id, rows in matched.items():
-        if rows.size:
-            second[rows] ^= _splitmix(t_id | _CHECK_DOMAIN)
-    if not np.array_equal(second, second[first][key]):
-        raise RuntimeError("Routing keys collided; run again")  # 2^-64 per pair of sets
