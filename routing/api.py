@@ -212,7 +212,10 @@ class FieldError(ValueError):
     pass
 
 
-_country_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
+# (loaded_at by time.monotonic(), codes), or None before the first load. The monotonic clock
+# starts near zero at boot, so "never loaded" must not be a time: a 0.0 stamp read as fresh
+# (and empty) for the machine's first ten minutes.
+_country_cache: tuple[float, frozenset[str]] | None = None
 _country_lock = threading.Lock()
 COUNTRY_CACHE_SECONDS = 600
 
@@ -221,9 +224,9 @@ def known_countries() -> frozenset[str]:
     """Country codes of the loaded reference geography (empty when none is loaded), cached
     per process for a few minutes: reference data changes with ``load_reference`` only."""
     global _country_cache
-    loaded_at, codes = _country_cache
-    if time.monotonic() - loaded_at < COUNTRY_CACHE_SECONDS:
-        return codes
+    cached = _country_cache
+    if cached is not None and time.monotonic() - cached[0] < COUNTRY_CACHE_SECONDS:
+        return cached[1]
     with _country_lock:
         codes = frozenset(
             code.upper()
@@ -235,7 +238,7 @@ def known_countries() -> frozenset[str]:
 
 def forget_known_countries() -> None:
     global _country_cache
-    _country_cache = (0.0, frozenset())
+    _country_cache = None
 
 
 def _text(value: Any, column: str, *, limit: int | None = None) -> str:

@@ -384,6 +384,17 @@ def test_country_must_be_known_when_reference_geography_is_loaded(client, key, p
     assert errors["country"] == ['Unknown country code "XX".']
 
 
+def test_unknown_country_refused_on_a_freshly_booted_machine(client, key, plan, monkeypatch):
+    # time.monotonic() counts from boot: two minutes after boot it reads 120.0. "Never loaded"
+    # must not look like a fresh load, or the empty cache accepts any country.
+    monkeypatch.setattr(api.time, "monotonic", lambda: 120.0)
+    GeoArea.objects.create(level=GeoArea.Level.COUNTRY, code="US", name="United States", country="US")
+    api.forget_known_countries()
+    assert api.known_countries() == frozenset({"US"})
+    errors = post(client, ROUTE, {"country": "XX"}, key).json()["errors"]
+    assert errors["country"] == ['Unknown country code "XX".']
+
+
 def test_body_over_64_kb_gets_413(client, key, plan):
     big = json.dumps({"city": "x" * (65 * 1024)})
     response = post(client, ROUTE, big, key)
