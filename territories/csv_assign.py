@@ -2,8 +2,9 @@
 optional ``start_date`` (YYYY-MM-DD), one assignment per line.
 
 The file is checked whole before anything changes (``csv_check``), and applied all-or-nothing
-(``csv_apply`` re-checks it inside one transaction and adds every assignment through
-``assignment_add``; if anything fails, nothing is kept). Every problem names its line:
+(``csv_apply`` locks the territories it names, re-checks the file inside one transaction and
+inserts every assignment with its history record in bulk; if anything fails, nothing is kept).
+Every problem names its line:
 wrong or missing columns, unknown rep or territory code, unknown slot, a second primary (in the
 file or against the current one), overlay splits over 100 (per row, or with the territory's
 current overlays), dates, an empty file, a file that is not UTF-8, a file over 2 MB.
@@ -22,8 +23,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from simple_history.utils import bulk_create_with_history
 
 from territories import services
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -32,6 +34,7 @@ User = get_user_model()
 Slot = RepAssignment.Slot
 
 MAX_BYTES = 2 * 1024 * 1024
+BATCH = 2000  # rows per INSERT when applying
 REQUIRED = ("username", "territory_code", "slot", "split_percent")
 OPTIONAL = ("start_date",)
 TEMPLATE = (
@@ -160,6 +163,7 @@ def csv_check(*, data: bytes | str, plan: TerritoryPlan,
         current.filter(slot=Slot.OVERLAY).values("territory_id").annotate(t=Sum("split_percent"))
         .values_list("territory_id", "t")
     )
+    last_primary_end = services.primary_last_ends(territory_ids=[t.pk for t in territories.values()])
 
     primary_line: dict[int, int] = {}
     seen: dict[tuple[int, int, str], int] = {}
@@ -216,6 +220,10 @@ def csv_check(*, data: bytes | str, plan: TerritoryPlan,
                     problems.append(f"{territory.code} already has a primary owner "
                                     f"({holder.get_full_name() or holder.username}); end that assignment first")
                 primary_line.setdefault(territory.pk, line)
+                ended = last_primary_end.get(territory.pk)
+                if start is not None and ended is not None and start <= ended:
+                    problems.append(f"{territory.code} had a primary owner until {ended:%Y-%m-%d}: "
+                                    "start_date must be after that")
             if slot == Slot.OVERLAY and 0 <= split <= 100:
                 overlay_total[territory.pk] += split
                 total = overlay_total[territory.pk] + int(overlay_now.get(territory.pk) or 0)
@@ -240,24 +248,46 @@ def csv_check(*, data: bytes | str, plan: TerritoryPlan,
 def csv_apply(*, data: bytes | str, plan: TerritoryPlan, by: Any,
               may_assign: Callable[[Territory], bool] | None = None) -> Checked:
     """Checks the file again and adds every assignment, or none: any problem (including one
-    that appeared since the preview) rolls the whole file back and is returned."""
+    that appeared since the preview) rolls the whole file back and is returned.
+
+    Set-based, so a 10,000-line file applies in one request: the territories are locked (as
+    ``assignment_add`` locks one) and the file re-checked under the lock, then every assignment
+    and its history record is inserted in bulk and the grants are synchronised once."""
     checked = csv_check(data=data, plan=plan, may_assign=may_assign)
     if not checked.ok:
         return checked
+    territory_ids = sorted({row.territory.pk for row in checked.rows})
+    list(Territory.objects.select_for_update().filter(pk__in=territory_ids).order_by("pk").values_list("pk", flat=True))
+    # Under the lock nothing else can add to these territories: what this check sees holds until commit.
+    checked = csv_check(data=data, plan=plan, may_assign=may_assign)
+    if not checked.ok:
+        return checked
+    last_ends = services.primary_last_ends(territory_ids=territory_ids)
+    assignments = []
+    for row in checked.rows:
+        start = row.start_date or services.assignment_default_start(
+            slot=row.slot, last_primary_end=last_ends.get(row.territory.pk)
+        )
+        split = 100 if row.slot == Slot.PRIMARY else 0 if row.slot == Slot.BACKUP else row.split
+        assignment = RepAssignment(territory=row.territory, user=row.user, slot=row.slot, split_percent=split,
+                                   start_date=start)
+        try:
+            # Field checks only: the rep and territory were read above, and the row rules (one primary,
+            # no overlap, splits) were checked for the whole file.
+            assignment.clean_fields(exclude=["territory", "user"])
+        except ValidationError as exc:
+            checked.errors.append((row.line, "; ".join(exc.messages)))
+        services._stamp(assignment, by=by, reason=f"Assigned as {row.slot}")
+        assignments.append(assignment)
+    if checked.errors:
+        return checked
     try:
         with transaction.atomic():
-            for row in checked.rows:
-                try:
-                    services.assignment_add(territory=row.territory, user=row.user, slot=row.slot,
-                                            split_percent=row.split, start_date=row.start_date, by=by)
-                except ValidationError as exc:
-                    checked.errors.append((row.line, "; ".join(exc.messages)))
-            if checked.errors:
-                raise _Rollback
-    except _Rollback:
-        pass
+            bulk_create_with_history(assignments, RepAssignment, batch_size=BATCH, default_user=by)
+    except IntegrityError:  # a write that bypassed the territory locks
+        checked.errors.append((0, "The assignments of these territories changed meanwhile; nothing was applied. "
+                                  "Check the file again."))
+        return checked
+    services.grants_refresh(territories=[row.territory for row in checked.rows],
+                            users=[row.user for row in checked.rows])
     return checked
-
-
-class _Rollback(Exception):
-    """Undoes every assignment of a file that did not apply whole."""

@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -392,6 +392,27 @@ def overlay_total(*, territory: Territory, exclude: RepAssignment | None = None)
     return int(current.aggregate(total=Sum("split_percent"))["total"] or 0)
 
 
+def primary_last_ends(*, territory_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The last end date of each territory's ended primaries (one query; territories never
+    handed over are absent)."""
+    rows = (
+        RepAssignment.objects.filter(territory_id__in=list(territory_ids), slot=Slot.PRIMARY, end_date__isnull=False)
+        .values("territory_id")
+        .annotate(last=Max("end_date"))
+        .values_list("territory_id", "last")
+    )
+    return dict(rows)
+
+
+def assignment_default_start(*, slot: str, last_primary_end: dt.date | None) -> dt.date:
+    """When an assignment given no start date starts: today, except that end dates are inclusive,
+    so a primary ended today still covers today and the next primary starts the day after."""
+    start = timezone.localdate()
+    if slot == Slot.PRIMARY and last_primary_end is not None and last_primary_end >= start:
+        start = last_primary_end + dt.timedelta(days=1)
+    return start
+
+
 @transaction.atomic
 def assignment_add(
     *,
@@ -410,18 +431,8 @@ def assignment_add(
     Territory.objects.select_for_update().filter(pk=territory.pk).first()
     current = RepAssignment.objects.filter(territory=territory, end_date__isnull=True)
     if start_date is None:
-        start_date = timezone.localdate()
-        if slot == Slot.PRIMARY:
-            # End dates are inclusive: a primary ended today still covers today, so the next one
-            # starts tomorrow unless a date was given.
-            last_end = (
-                RepAssignment.objects.filter(territory=territory, slot=Slot.PRIMARY, end_date__isnull=False)
-                .order_by("-end_date")
-                .values_list("end_date", flat=True)
-                .first()
-            )
-            if last_end is not None and last_end >= start_date:
-                start_date = last_end + dt.timedelta(days=1)
+        last_end = primary_last_ends(territory_ids=[territory.pk]).get(territory.pk) if slot == Slot.PRIMARY else None
+        start_date = assignment_default_start(slot=slot, last_primary_end=last_end)
     if slot == Slot.PRIMARY:
         split = 100
         holder = current.filter(slot=Slot.PRIMARY).select_related("user").first()

@@ -120,3 +120,75 @@ def test_template_download_and_permissions(world):
     rep.force_login(world["reps"]["ann"])
     assert rep.get(reverse("territories:csv_upload")).status_code == 404
     assert rep.get(reverse("territories:csv_template")).status_code == 404
+
+
+def _bulk_world(world, territories: int):
+    from territories.models import Territory
+
+    Territory.objects.bulk_create(
+        Territory(plan=world["plan"], code=f"B{i:05d}", name=f"Bulk {i}") for i in range(territories)
+    )
+    reps = [world["reps"]["ann"], world["reps"]["bob"], world["reps"]["cy"],
+            *(factories.make_user(username=f"rep{i}") for i in range(2))]
+    slots = [("primary", ""), ("overlay", "30"), ("overlay", "30"), ("backup", ""), ("backup", "")]
+    lines = [HEADER.strip()]
+    for i in range(territories):
+        for k, (slot, split) in enumerate(slots):
+            lines.append(f"{reps[(i + k) % 5].username},B{i:05d},{slot},{split}")
+    return "\n".join(lines) + "\n"
+
+
+def test_apply_of_10000_rows_is_all_or_nothing_when_row_9999_fails(world):
+    content = _bulk_world(world, 2000)
+    assert content.count("\n") == 10_001
+    assert csv_assign.csv_check(data=content, plan=world["plan"]).ok  # the preview
+    # Meanwhile someone takes the slot that line 10,000 (the 9,999th assignment) gives.
+    line_9999 = content.splitlines()[9999]
+    username, code, slot, _ = line_9999.split(",")
+    from territories.models import Territory
+
+    factories.assign(Territory.objects.get(plan=world["plan"], code=code),
+                     factories.User.objects.get(username=username), slot=slot)
+    before = RepAssignment.objects.count()
+    checked = csv_assign.csv_apply(data=content, plan=world["plan"], by=world["admin"])
+    assert not checked.ok and [line for line, _ in checked.errors] == [10_000]
+    assert RepAssignment.objects.count() == before
+    assert not RepAssignment.objects.filter(territory__code="B00000").exists()
+
+
+@pytest.mark.parametrize("territories", [10, 200])
+def test_apply_is_bulk_with_history_and_grants(world, territories, django_assert_max_num_queries):
+    content = _bulk_world(world, territories)
+    with django_assert_max_num_queries(45):
+        checked = csv_assign.csv_apply(data=content, plan=world["plan"], by=world["admin"])
+    assert checked.ok and len(checked.rows) == 5 * territories
+    added = RepAssignment.objects.filter(territory__code__startswith="B")
+    assert added.count() == 5 * territories
+    first = added.get(territory__code="B00001", slot="primary")
+    assert (first.user.username, first.split_percent) == ("bob", 100)
+    record = first.history.latest()
+    assert record.history_user == world["admin"] and record.history_change_reason == "Assigned as primary"
+    from territories.access import territory_has_perm
+
+    assert territory_has_perm(user=first.user, territory=first.territory)  # grants synchronised
+
+
+def test_primary_start_date_may_not_overlap_an_ended_primary(world):
+    import datetime as dt
+
+    held = world["plan"].territories.get(code="HELD")
+    current = held.assignments.get(slot="primary")
+    end = dt.date.today() + dt.timedelta(days=30)
+    current.start_date, current.end_date = dt.date(2020, 1, 1), end
+    current.save()
+    content = f"username,territory_code,slot,split_percent,start_date\nann,HELD,primary,,{end}\n"
+    checked = csv_assign.csv_check(data=content, plan=world["plan"])
+    assert checked.errors == [(2, f"HELD had a primary owner until {end}: start_date must be after that")]
+    later = end + dt.timedelta(days=1)
+    assert csv_assign.csv_apply(data=content.replace(str(end), str(later)), plan=world["plan"], by=world["admin"]).ok
+    assert held.assignments.get(slot="primary", end_date__isnull=True).start_date == later
+    # Without a start date the next primary starts the day after the last one ends (as the page does).
+    held.assignments.filter(end_date__isnull=True).update(end_date=later)
+    assert csv_assign.csv_apply(data="username,territory_code,slot,split_percent\nbob,HELD,primary,\n",
+                                plan=world["plan"], by=world["admin"]).ok
+    assert held.assignments.get(user__username="bob").start_date == later + dt.timedelta(days=1)
