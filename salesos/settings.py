@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
 import secrets
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_q",
     "leaflet",
     "simple_history",
+    "axes",
     "salesos",
     "territories",
     "routing",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salesos.urls"
@@ -128,6 +132,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -144,6 +150,19 @@ if TESTING:
 
 # Messages live in the session, not a signed cookie: an integration key is shown once in one.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Login throttling (django-axes) -----------------------------------------------------------
+# Failed sign-ins are counted per username + client address (in the database, so every web
+# process sees them) on the app's login page and the admin's alike. At LOGIN_FAILURE_LIMIT
+# failures the pair is locked for LOGIN_LOCKOUT_MINUTES, even for the right password; a success
+# before that clears the count. `manage.py axes_reset` unlocks everyone.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "salesos.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "salesos.middleware.login_locked_out"
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -184,6 +203,12 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# Behind a reverse proxy that terminates TLS (BEHIND_PROXY=1), the proxy says the original scheme
+# in X-Forwarded-Proto and the client's address in X-Forwarded-For (salesos.middleware.client_ip).
+# Without a proxy those headers come from the client and are not trusted.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Email ----------------------------------------------------------------------------------
@@ -256,7 +281,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- SalesOS --------------------------------------------------------------------------------

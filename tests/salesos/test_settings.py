@@ -108,3 +108,12 @@ def test_sqlite_survives_two_processes_writing_at_once(tmp_path):
 
     with sqlite3.connect(db) as check:
         assert check.execute("SELECT COUNT(*) FROM hits").fetchone()[0] == 600
+
+
+def test_forwarded_proto_is_trusted_only_behind_a_proxy():
+    code = "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER, s.BEHIND_PROXY)"
+    base = {"DJANGO_SETTINGS_MODULE": "salesos.settings", "SECRET_KEY": "k" * 60}
+    direct = _run(code, base, script=True)
+    assert direct.stdout.split() == ["None", "False"], direct.stderr
+    proxied = _run(code, {**base, "BEHIND_PROXY": "1"}, script=True)
+    assert proxied.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https') True", proxied.stderr
