@@ -49,7 +49,7 @@ def _form_with_error(form_class: type[AuthenticationForm], request: HttpRequest,
     form = form_class(request, initial={"username": username})
     # The form is not validated (that would try the password again): it only carries the message.
     form.cleaned_data = {}
-    form._errors = ErrorDict()
+    form._errors = ErrorDict()  # type: ignore[attr-defined]  # Form declares it untyped
     form.add_error(None, lockout_message())
     return form
 
