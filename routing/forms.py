@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from routing.selectors import QueueFilters
+from salesos.http import parse_id
 from territories.models import Territory
 
 MAX_BULK = 500
@@ -70,13 +71,21 @@ class TerritoryCodeField(forms.CharField):
 
 
 class IdsField(forms.TypedMultipleChoiceField):
-    """Integer ids; which ids are acceptable is the form's business (``clean_<field>``)."""
+    """Integer ids within the database's range; which ids are acceptable is the form's business
+    (``clean_<field>``)."""
+
+    default_error_messages = {
+        "invalid_choice": (
+            "The selection holds a value that is not an account id. Nothing was changed; "
+            "reload the queue and try again."
+        ),
+    }
 
     def __init__(self, **kwargs):
         super().__init__(coerce=int, **kwargs)
 
     def valid_value(self, value) -> bool:
-        return str(value).isdigit()
+        return parse_id(value) is not None
 
 
 class BulkRouteForm(forms.Form):

@@ -22,3 +22,20 @@ class AuthenticatedHttpRequest(HtmxHttpRequest):
     """A request to a ``login_required`` view: its user is signed in, never ``AnonymousUser``."""
 
     user: User
+
+
+# Primary keys are BigAutoField: a posted id outside that range names nothing, and SQLite cannot
+# even bind it (OverflowError), so it is refused before any query.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A posted or query-string id as an int, or None when it is not one: ASCII digits only (no
+    sign, no "²") and within the database's integer range."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

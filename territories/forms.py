@@ -36,6 +36,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from routing.engine import FIELDS, OPERATORS, Field, RuleError, validate
+from salesos.http import parse_id
 from salesos.models import Account, GeoArea, Industry, Region
 from territories.models import RepAssignment, Territory, TerritoryPlan
 from territories.rules_text import rule_names
@@ -578,7 +579,18 @@ class TerritoryForm(forms.Form):
 
 
 def named_ids_from_post(data: QueryDict) -> list[int]:
-    return [int(v) for v in data.getlist("named") if v.isdigit()][:5000]
+    ids = (parse_id(v) for v in data.getlist("named"))
+    return [i for i in ids if i is not None][:5000]
+
+
+def named_id_error(data: QueryDict) -> str | None:
+    """The message for a posted named-account value that is not an account id (text, a sign,
+    or past the database's integer range), or None when every value is one."""
+    bad = sum(1 for v in data.getlist("named") if parse_id(v) is None)
+    if not bad:
+        return None
+    return (f"{bad} of the named accounts {'is' if bad == 1 else 'are'} not an account id: "
+            "add accounts with the search box.")
 
 
 def named_chips(ids: list[int]) -> list[tuple[str, str]]:

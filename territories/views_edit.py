@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from routing.compile import rule_to_q
 from routing.engine import RuleError
 from routing.placement import current_primary_rows, current_territories
-from salesos.http import AuthenticatedHttpRequest
+from salesos.http import AuthenticatedHttpRequest, parse_id
 from salesos.models import Account, SalesProfile
 from salesos.roles import role_of
 from territories import forms as tf
@@ -55,11 +55,8 @@ def _territory_for(request: HttpRequest, pk: int, perm: str) -> Territory:
 
 
 def _plan_for_new(request: HttpRequest) -> TerritoryPlan:
-    plan_id = request.POST.get("plan") or request.GET.get("plan")
-    plan = (
-        TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id and str(plan_id).isdigit()
-        else TerritoryPlan.active()
-    )
+    plan_id = parse_id(request.POST.get("plan") or request.GET.get("plan") or "")
+    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
     if plan is None or plan.status == TerritoryPlan.Status.ARCHIVED:
         raise Http404("No plan to add territories to")
     return plan
@@ -131,14 +128,14 @@ def rule_preview(
 
 
 def _preview_context(request: HttpRequest, data: QueryDict, parsed: tf.ParsedRule) -> dict[str, Any]:
-    plan_id = data.get("plan", "")
-    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id.isdigit() else TerritoryPlan.active()
+    plan_id = parse_id(data.get("plan", ""))
+    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
     if plan is None:
         raise Http404("No plan")
     territory = None
-    territory_id = data.get("territory", "")
-    if territory_id.isdigit():
-        territory = _territory_for(request, int(territory_id), "change_territory")
+    territory_id = parse_id(data.get("territory", ""))
+    if territory_id:
+        territory = _territory_for(request, territory_id, "change_territory")
         plan = territory.plan
     elif not can_create(request.user):
         raise Http404("No such territory")
@@ -180,6 +177,10 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
     parsed = tf.parse_rule(request.POST)
     named = tf.named_ids_from_post(request.POST)
     action = request.POST.get("action", "")
+    named_error = tf.named_id_error(request.POST)
+    if named_error:
+        form.is_valid()  # add_error needs the form cleaned first
+        form.add_error(None, named_error)
     if form.is_valid() and territory is None and not can_restructure(request.user):
         parent = form.cleaned_data.get("parent")
         if parent is None or not territory_has_perm(user=request.user, territory=parent, perm="add_territory"):
@@ -363,8 +364,8 @@ def builder_options(request: HttpRequest) -> HttpResponse:
     q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "plan")), "")
     plan = None
     if kind == "parent":
-        plan_id = request.GET.get("plan", "")
-        plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id.isdigit() else None
+        plan_id = parse_id(request.GET.get("plan", ""))
+        plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else None
     accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
     options = tf.picker_options(kind=kind, q=q[:100], plan=plan, accounts=accounts)
     return render(request, f"{BUILDER}#options", {"options": options})

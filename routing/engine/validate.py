@@ -242,10 +242,11 @@ def _money(field: Field, raw: Any) -> int | str:
         raise _Invalid(f"{field.label} needs an amount, got {_show(raw)}") from None
     if not value.is_finite():
         raise _Invalid(f"{field.label} needs an amount, got {_show(raw)}")
-    if value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-        raise _Invalid(f"{field.label} allows at most 2 decimal places, got {_show(raw)}")
+    # The range first: quantizing 1e30 to cents needs more digits than the decimal context has.
     if abs(value) >= MONEY_MAX_ABS:
         raise _Invalid(f"{field.label} must be below {MONEY_MAX_ABS:,}")
+    if value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
+        raise _Invalid(f"{field.label} allows at most 2 decimal places, got {_show(raw)}")
     if value == value.to_integral_value():
         return int(value)
     return format(value.normalize(), "f")

@@ -99,6 +99,10 @@ def test_errors_carry_paths_and_readable_messages():
         ({"field": "employees", "op": "eq", "value": 10**12}, "value", "between"),
         ({"field": "annual_revenue", "op": "eq", "value": "NaN"}, "value", "amount"),
         ({"field": "annual_revenue", "op": "eq", "value": 10**15}, "value", "below"),
+        # Too many digits to quantize to cents: a range message, not decimal.InvalidOperation.
+        ({"field": "annual_revenue", "op": "gte", "value": "1e30"}, "value", "below"),
+        ({"field": "annual_revenue", "op": "gte", "value": 1e30}, "value", "below"),
+        ({"field": "annual_revenue", "op": "between", "value": [0, "-1E+40"]}, "value[1]", "below"),
         ({"field": "country", "op": "eq", "value": "USA"}, "value", "alpha-2"),
         ({"field": "region", "op": "eq", "value": "Mars"}, "value", "AMER, EMEA, APAC"),
         ({"field": "country", "op": "eq", "value": 1}, "value", "needs text"),

@@ -305,7 +305,10 @@ BAD_POSTS = {
     "overlay territory": ({"territory": "HC-OVL", "reason": "r"}, "No territory “HC-OVL”"),
     "empty reason": ({"territory": "US-W", "reason": "   "}, "Say why these accounts go there"),
     "no territory": ({"territory": "", "reason": "r"}, "Choose the territory"),
-    "garbage id": ({"territory": "US-W", "reason": "r", "accounts": ["abc"]}, "Select a valid choice"),
+    "garbage id": ({"territory": "US-W", "reason": "r", "accounts": ["abc"]}, "not an account id"),
+    # Past the database's integer range: SQLite raised OverflowError binding it.
+    "huge id": ({"territory": "US-W", "reason": "r", "accounts": ["99999999999999999999"]}, "not an account id"),
+    "non-ascii digit": ({"territory": "US-W", "reason": "r", "accounts": ["²"]}, "not an account id"),
 }
 
 
