@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from routing import engine
 from routing.models import AccountTerritory, RoutingDecision
+from routing.placement import current_primary_rows
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
+from salesos.roles import role_of
+from territories.access import accounts_editable_by, territories_editable_by
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -323,6 +327,29 @@ def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -
             from routing import alerts
 
             alerts.unassigned_noted(account_ids=[account.pk])
+    return account
+
+
+@transaction.atomic
+def account_edit(*, account: Account, before: Mapping[str, Any], by) -> Account:
+    """An edit made by ``by`` on the pages. Only an account ``by`` may edit
+    (``territories.access.accounts_editable_by``; otherwise ``PermissionDenied``), and a change of
+    routable fields only when the account then sits in a territory ``by`` may edit: the edit runs
+    through ``account_save`` (the real routing) and, when it would land elsewhere (another team's
+    territory, or the unassigned queue), everything is rolled back and ``ValidationError`` says
+    why. Admins may move any account."""
+    if not accounts_editable_by(by).filter(pk=account.pk).exists():
+        raise PermissionDenied("You may not edit this account.")
+    account = account_save(account=account, before=before)
+    if role_of(by) != SalesProfile.Role.ADMIN and _routable_changed(before, account):
+        plan = active_plan()
+        landed = current_primary_rows(plan).filter(account=account).values_list("territory_id", flat=True).first()
+        if landed is None or not territories_editable_by(by, plan).filter(pk=landed).exists():
+            where = "the unassigned queue" if landed is None else "a territory outside the ones you manage"
+            raise ValidationError(
+                f"With these values the account would move to {where}. Nothing was saved: keep it in your "
+                "territories, or ask sales ops to move it."
+            )
     return account
 
 

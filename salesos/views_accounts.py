@@ -6,20 +6,28 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from routing.models import AccountTerritory
 from routing.placement import Placement, placement
+from routing.services import account_edit as account_edit_service
 from routing.services import account_save, routable_snapshot
 from salesos.forms import AccountForm
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
 from salesos.roles import role_of
-from territories.access import account_get_for_user, accounts_visible_to, lead_get_for_user, sees_everything
+from territories.access import (
+    EDITOR_ROLES,
+    account_get_for_user,
+    account_may_edit,
+    accounts_visible_to,
+    lead_get_for_user,
+    sees_everything,
+)
 
 Role = SalesProfile.Role
-EDITOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}
 RECENT_ACTIVITIES = 10
 OPEN_DEALS = 20
 
@@ -77,23 +85,30 @@ def account_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    # Admins and directors edit every account, managers the ones they can see; reps none.
-    if role_of(request.user) not in EDITOR_ROLES:
-        raise Http404
+    # Visible is not editable (territories.access.accounts_editable_by): an account the user may
+    # see but not edit answers 404, like a missing one.
     account = account_get_for_user(user=request.user, pk=pk)
+    if not account_may_edit(user=request.user, account=account):
+        raise Http404("No such account")
     before = routable_snapshot(account)
     form = AccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
-        account = account_save(account=form.save(commit=False), before=before)
-        return _after_save(request, account, "Saved")
-    return render(request, "salesos/account_form.html", _form_context(form, creating=False, account=account))
+        try:
+            account = account_edit_service(account=form.save(commit=False), before=before, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _after_save(request, account, "Saved")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "salesos/account_form.html", _form_context(form, creating=False, account=account), status=status
+    )
 
 
 @require_GET
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_get_for_user(user=request.user, pk=pk)
-    role = role_of(request.user)
     overlays = (
         AccountTerritory.objects.filter(account=account, valid_to__isnull=True, is_primary=False, plan__status="active")
         .select_related("territory")
@@ -118,7 +133,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_total": sum(d.amount for d in deals),
         "activities": activities,
         "leads": list(account.leads.order_by("-created_at")[:10]),
-        "can_edit": role in EDITOR_ROLES,
+        "can_edit": account_may_edit(user=request.user, account=account),
         "sees_everything": sees_everything(request.user),
     }
     return render(request, "salesos/account_detail.html", context)

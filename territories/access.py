@@ -7,6 +7,12 @@ permissions) or hold that permission on T. Plans other than the active one are f
 directors only. Accounts are visible through the visible territories of the active plan (any
 current row, primary or overlay) or when the user owns them (owns their current territory today,
 ``routing.placement``); leads through their territory or their owner.
+
+Visible is not editable: an account may be edited (its routable fields changed) only by admins and
+by managers and directors whose own part of the tree holds it as its primary territory
+(``territories_editable_by``); reps view accounts and log activities only. Seeing an account
+through an overlay territory, a team member's overlay slot or the unassigned queue does not make
+it editable (queue roles route the queue from its own page).
 """
 
 from __future__ import annotations
@@ -15,15 +21,16 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from routing.models import AccountTerritory
-from routing.placement import is_placed, placement, territories_owned_by
+from routing.placement import current_primary_rows, is_placed, placement, territories_owned_by
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import role_of
-from territories.models import Territory, TerritoryPlan, TerritoryUserObjectPermission
-from territories.selectors import territories_visible_to
+from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
+from territories.selectors import current_assignments, team_user_ids, territories_visible_to, view_grants
 
 Role = SalesProfile.Role
 PLAN_ROLES = {Role.ADMIN, Role.DIRECTOR}  # who may look at plans other than the active one
 QUEUE_ROLES = {Role.DIRECTOR, Role.MANAGER}  # besides admins, who works the unassigned queue
+EDITOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}  # who may edit accounts at all (reps: none)
 
 
 def sees_everything(user) -> bool:
@@ -97,6 +104,43 @@ def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> Query
         # So they may open what is in it.
         seen |= Q(~is_placed(plan=plan))
     return Account.objects.filter(seen)
+
+
+def territories_editable_by(user, plan: TerritoryPlan | None) -> QuerySet[Territory]:
+    """The non-overlay territories of ``plan`` whose accounts ``user`` may edit: all for admins;
+    for managers and directors the ones they or a direct report hold as primary today, and the
+    subtrees a director leads (the grants' leader rule: their ``delete_territory`` rows); none
+    for reps. A team member's overlay or backup slot gives view rights, not this."""
+    role = role_of(user)
+    if plan is None or role not in EDITOR_ROLES:
+        return Territory.objects.none()
+    territories = Territory.objects.filter(plan=plan, is_overlay=False)
+    if role == Role.ADMIN:
+        return territories
+    team = Q(user=user) | Q(user__in=team_user_ids(user))
+    held = current_assignments().filter(team, slot=RepAssignment.Slot.PRIMARY).values("territory_id")
+    scope = Q(pk__in=held)
+    if role == Role.DIRECTOR:
+        scope |= Q(pk__in=view_grants(user, "delete_territory"))
+    # Never wider than what the user sees.
+    return territories.filter(scope).filter(pk__in=territories_visible_to(user, plan).values("pk"))
+
+
+def accounts_editable_by(user) -> QuerySet[Account]:
+    """Accounts ``user`` may edit: those whose current primary territory in the active plan is
+    one of ``territories_editable_by`` (admins: every account)."""
+    role = role_of(user)
+    if role not in EDITOR_ROLES:
+        return Account.objects.none()
+    if role == Role.ADMIN:
+        return Account.objects.all()
+    plan = TerritoryPlan.active()
+    rows = current_primary_rows(plan).filter(territory_id__in=territories_editable_by(user, plan).values("pk"))
+    return Account.objects.filter(pk__in=rows.values("account_id"))
+
+
+def account_may_edit(*, user, account: Account) -> bool:
+    return accounts_editable_by(user).filter(pk=account.pk).exists()
 
 
 def account_get_for_user(*, user, pk: int) -> Account:

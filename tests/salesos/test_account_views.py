@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from routing import services
 from routing.models import AccountTerritory
 from routing.placement import placement
 from salesos.models import Account
@@ -68,7 +69,8 @@ def test_account_edit_matrix(client, world, role, which):
     account = world.own if which == "own" else world.foreign_for(role)
     may = role in EDITORS and (which == "own" or role == "admin")
     assert client.get(reverse("accounts:edit", args=[account.pk])).status_code == (200 if may else 404)
-    response = client.post(reverse("accounts:edit", args=[account.pk]), form_data(name="Renamed", state="US-NY"))
+    # US-OR keeps the account in the West (the rep's, in the manager's team and the director's subtree).
+    response = client.post(reverse("accounts:edit", args=[account.pk]), form_data(name="Renamed", state="US-OR"))
     assert response.status_code == (302 if may else 404)
     account.refresh_from_db()
     assert (account.name == "Renamed") == may
@@ -151,6 +153,74 @@ def test_editing_a_non_routable_field_keeps_the_history_untouched(client, world)
     assert account.name == "Golden Labs Inc." and AccountTerritory.objects.filter(account=account).count() == rows
 
 
+# --- visible is not editable ----------------------------------------------------------------------
+
+
+def _healthcare_in_the_east(world) -> Account:
+    """An East account (another team's) that the manager sees through the overlay slot of their
+    rep on the healthcare overlay."""
+    from territories.grants import grants_rebuild
+    from tests.factories import assign
+
+    assign(world.t["overlay"], world.users["rep"], slot="overlay", split_percent=40)
+    account = services.account_save(account=Account(name="Harbor Clinic", country="US", state="US-NY",
+                                                    industry_code="622110"))
+    grants_rebuild()
+    return account
+
+
+def test_an_account_seen_through_an_overlay_is_not_editable(client, world):
+    account = _healthcare_in_the_east(world)
+    client.force_login(world.users["manager"])
+    assert client.get(reverse("accounts:detail", args=[account.pk])).status_code == 200
+    assert reverse("accounts:edit", args=[account.pk]) not in client.get(
+        reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert client.get(reverse("accounts:edit", args=[account.pk])).status_code == 404
+    response = client.post(reverse("accounts:edit", args=[account.pk]),
+                           form_data(name="Harbor Clinic", state="US-CA", industry_code="622110"))
+    assert response.status_code == 404
+    account.refresh_from_db()
+    assert account.state == "US-NY" and placement(account).territory == world.t["east"]
+    # Nor through the service itself.
+    from django.core.exceptions import PermissionDenied
+
+    account.state = "US-CA"
+    with pytest.raises(PermissionDenied):
+        services.account_edit(account=account, before={"state": "US-NY"}, by=world.users["manager"])
+    account.refresh_from_db()
+    assert account.state == "US-NY"
+
+
+def test_a_manager_cannot_move_an_own_account_out_of_the_team(client, world):
+    account = world.own
+    client.force_login(world.users["manager"])
+    response = client.post(reverse("accounts:edit", args=[account.pk]),
+                           form_data(name="Moved away", state="US-NY", industry_code="51"))
+    assert response.status_code == 422
+    assert "outside the ones you manage" in response.content.decode()
+    account.refresh_from_db()
+    assert account.name == "Golden Labs" and account.state == "US-CA"
+    assert placement(account).territory == world.t["west"]
+    assert AccountTerritory.objects.filter(account=account).count() == 1
+    # To the unassigned queue is out of scope too; inside the team is fine.
+    response = client.post(reverse("accounts:edit", args=[account.pk]),
+                           form_data(name="Golden Labs", country="DE", state="DE-BY", industry_code="51"))
+    assert response.status_code == 422 and "unassigned queue" in response.content.decode()
+    response = client.post(reverse("accounts:edit", args=[account.pk]),
+                           form_data(name="Golden Labs", state="US-OR", industry_code="51"))
+    assert response.status_code == 302
+    assert placement(account).territory == world.t["west"]
+
+
+def test_reps_see_no_edit_link(client, world):
+    client.force_login(world.users["rep"])
+    body = client.get(reverse("accounts:detail", args=[world.own.pk])).content.decode()
+    assert reverse("accounts:edit", args=[world.own.pk]) not in body
+    client.force_login(world.users["manager"])
+    body = client.get(reverse("accounts:detail", args=[world.own.pk])).content.decode()
+    assert reverse("accounts:edit", args=[world.own.pk]) in body
+
+
 def test_a_manager_whose_new_account_lands_elsewhere_goes_back_to_the_queue(client, world):
     client.force_login(world.users["manager"])
     response = client.post(reverse("accounts:new"), form_data(state="US-NY", industry_code="51"))
@@ -215,6 +285,7 @@ def test_detail_page_queries_are_bounded(client, world, n, django_assert_max_num
         Activity.objects.create(account=world.own, kind="email", user=world.users["rep"])
     client.force_login(world.users["manager"])
     # Territory and owner are read live (routing.placement): the active plan, the current primary
-    # row, the territory's primary/backup assignments, who is on leave, the owner.
-    with django_assert_max_num_queries(15):
+    # row, the territory's primary/backup assignments, who is on leave, the owner; whether the user
+    # may edit it (the active plan, one query).
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("accounts:detail", args=[world.own.pk])).status_code == 200
