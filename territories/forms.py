@@ -593,6 +593,8 @@ def named_id_error(data: QueryDict) -> str | None:
             "add accounts with the search box.")
 
 
-def named_chips(ids: list[int]) -> list[tuple[str, str]]:
-    names = dict(Account.objects.filter(pk__in=ids).values_list("pk", "name"))
+def named_chips(ids: list[int], accounts: QuerySet[Account] | None = None) -> list[tuple[str, str]]:
+    """(id, name) of the listed accounts, only of ``accounts`` when given (the ones the user may
+    see): a posted id never reveals the name of an account outside it."""
+    names = dict((accounts if accounts is not None else Account.objects).filter(pk__in=ids).values_list("pk", "name"))
     return [(str(i), names[i]) for i in ids if i in names]

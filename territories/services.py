@@ -30,6 +30,7 @@ from django.utils.text import slugify
 from routing import engine
 from routing.services import plan_touch
 from salesos.models import Account
+from territories.access import accounts_visible_to, sees_everything
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 if TYPE_CHECKING:
@@ -181,9 +182,9 @@ def territory_create(
     territory.full_clean(exclude=["parent"])
     _stamp(territory, by=by, reason="Created and activated" if activate else "Created as draft")
     territory.save()
-    named = list(data.get("named_account_ids") or [])
+    named = _namable(by=by, account_ids=data.get("named_account_ids") or (), have=set())
     if named:
-        territory.named_accounts.set(Account.objects.filter(pk__in=named))
+        territory.named_accounts.set(named)
     for rep in data.get("reps") or ():
         assignment_add(
             territory=territory,
@@ -358,14 +359,37 @@ def territory_delete(
             "retired": retire}
 
 
+def _namable(*, by: AbstractBaseUser | None, account_ids: Iterable[int], have: set[int]) -> set[int]:
+    """The ids of ``account_ids`` that may be on a named list that holds ``have`` today. Named
+    lists win over every rule, so a user may add only accounts they may already see
+    (``accounts_visible_to``: their territories' accounts and, for the roles that work it, the
+    unassigned queue); ids already on the list stay. Any other id, missing or not visible alike
+    (so the answer does not tell which), refuses the whole change with ``ValidationError``.
+    Admins and system writes (``by`` None) name any existing account; unknown ids are ignored."""
+    ids = set(account_ids)
+    if by is None or sees_everything(by):
+        return set(Account.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
+    new = ids - have
+    seen = set(accounts_visible_to(by).filter(pk__in=list(new)).values_list("pk", flat=True))
+    unseen = len(new - seen)
+    if unseen:
+        raise ValidationError({"named_account_ids": (
+            f"{unseen} of the named accounts {'is' if unseen == 1 else 'are'} not one{'' if unseen == 1 else 's'} "
+            "you can see. You may name only accounts in your territories or in the unassigned queue; "
+            "nothing was saved."
+        )})
+    return (ids & have) | seen
+
+
 @transaction.atomic
 def territory_named_accounts_set(
     *, territory: Territory, account_ids: Iterable[int], by: AbstractBaseUser | None
 ) -> Territory:
-    """Replaces the named-account list (ids of accounts that exist; others are ignored). The
-    change is recorded in the territory's history as "+N / -M named accounts"."""
-    wanted = set(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", flat=True))
+    """Replaces the named-account list (ids of accounts that exist; others are ignored; a user
+    may add only accounts they may see, see ``_namable``). The change is recorded in the
+    territory's history as "+N / -M named accounts"."""
     have = set(territory.named_accounts.values_list("pk", flat=True))
+    wanted = _namable(by=by, account_ids=account_ids, have=have)
     added, removed = wanted - have, have - wanted
     if not added and not removed:
         return territory

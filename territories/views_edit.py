@@ -29,7 +29,7 @@ from salesos.models import Account, SalesProfile
 from salesos.roles import role_of
 from territories import forms as tf
 from territories import services
-from territories.access import accounts_visible_to, territory_get_for_user, territory_has_perm
+from territories.access import accounts_visible_to, sees_everything, territory_get_for_user, territory_has_perm
 from territories.models import Territory, TerritoryPlan
 from territories.rules_text import rule_to_text
 
@@ -153,15 +153,27 @@ def _preview_context(request: HttpRequest, data: QueryDict, parsed: tf.ParsedRul
 # --- pages -------------------------------------------------------------------------------------
 
 
+def _named_context(user: Any, territory: Territory | None, named: list[int]) -> dict[str, Any]:
+    """The named-account chips the user may see by name. Listed accounts they cannot see stay on
+    the list as bare ids (saving does not drop them); posted ids of other accounts are left out
+    and only counted, so the page never names an account outside the user's view."""
+    visible = None if sees_everything(user) else accounts_visible_to(user)
+    chips = tf.named_chips(named, visible)
+    shown = {int(pk) for pk, _ in chips}
+    listed = set(territory.named_accounts.values_list("pk", flat=True)) if territory is not None else set()
+    kept = [pk for pk in named if pk not in shown and pk in listed]
+    return {"named_chips": chips, "named_kept": kept, "named_left_out": len(set(named) - shown - listed)}
+
+
 def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node, plan: TerritoryPlan,
                   territory: Territory | None, named: list[int], problems: int = 0) -> dict[str, Any]:
     return {
+        **_named_context(request.user, territory, named),
         "form": form,
         "tree": tree,
         "plan": plan,
         "territory": territory,
         "field_groups": tf.field_groups(),
-        "named_chips": tf.named_chips(named),
         "problems": problems,
         "can_restructure": can_restructure(request.user) or territory is None,
         "can_delete": territory is not None
