@@ -28,8 +28,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from routing import engine, services
-from routing.api_auth import token_required
+from routing import engine, ratelimit, services
+from routing.api_auth import AuthError, token_from_request, unauthorized
+from salesos.middleware import client_ip
 from salesos.models import GeoArea, Lead, Leave
 from territories.models import Territory, TerritoryPlan
 
@@ -82,22 +83,53 @@ def _body_error(message: str) -> JsonResponse:
     return _errors({"body": [message]})
 
 
+def _too_many(exceeded: ratelimit.Exceeded) -> JsonResponse:
+    response = JsonResponse({"error": exceeded.message}, status=429)
+    response["Retry-After"] = str(exceeded.retry_after)
+    return response
+
+
+def _address_limited(request: HttpRequest) -> JsonResponse | None:
+    """429 when this client address has used up its requests."""
+    exceeded = ratelimit.hit("API_RATE_LIMIT_PER_ADDRESS", client_ip(request) or "unknown", "from this address")
+    return _too_many(exceeded) if exceeded else None
+
+
+def _guarded(request: HttpRequest, method: str, view: Callable[..., HttpResponse], *args, **kwargs) -> HttpResponse:
+    limited = _address_limited(request)
+    if limited is not None:
+        return limited
+    if request.method != method:
+        response = JsonResponse({"error": f"Method {request.method} not allowed; use {method}."}, status=405)
+        response["Allow"] = method
+        return response
+    try:
+        token = token_from_request(request)
+    except AuthError as exc:
+        # Past the limit of failed keys from this address, 429 instead of 401: guessing stops.
+        exceeded = ratelimit.hit(
+            "API_RATE_LIMIT_AUTH_FAILURES", client_ip(request) or "unknown", "with a missing or wrong API key"
+        )
+        if exceeded:
+            return _too_many(exceeded)
+        return unauthorized(exc.message, error=exc.error or None)
+    exceeded = ratelimit.hit("API_RATE_LIMIT_PER_TOKEN", str(token.pk), "with this API key")
+    if exceeded:
+        return _too_many(exceeded)
+    request.api_token = token  # type: ignore[attr-defined]
+    return view(request, *args, **kwargs)
+
+
 def api_view(method: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """One HTTP method, CSRF-exempt (token auth, no cookies), JSON 405, and a JSON 500 if a bug
-    slips through: an integration parses every answer as JSON."""
+    """One HTTP method, CSRF-exempt (token auth, no cookies), rate-limited (429 with Retry-After),
+    JSON 405, and a JSON 500 if a bug slips through: an integration parses every answer as JSON."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        authenticated = token_required(view)
-
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != method:
-                response = JsonResponse({"error": f"Method {request.method} not allowed; use {method}."}, status=405)
-                response["Allow"] = method
-                return response
             try:
-                return authenticated(request, *args, **kwargs)
+                return _guarded(request, method, view, *args, **kwargs)
             except Exception:
                 logger.exception("Lead-routing API failed")
                 return JsonResponse({"error": "Internal error; it has been logged."}, status=500)
@@ -107,7 +139,17 @@ def api_view(method: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
     return decorate
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any other path under /api/v1/, whatever the method: JSON 404 (CSRF-exempt like the API, so a
+    POST is not answered by the HTML CSRF page)."""
+    try:
+        limited = _address_limited(request)
+    except Exception:
+        logger.exception("Lead-routing API rate limit failed")
+        limited = None
+    if limited is not None:
+        return limited
     return JsonResponse({"error": "Not found. Endpoints: POST /api/v1/route, POST /api/v1/leads."}, status=404)
 
 
@@ -152,10 +194,21 @@ def read_json_object(request: HttpRequest) -> dict[str, Any] | HttpResponse:
         declared = 0
     if declared > MAX_BODY_BYTES:
         return _too_large()
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _too_large()
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not declared
+    if chunked:
+        # Django reads CONTENT_LENGTH bytes, none for a chunked body. A server that decodes
+        # chunked bodies marks its input as ending there (gunicorn: wsgi.input_terminated), and
+        # only then can the body be read to its end.
+        if not request.META.get("wsgi.input_terminated"):
+            return JsonResponse(
+                {"error": "This server cannot read a chunked request body: send a Content-Length."}, status=411
+            )
+        body = request.META["wsgi.input"].read(MAX_BODY_BYTES + 1)
+    else:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return _too_large()
     if len(body) > MAX_BODY_BYTES:
         return _too_large()
     if not body.strip():

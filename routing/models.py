@@ -151,6 +151,18 @@ class IntegrationToken(models.Model):
         return self.revoked_at is None
 
 
+class ApiRateCounter(models.Model):
+    """One fixed-window request counter of the API rate limits (``routing/ratelimit.py``): kept in
+    the database so every web process counts against the same number."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.FloatField(help_text="Unix time at which this window ends")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
 class Notification(models.Model):
     """An in-app message for one user (also mailed where the kind says so)."""
 

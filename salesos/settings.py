@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+import limits
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -251,6 +253,20 @@ else:
     Q_CLUSTER["poll"] = 0.5
 if TESTING:
     Q_CLUSTER["sync"] = True
+
+# --- Lead-routing API rate limits (routing/ratelimit.py) --------------------------------------
+# Each a `limits` string ("120/minute", "10/second", "5000/day"); empty turns that limit off.
+# Over a limit the API answers 429 with Retry-After. Counted in the database: one count for all
+# web processes.
+API_RATE_LIMIT_PER_ADDRESS = os.environ.get("API_RATE_LIMIT_PER_ADDRESS", "600/minute")
+API_RATE_LIMIT_PER_TOKEN = os.environ.get("API_RATE_LIMIT_PER_TOKEN", "1200/minute")
+API_RATE_LIMIT_AUTH_FAILURES = os.environ.get("API_RATE_LIMIT_AUTH_FAILURES", "20/minute")
+for _name in ("API_RATE_LIMIT_PER_ADDRESS", "API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_AUTH_FAILURES"):
+    try:
+        if globals()[_name]:
+            limits.parse(globals()[_name])
+    except ValueError:
+        raise ImproperlyConfigured(f'{_name}={globals()[_name]!r} is not a rate such as "120/minute".') from None
 
 # --- Maps (django-leaflet) ------------------------------------------------------------------
 # The tile layer is a setting: OpenStreetMap when online, none (our own GeoJSON on a blank

@@ -4,6 +4,7 @@ with JSON field messages (never a 500), authentication, and a bounded query coun
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -490,8 +491,8 @@ def test_route_query_count_is_bounded(client, key, plan, n, django_assert_max_nu
     services.plan_touch(plan=plan)
     payload = {"country": "US", "state": "US-CA", "industry": "622110", "postal_code": "99999"}
     post(client, ROUTE, payload, key)  # warms the compiled plan and the token's last-used stamp
-    # token, active plan, version stamp, territories with the owner
-    with django_assert_max_num_queries(4):
+    # address count, token, token count, active plan, version stamp, territories with the owner
+    with django_assert_max_num_queries(6):
         response = post(client, ROUTE, payload, key)
     assert response.json()["territory"]["code"] == "US-WEST"
     assert len(response.json()["overlays"]) == 1
@@ -499,7 +500,110 @@ def test_route_query_count_is_bounded(client, key, plan, n, django_assert_max_nu
 
 def test_lead_query_count_is_bounded(client, key, plan, django_assert_max_num_queries):
     post(client, ROUTE, {"country": "US"}, key)  # warms the caches
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = post(client, LEADS, {"company": "Kaiser", "country": "US", "state": "US-CA",
                                         "industry": "622110"}, key)
     assert response.status_code == 201
+
+
+# --- unknown paths, methods, chunked bodies --------------------------------------------------------
+
+
+def test_a_post_to_an_unknown_api_path_answers_the_json_404_not_a_csrf_page(key):
+    strict = Client(enforce_csrf_checks=True)
+    for method in ("POST", "PUT", "DELETE"):
+        response = strict.generic(method, "/api/v1/routes", "{}", content_type="application/json",
+                                  HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 404, method
+        assert response["Content-Type"] == "application/json"
+        assert "Endpoints" in response.json()["error"]
+
+
+def test_wrong_method_without_credentials_is_json_405(client):
+    response = client.get(ROUTE)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "not allowed" in response.json()["error"]
+
+
+def _chunked(client, url, body: bytes, key, *, terminated=True):
+    # What gunicorn hands Django for "Transfer-Encoding: chunked": the decoded body on
+    # wsgi.input, no CONTENT_LENGTH, and wsgi.input_terminated set.
+    extra = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(body)}
+    if terminated:
+        extra["wsgi.input_terminated"] = True
+    return client.generic("POST", url, b"", content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Bearer {key}", **extra)
+
+
+def test_a_chunked_body_is_read_not_taken_as_empty(client, key, plan):
+    response = _chunked(client, ROUTE, json.dumps({"country": "US", "state": "US-CA"}).encode(), key)
+    assert response.status_code == 200, response.content
+    assert response.json()["territory"]["code"] == "US-WEST"
+    created = _chunked(client, LEADS, json.dumps({"company": "Chunky"}).encode(), key)
+    assert created.status_code == 201 and Lead.objects.filter(company="Chunky").exists()
+
+
+def test_a_chunked_body_over_64_kb_gets_413(client, key, plan):
+    body = json.dumps({"company": "x" * (api.MAX_BODY_BYTES + 10)}).encode()
+    assert _chunked(client, ROUTE, body, key).status_code == 413
+
+
+def test_a_chunked_body_the_server_cannot_frame_gets_411(client, key, plan):
+    response = _chunked(client, ROUTE, b'{"country": "US"}', key, terminated=False)
+    assert response.status_code == 411 and "Content-Length" in response.json()["error"]
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+def test_guessed_keys_from_one_address_get_429_long_before_300(client, plan, settings):
+    assert settings.API_RATE_LIMIT_AUTH_FAILURES == "20/minute"
+    statuses = [post(client, ROUTE, {}, f"sos_guess{n}", REMOTE_ADDR="203.0.113.9").status_code
+                for n in range(300)]
+    first_429 = statuses.index(429)
+    assert first_429 == 20 and set(statuses[:20]) == {401} and set(statuses[20:]) == {429}
+    refused = post(client, ROUTE, {}, "sos_guess-again", REMOTE_ADDR="203.0.113.9")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Retry after" in refused.json()["error"]
+    # Another address is not affected.
+    assert post(client, ROUTE, {}, "sos_other", REMOTE_ADDR="203.0.113.10").status_code == 401
+
+
+def test_requests_per_token_are_limited_from_any_address(client, key, plan, settings):
+    settings.API_RATE_LIMIT_PER_TOKEN = "3/minute"
+    statuses = [post(client, ROUTE, {"country": "US"}, key, REMOTE_ADDR=f"198.51.100.{n}").status_code
+                for n in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    other_key = make_token("Other")[1]
+    assert post(client, ROUTE, {"country": "US"}, other_key).status_code == 200
+
+
+def test_requests_per_address_are_limited_across_tokens_and_paths(client, key, plan, settings):
+    settings.API_RATE_LIMIT_PER_ADDRESS = "4/minute"
+    other_key = make_token("Other")[1]
+    answers = [
+        post(client, ROUTE, {"country": "US"}, key),
+        post(client, ROUTE, {"country": "US"}, other_key),
+        client.get("/api/v1/nothing"),
+        post(client, LEADS, {"company": "A"}, key),
+        post(client, ROUTE, {"country": "US"}, other_key),
+        client.post("/api/v1/nothing"),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 404, 201, 429, 429]
+    assert answers[4]["Content-Type"] == "application/json" and int(answers[4]["Retry-After"]) >= 1
+    assert Lead.objects.count() == 1
+
+
+def test_a_window_that_ends_starts_again(client, key, plan, settings, monkeypatch):
+    import time as time_module
+
+    settings.API_RATE_LIMIT_PER_TOKEN = "2/minute"
+    assert [post(client, ROUTE, {}, key).status_code for _ in range(3)] == [200, 200, 429]
+    later = time_module.time() + 61
+    monkeypatch.setattr("routing.ratelimit.time.time", lambda: later)
+    assert post(client, ROUTE, {}, key).status_code == 200
+
+
+def test_an_empty_limit_setting_turns_it_off(client, plan, settings):
+    settings.API_RATE_LIMIT_AUTH_FAILURES = ""
+    assert {post(client, ROUTE, {}, f"sos_guess{n}").status_code for n in range(30)} == {401}
