@@ -31,7 +31,8 @@ from django.views.decorators.csrf import csrf_exempt
 from routing import engine, ratelimit, services
 from routing.api_auth import AuthError, token_from_request, unauthorized
 from salesos.middleware import client_ip
-from salesos.models import GeoArea, Lead, Leave
+from salesos.models import GeoArea, Lead, users_on_leave
+from territories import coverage
 from territories.models import Territory, TerritoryPlan
 
 logger = logging.getLogger(__name__)
@@ -514,17 +515,17 @@ def territories_and_owner(
 ) -> tuple[dict[int, _Named], _Person | None]:
     """The named territories (code, name) and the winner's owner in ONE query: each territory
     left-joined to the winner's current primary/backup assignments, with the rep's leave. The
-    owner rule is ``services.territory_owners``' (the primary; the first backup not on leave
-    while the primary is away), which takes three queries with the user; a test holds the two to
-    the same answer."""
+    owner rule is ``coverage.pick_owner`` (the primary; the first backup not on leave while the
+    primary is away) on the assignments in force (``coverage.in_force_q``); a test holds this
+    one-query form to ``coverage.owner_ids_on``."""
     if not ids:
         return {}, None
     current = (
         Q(assignments__territory_id=winner_id or 0)
-        & Q(assignments__slot__in=["primary", "backup"], assignments__start_date__lte=on)
-        & (Q(assignments__end_date__isnull=True) | Q(assignments__end_date__gte=on))
+        & Q(assignments__slot__in=["primary", "backup"])
+        & coverage.in_force_q(on, prefix="assignments__")
     )
-    away = Leave.objects.filter(user_id=OuterRef("rep__user_id"), start__lte=on, end__gte=on)
+    away = users_on_leave(on).filter(user_id=OuterRef("rep__user_id"))
     rows = (
         Territory.objects.filter(pk__in=ids)
         .annotate(rep=FilteredRelation("assignments", condition=current))
@@ -541,11 +542,8 @@ def territories_and_owner(
             primary = (_Person(username, email), is_away)
         elif slot == "backup":
             backups.append((_Person(username, email), is_away))
-    if primary is None or primary[1]:
-        cover = next((person for person, is_away in backups if not is_away), None)
-        if cover is not None:
-            return territories, cover
-    return territories, primary[0] if primary is not None else None
+    owner = coverage.pick_owner(primary, backups, lambda held: held[1])
+    return territories, owner[0] if owner is not None else None
 
 
 def preview(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from routing import engine
@@ -24,8 +24,9 @@ from routing.models import AccountTerritory, RoutingDecision
 from routing.placement import current_primary_rows
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from salesos.roles import role_of
+from territories import coverage
 from territories.access import accounts_editable_by, territories_editable_by
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import Territory, TerritoryPlan
 
 User = get_user_model()
 
@@ -130,38 +131,12 @@ def account_value_columns() -> list[str]:
 # --- owners ----------------------------------------------------------------------------------
 
 
-def _current(qs, on: dt.date):
-    return qs.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-
-
 def territory_owners(
     *, territory_ids: Iterable[int] | None = None, plan: TerritoryPlan | None = None, on: dt.date | None = None
 ) -> dict[int, int | None]:
     """Owner user id per territory on a date: the primary, or the backup while the primary is on
-    leave (three queries whatever the number of territories)."""
-    on = on or timezone.localdate()
-    assignments = _current(RepAssignment.objects.filter(slot__in=["primary", "backup"]), on)
-    if territory_ids is not None:
-        assignments = assignments.filter(territory_id__in=list(territory_ids))
-    elif plan is not None:
-        assignments = assignments.filter(territory__plan=plan)
-    rows = list(assignments.order_by("territory_id", "start_date", "id").values_list("territory_id", "user_id", "slot"))
-    away = set(users_on_leave(on).values_list("user_id", flat=True))
-    primary: dict[int, int] = {}
-    backups: dict[int, list[int]] = {}
-    for territory_id, user_id, slot in rows:
-        if slot == "primary":
-            primary[territory_id] = user_id
-        else:
-            backups.setdefault(territory_id, []).append(user_id)
-    owners: dict[int, int | None] = {}
-    for territory_id in {t for t, _, _ in rows}:
-        owner = primary.get(territory_id)
-        if owner is None or owner in away:
-            cover = next((b for b in backups.get(territory_id, []) if b not in away), None)
-            owner = cover if cover is not None else owner
-        owners[territory_id] = owner
-    return owners
+    leave (``territories.coverage.owner_ids_on``, the one definition)."""
+    return coverage.owner_ids_on(territory_ids=territory_ids, plan=plan, on=on)
 
 
 def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None:
@@ -174,7 +149,7 @@ def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None
     away = set(users_on_leave(on).values_list("user_id", flat=True))
     reps = [
         user_id
-        for user_id in _current(territory.assignments.filter(slot__in=["primary", "backup", "overlay"]), on)
+        for user_id in coverage.assignments_on(on, territory.assignments.all())
         .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from simple_history.utils import bulk_create_with_history
 
-from territories import services
+from territories import coverage, services
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -156,7 +156,8 @@ def csv_check(*, data: bytes | str, plan: TerritoryPlan,
         for t in Territory.objects.filter(plan=plan):
             if t.code.upper() in codes:
                 territories.setdefault(t.code.upper(), t)
-    current = RepAssignment.objects.filter(territory__in=territories.values(), end_date__isnull=True)
+    # Open rows (no end date) are what ``services.assignment_add`` refuses to duplicate.
+    current = coverage.open_assignments().filter(territory__in=territories.values())
     primary_now = {a.territory_id: a for a in current.filter(slot=Slot.PRIMARY).select_related("user")}
     held_now = set(current.values_list("territory_id", "user_id", "slot"))
     overlay_now = dict(

@@ -4,7 +4,8 @@ changes an input of the rules (current assignments, the tree, the org chart, a r
 ``grants_sync`` for the part it changed; ``grants_rebuild`` (and ``manage.py rebuild_grants``)
 recomputes everything.
 
-The rules, for one current assignment (user U on territory T, any slot):
+The rules, for one assignment in force today (user U on territory T, any slot; ends are
+inclusive, see ``territories.coverage``):
 
 * U may view T (every role).
 * U is a manager or director: U may also change T (adjust rules, reassign within the team).
@@ -23,6 +24,7 @@ fixed number of queries whatever the number of territories or users.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -33,7 +35,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from salesos.models import SalesProfile
-from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
+from territories import coverage
+from territories.models import Territory, TerritoryPlan, TerritoryUserObjectPermission
 
 User = get_user_model()
 Role = SalesProfile.Role
@@ -118,9 +121,11 @@ def _desired_rows(
     return rows
 
 
-def current_holdings():
+def current_holdings(on: dt.date | None = None):
+    """(user, territory) of the assignments in force on ``on`` (today): ``territories.coverage``.
+    Grants follow the date, so a daily task resyncs them (``territories.tasks``)."""
     return (
-        RepAssignment.objects.filter(end_date__isnull=True)
+        coverage.assignments_on(on)
         .order_by()
         .values_list("user_id", "territory_id")
         .distinct()

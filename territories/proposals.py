@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from routing.placement import territory_account_counts
 from salesos.models import Opportunity, SalesProfile, users_on_leave
-from territories import services
+from territories import coverage, services
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 if TYPE_CHECKING:
@@ -64,14 +64,9 @@ class Proposal:
         return [p for p in self.picks if p.user is not None]
 
 
-def vacant_territories(plan: TerritoryPlan, territory_ids: list[int] | None = None):
-    primary = RepAssignment.objects.filter(slot=RepAssignment.Slot.PRIMARY, end_date__isnull=True)
-    qs = (
-        Territory.objects.filter(plan=plan, status=Territory.Status.ACTIVE, is_overlay=False)
-        .exclude(pk__in=primary.values("territory_id"))
-        .order_by("code")
-    )
-    return qs.filter(pk__in=territory_ids) if territory_ids else qs
+def vacant_territories(plan: TerritoryPlan, territory_ids: list[int] | None = None, on: Any = None):
+    """The vacancies a primary fills: ``coverage.vacant_on`` less the overlay territories."""
+    return coverage.vacant_on(plan, on, territory_ids=territory_ids).filter(is_overlay=False)
 
 
 def _territory_loads(territory_ids: list[int], measure: str) -> dict[int, Decimal]:
@@ -96,9 +91,7 @@ def _territory_loads(territory_ids: list[int], measure: str) -> dict[int, Decima
 
 
 def _rep_loads(plan: TerritoryPlan, user_ids: list[int], measure: str) -> dict[int, Decimal]:
-    held = RepAssignment.objects.filter(
-        territory__plan=plan, slot=RepAssignment.Slot.PRIMARY, end_date__isnull=True, user_id__in=user_ids
-    )
+    held = coverage.assignments_on().filter(territory__plan=plan, slot=RepAssignment.Slot.PRIMARY, user_id__in=user_ids)
     if measure == "territories":
         rows = held.values("user_id").annotate(v=Count("pk"))
         return {r["user_id"]: Decimal(r["v"]) for r in rows}

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -25,7 +24,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -35,6 +33,7 @@ from routing.models import AccountTerritory
 from routing.placement import Placement, current_primary_rows, placed
 from salesos.models import Account, Opportunity, SalesProfile
 from salesos.roles import role_of
+from territories import coverage
 from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
 
 User = get_user_model()
@@ -45,8 +44,9 @@ def active_plan() -> TerritoryPlan | None:
     return TerritoryPlan.objects.select_related("fiscal_year").filter(status=TerritoryPlan.Status.ACTIVE).first()
 
 
-def current_assignments() -> QuerySet[RepAssignment]:
-    return RepAssignment.objects.filter(end_date__isnull=True)
+def current_assignments(on: dt.date | None = None) -> QuerySet[RepAssignment]:
+    """The assignments in force on ``on`` (today): ``territories.coverage``."""
+    return coverage.assignments_on(on)
 
 
 def _current_primary_rows_of(territory_ref: str) -> QuerySet[AccountTerritory]:
@@ -84,29 +84,19 @@ def open_pipeline_of(territory_ref: str = "pk") -> Coalesce:
     return Coalesce(Subquery(amounts, output_field=money), Value(Decimal(0)), output_field=money)
 
 
-def is_staffed() -> Case:
-    """Whether the outer territory has its owner: a current primary, or for an overlay territory
-    (which owns no accounts, only credit) a current overlay rep. Not staffed = vacant."""
-
-    def holds(slot: str) -> Exists:
-        return Exists(current_assignments().filter(territory=OuterRef("pk"), slot=slot))
-
-    return Case(
-        # Draft, inactive and retired territories own nothing, so they are never vacant.
-        When(~Q(status=Territory.Status.ACTIVE), then=Value(True)),
-        When(is_overlay=True, then=holds(RepAssignment.Slot.OVERLAY)),
-        default=holds(RepAssignment.Slot.PRIMARY),
-        output_field=BooleanField(),
-    )
+def is_staffed(on: dt.date | None = None) -> Case:
+    """Whether the outer territory is staffed on ``on`` (not vacant): ``coverage.staffed``."""
+    return coverage.staffed(on)
 
 
 def with_coverage(territories: QuerySet[Territory]) -> QuerySet[Territory]:
-    """Adds ``account_count``, ``open_pipeline`` and ``primary_assignments`` (a list of at most
-    one current primary assignment with its user) to each territory."""
+    """Adds ``account_count``, ``open_pipeline``, ``staffed`` (``coverage.staffed`` today) and
+    ``primary_assignments`` (a list of at most one primary in force today, with its user) to each
+    territory."""
     primary = current_assignments().filter(slot=RepAssignment.Slot.PRIMARY).select_related("user")
-    return territories.annotate(account_count=account_count_of(), open_pipeline=open_pipeline_of()).prefetch_related(
-        Prefetch("assignments", queryset=primary, to_attr="primary_assignments")
-    )
+    return territories.annotate(
+        account_count=account_count_of(), open_pipeline=open_pipeline_of(), staffed=coverage.staffed()
+    ).prefetch_related(Prefetch("assignments", queryset=primary, to_attr="primary_assignments"))
 
 
 def team_user_ids(user) -> QuerySet:
@@ -192,11 +182,8 @@ class Node:
 
     @property
     def vacant(self) -> bool:
-        # The same rule as ``is_staffed``: overlays are staffed by overlay reps; territories that
-        # are not active own nothing.
-        if self.status != Territory.Status.ACTIVE:
-            return False
-        return not self.overlay_staffed if self.is_overlay else self.primary_id is None
+        return coverage.is_vacant(status=self.status, is_overlay=self.is_overlay,
+                                  has_primary=self.primary_id is not None, has_overlay=self.overlay_staffed)
 
     def get_type_display(self) -> str:
         return Territory.Type(self.type).label
@@ -514,8 +501,8 @@ def territory_top_deals(territory: Territory) -> list[Opportunity]:
 
 
 def territory_assignments(territory: Territory) -> list[RepAssignment]:
-    """Current assignments first (primary, overlay, backup), then ended ones, newest first; each
-    with ``on_leave`` (away today)."""
+    """Current assignments (in force today or later) first (primary, overlay, backup), then past
+    ones, newest first; each with ``on_leave`` (away today)."""
     from salesos.models import users_on_leave
 
     rows = (
@@ -524,7 +511,8 @@ def territory_assignments(territory: Territory) -> list[RepAssignment]:
         .annotate(on_leave=Exists(users_on_leave().filter(user_id=OuterRef("user_id"))))
     )
     slot_rank = {s: i for i, s in enumerate(RepAssignment.Slot.values)}
-    return sorted(rows, key=lambda a: (a.end_date is not None, slot_rank.get(a.slot, 9), -a.start_date.toordinal()))
+    today = coverage.today()
+    return sorted(rows, key=lambda a: (coverage.is_past(a, today), slot_rank.get(a.slot, 9), -a.start_date.toordinal()))
 
 
 @dataclass

@@ -30,6 +30,7 @@ from django.utils.text import slugify
 from routing import engine
 from routing.services import plan_touch
 from salesos.models import Account
+from territories import coverage
 from territories.access import accounts_visible_to, sees_everything
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -274,7 +275,7 @@ def territory_delete_impact(*, territory: Territory, reassign_children_to: Terri
         "children": children,
         "children_to": None if delete_children else target,
         "delete_children": delete_children,
-        "assignments": RepAssignment.objects.filter(territory_id__in=doomed, end_date__isnull=True).count(),
+        "assignments": coverage.open_assignments().filter(territory_id__in=doomed).count(),
         "named": Territory.named_accounts.through.objects.filter(territory_id__in=doomed).count(),
         "active_plan": _is_active(territory.plan),
         "retire": _has_records(doomed),
@@ -331,8 +332,8 @@ def territory_delete(
     account_ids = list(_affected_accounts(doomed).values_list("pk", flat=True))
     holders = list(
         User.objects.filter(
-            territory_assignments__territory_id__in=doomed, territory_assignments__end_date__isnull=True
-        ).distinct()
+            pk__in=coverage.open_assignments().filter(territory_id__in=doomed).values("user_id")
+        )
     )
     count = len(doomed)
     retire = _has_records(doomed)
@@ -340,7 +341,7 @@ def territory_delete(
         # Nothing is lost: territories with ownership history or quotas are retired (inactive,
         # out of routing, reps' assignments ended) and keep their records.
         today = timezone.localdate()
-        for assignment in RepAssignment.objects.filter(territory_id__in=doomed, end_date__isnull=True):
+        for assignment in coverage.open_assignments().filter(territory_id__in=doomed):
             assignment_end(assignment=assignment, end_date=max(today, assignment.start_date), by=by)
         for node in Territory.objects.filter(pk__in=doomed):
             node.status = Territory.Status.INACTIVE
@@ -410,7 +411,7 @@ def territory_named_accounts_set(
 
 
 def overlay_total(*, territory: Territory, exclude: RepAssignment | None = None) -> int:
-    current = RepAssignment.objects.filter(territory=territory, slot=Slot.OVERLAY, end_date__isnull=True)
+    current = coverage.open_assignments().filter(territory=territory, slot=Slot.OVERLAY)
     if exclude is not None:
         current = current.exclude(pk=exclude.pk)
     return int(current.aggregate(total=Sum("split_percent"))["total"] or 0)
@@ -420,7 +421,7 @@ def primary_last_ends(*, territory_ids: Iterable[int]) -> dict[int, dt.date]:
     """The last end date of each territory's ended primaries (one query; territories never
     handed over are absent)."""
     rows = (
-        RepAssignment.objects.filter(territory_id__in=list(territory_ids), slot=Slot.PRIMARY, end_date__isnull=False)
+        coverage.ended_assignments().filter(territory_id__in=list(territory_ids), slot=Slot.PRIMARY)
         .values("territory_id")
         .annotate(last=Max("end_date"))
         .values_list("territory_id", "last")
@@ -453,7 +454,7 @@ def assignment_add(
         raise ValidationError({"slot": f"Unknown slot {slot!r}: use primary, overlay or backup."})
     # Lock the territory row so two concurrent adds cannot both pass the checks below.
     Territory.objects.select_for_update().filter(pk=territory.pk).first()
-    current = RepAssignment.objects.filter(territory=territory, end_date__isnull=True)
+    current = coverage.open_assignments().filter(territory=territory)
     if start_date is None:
         last_end = primary_last_ends(territory_ids=[territory.pk]).get(territory.pk) if slot == Slot.PRIMARY else None
         start_date = assignment_default_start(slot=slot, last_primary_end=last_end)
@@ -496,13 +497,11 @@ def assignment_end(*, assignment: RepAssignment, end_date: dt.date | None = None
     """Ends an assignment on ``end_date`` (today by default). Rows are never deleted: the ended
     row is the record of who covered the territory when."""
     assignment = RepAssignment.objects.select_for_update().select_related("territory__plan").get(pk=assignment.pk)
-    if assignment.end_date is not None:
+    if not coverage.is_open(assignment):
         raise ValidationError("This assignment has already ended.")
-    end_date = end_date or timezone.localdate()
-    if end_date < assignment.start_date:
-        # Ending before it began means it never applied: close it on its first day.
-        end_date = assignment.start_date
-    assignment.end_date = end_date
+    # End dates are inclusive (``territories.coverage``): the rep still covers ``end_date``.
+    # Ending before it began means it never applied: close it on its first day.
+    assignment.end_date = max(end_date or timezone.localdate(), assignment.start_date)
     _stamp(assignment, by=by, reason="Assignment ended")
     assignment.save(update_fields=["end_date"])
     grants_refresh(territories=[assignment.territory], users=[assignment.user])

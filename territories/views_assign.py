@@ -20,13 +20,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.models import SalesProfile
 from salesos.roles import role_of
-from territories import csv_assign, proposals, services
+from territories import coverage, csv_assign, proposals, services
 from territories.access import territory_get_for_user, territory_has_perm
 from territories.forms import RepChoiceField
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -62,10 +61,16 @@ def assign_context(
     from territories.selectors import territory_assignments
 
     rows = territory_assignments(territory)  # one query, each with ``on_leave``
-    current = [a for a in rows if a.end_date is None]
+    today = coverage.today()
+    # Current: in force today or starting later (a row ending today still covers today).
+    current = [a for a in rows if not coverage.is_past(a, today)]
     past = sorted(
-        (a for a in rows if a.end_date is not None), key=lambda a: cast(dt.date, a.end_date), reverse=True
+        (a for a in rows if coverage.is_past(a, today)), key=lambda a: cast(dt.date, a.end_date), reverse=True
     )[:5]
+    in_force = {a.slot for a in current if coverage.is_in_force(a, today)}
+    for a in current:
+        a.upcoming = coverage.is_upcoming(a, today)
+        a.open = coverage.is_open(a)
     can = (
         "change_territory" in perms
         if perms is not None
@@ -79,8 +84,10 @@ def assign_context(
             "can_change": can,
             "form": form or (AssignmentForm(assigner=user) if can else None),
             "overlay_total": sum(a.split_percent for a in current if a.slot == RepAssignment.Slot.OVERLAY),
-            "vacant": not any(a.slot == RepAssignment.Slot.PRIMARY for a in current),
-            "today": timezone.localdate(),
+            "vacant": coverage.is_vacant(status=territory.status, is_overlay=territory.is_overlay,
+                                         has_primary=RepAssignment.Slot.PRIMARY in in_force,
+                                         has_overlay=RepAssignment.Slot.OVERLAY in in_force),
+            "today": today,
         },
     }
 
@@ -122,7 +129,7 @@ def assignments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> HttpResponse:
     territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
-    assignment = territory.assignments.filter(pk=aid, end_date__isnull=True).select_related("user").first()
+    assignment = coverage.open_assignments(territory.assignments.all()).filter(pk=aid).select_related("user").first()
     if assignment is None:
         raise Http404("No such assignment")
     if role_of(request.user) == Role.MANAGER and assignment.user_id != request.user.pk and not (

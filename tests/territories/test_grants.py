@@ -125,7 +125,9 @@ def test_rebuild_repairs_stray_and_missing_rows(org):
 def test_sync_after_an_assignment_change(org):
     _, t, users = org
     assignment = RepAssignment.objects.get(territory=t["A2"], user=users["rep2"], end_date__isnull=True)
-    assignment.end_date = dt.date.today()
+    # End dates are inclusive: an assignment that ended yesterday grants nothing today.
+    assignment.start_date = dt.date.today() - dt.timedelta(days=10)
+    assignment.end_date = dt.date.today() - dt.timedelta(days=1)
     assignment.save()
     factories.assign(t["B1"], users["rep2"], slot=RepAssignment.Slot.OVERLAY, split_percent=20)
     grants_sync(territories=[t["A2"], t["B1"]])

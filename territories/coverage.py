@@ -1,0 +1,180 @@
+"""Who covers what on a date: the one definition (DESIGN "One definition of each fact").
+
+Pages, grants, routing, the API, proposals and CSV checks all read coverage through this module,
+keyed on a date ``on`` (today by default). Nothing else may compare assignment dates
+(``tests/test_one_definition.py`` scans the source for it).
+
+The handover rule: both ends of an assignment are INCLUSIVE. An assignment covers every day
+from ``start_date`` to ``end_date``, both included; no end date means open-ended. Ending a
+primary on day D means its rep still owns the territory on D (the handover day), and the next
+primary starts on D+1. So on D the tree page, the grants, routing and the API all name the
+outgoing rep, and on D+1 they all name the incoming one.
+
+* ``assignments_on(on)``: the rep assignments in force on a date.
+* ``owners_on(...)`` / ``owner_ids_on(...)``: per territory, its primary, overlays and backups on
+  a date, and its owner (``pick_owner``: the primary; the first backup not on leave while the
+  primary is away).
+* ``staffed(on)`` (SQL) and ``is_vacant(...)`` (Python, same rule): "vacant" means an active,
+  non-overlay territory with no primary on the date, or an active overlay territory with no
+  overlay rep. Draft and retired territories own nothing, so they are never vacant.
+* ``vacant_on(plan, on)``: the vacant territories of a plan.
+* ``open_assignments()``: rows with no end date yet. This is the database's own notion (one
+  open primary per territory) that writes check against; it is not "in force": a row starting
+  next week is open but not in force today, and a row ending today is in force but not open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from salesos.models import users_on_leave
+from territories.models import RepAssignment, Territory, TerritoryPlan
+
+Slot = RepAssignment.Slot
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def in_force_q(on: dt.date | None = None, *, prefix: str = "") -> Q:
+    """The condition "this assignment is in force on ``on``" (ends inclusive). ``prefix`` reaches
+    the assignment through a relation (``"assignments__"`` from a territory)."""
+    on = on or today()
+    return Q(**{f"{prefix}start_date__lte": on}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": on})
+    )
+
+
+def assignments_on(on: dt.date | None = None, qs: QuerySet[RepAssignment] | None = None) -> QuerySet[RepAssignment]:
+    """The rep assignments in force on a date (of ``qs`` when given)."""
+    return (qs if qs is not None else RepAssignment.objects.all()).filter(in_force_q(on))
+
+
+def open_assignments(qs: QuerySet[RepAssignment] | None = None) -> QuerySet[RepAssignment]:
+    """Assignments not ended yet (no end date), whatever their start: what writes check against."""
+    return (qs if qs is not None else RepAssignment.objects.all()).filter(end_date__isnull=True)
+
+
+def ended_assignments(qs: QuerySet[RepAssignment] | None = None) -> QuerySet[RepAssignment]:
+    """Assignments with an end date (past, or ending on a set day)."""
+    return (qs if qs is not None else RepAssignment.objects.all()).filter(end_date__isnull=False)
+
+
+def is_in_force(assignment: RepAssignment, on: dt.date | None = None) -> bool:
+    """``in_force_q`` for one loaded row."""
+    on = on or today()
+    return assignment.start_date <= on and (assignment.end_date is None or assignment.end_date >= on)
+
+
+def is_past(assignment: RepAssignment, on: dt.date | None = None) -> bool:
+    """Whether a loaded row ended before ``on`` (it covers neither ``on`` nor any later day)."""
+    return assignment.end_date is not None and assignment.end_date < (on or today())
+
+
+def is_open(assignment: RepAssignment) -> bool:
+    """Whether a loaded row has no end date yet (``open_assignments`` for one row)."""
+    return assignment.end_date is None
+
+
+def is_upcoming(assignment: RepAssignment, on: dt.date | None = None) -> bool:
+    """Whether a loaded row starts after ``on`` (not in force yet)."""
+    return assignment.start_date > (on or today())
+
+
+def pick_owner[T](primary: T | None, backups: Iterable[T], is_away: Callable[[T], bool]) -> T | None:
+    """A territory's owner: its primary, or while the primary is away (or missing) the first
+    backup who is not; when nobody can cover, the (away) primary stays the owner."""
+    if primary is None or is_away(primary):
+        cover = next((b for b in backups if not is_away(b)), None)
+        if cover is not None:
+            return cover
+    return primary
+
+
+@dataclass
+class Owners:
+    """Who holds a territory on a date (user ids), and its owner (``pick_owner``)."""
+
+    primary: int | None = None
+    overlays: list[int] = field(default_factory=list)
+    backups: list[int] = field(default_factory=list)
+    owner: int | None = None
+
+
+def owners_on(
+    *, territory_ids: Iterable[int] | None = None, plan: TerritoryPlan | int | None = None, on: dt.date | None = None
+) -> dict[int, Owners]:
+    """Per territory (of ``territory_ids``, or of ``plan``, or all), who holds it on ``on``.
+    Territories nobody holds are absent. Two queries whatever the number of territories."""
+    on = on or today()
+    rows = assignments_on(on)
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=list(territory_ids))
+    elif plan is not None:
+        rows = rows.filter(territory__plan=plan)
+    away = set(users_on_leave(on).values_list("user_id", flat=True))
+    result: dict[int, Owners] = {}
+    for territory_id, user_id, slot in rows.order_by("territory_id", "start_date", "id").values_list(
+        "territory_id", "user_id", "slot"
+    ):
+        held = result.setdefault(territory_id, Owners())
+        if slot == Slot.PRIMARY:
+            held.primary = user_id
+        elif slot == Slot.OVERLAY:
+            held.overlays.append(user_id)
+        else:
+            held.backups.append(user_id)
+    for held in result.values():
+        held.owner = pick_owner(held.primary, held.backups, lambda u: u in away)
+    return result
+
+
+def owner_ids_on(
+    *, territory_ids: Iterable[int] | None = None, plan: TerritoryPlan | int | None = None, on: dt.date | None = None
+) -> dict[int, int | None]:
+    """Owner user id per territory on a date (territories with a primary or a backup)."""
+    return {
+        pk: held.owner
+        for pk, held in owners_on(territory_ids=territory_ids, plan=plan, on=on).items()
+        if held.primary is not None or held.backups
+    }
+
+
+def staffed(on: dt.date | None = None, *, territory_ref: str = "pk") -> Case:
+    """SQL: whether the outer territory is staffed on ``on`` (not vacant; see ``is_vacant``)."""
+
+    def holds(slot: str) -> Exists:
+        return Exists(assignments_on(on).filter(territory=OuterRef(territory_ref), slot=slot))
+
+    return Case(
+        When(~Q(status=Territory.Status.ACTIVE), then=Value(True)),
+        When(is_overlay=True, then=holds(Slot.OVERLAY)),
+        default=holds(Slot.PRIMARY),
+        output_field=BooleanField(),
+    )
+
+
+def is_vacant(*, status: str, is_overlay: bool, has_primary: bool, has_overlay: bool) -> bool:
+    """Python: the rule ``staffed`` computes in SQL, for territories already loaded."""
+    if status != Territory.Status.ACTIVE:
+        return False
+    return not has_overlay if is_overlay else not has_primary
+
+
+def vacant_on(
+    plan: TerritoryPlan, on: dt.date | None = None, *, territory_ids: list[int] | None = None
+) -> QuerySet[Territory]:
+    """The vacant territories of ``plan`` on a date (of ``territory_ids`` when given), by code."""
+    qs = Territory.objects.filter(plan=plan).alias(is_staffed=staffed(on)).filter(is_staffed=False).order_by("code")
+    return qs.filter(pk__in=territory_ids) if territory_ids is not None else qs
+
+
+def staffed_on(plan: TerritoryPlan, on: dt.date | None = None) -> QuerySet[Territory]:
+    """The staffed territories of ``plan`` on a date."""
+    return Territory.objects.filter(plan=plan).alias(is_staffed=staffed(on)).filter(is_staffed=True)

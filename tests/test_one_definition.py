@@ -1,0 +1,65 @@
+"""Each fact has one home (DESIGN "One definition of each fact"). These scans fail when a second
+definition creeps back into the source: a date test on rep assignments outside
+``territories/coverage.py``, or a template deciding vacancy itself."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("salesos", "territories", "routing", "planning", "analytics")
+
+
+def sources(*suffixes: str) -> list[Path]:
+    files = [p for app in APPS for p in (ROOT / app).rglob("*") if p.suffix in suffixes and "migrations" not in p.parts]
+    if ".html" in suffixes:
+        files += list((ROOT / "templates").rglob("*.html"))
+    return sorted(files)
+
+
+def offenders(pattern: re.Pattern, files: list[Path], allowed: set[str], *, skip_line: re.Pattern | None = None):
+    found = []
+    for path in files:
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in allowed:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line) and not (skip_line and skip_line.search(line)):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    return found
+
+
+# Assignment dates: ORM lookups, SQL, and comparisons of a loaded row's dates.
+ASSIGNMENT_DATES = re.compile(
+    r"(start|end)_date__(isnull|gte?|lte?|range|exact)"
+    r"|end_date\s+IS\s+(NOT\s+)?NULL"
+    r"|\.end_date\s+is\s+(not\s+)?None"
+    r"|\.(start|end)_date\s*[<>]"
+    r"|[<>]=?\s*[\w.]+\.(start|end)_date"
+    r"|\b(start|end)_date\s*[<>]=?\s*\w"
+    r"|\.(start|end)_date\s*==",
+    re.IGNORECASE,
+)
+# Fiscal years and periods have dates of their own; the demo seed and benchmarks write history.
+NOT_ASSIGNMENTS = re.compile(r"FiscalYear|FiscalPeriod|fiscal_year|period\.|fy\.|\bq\.|Leave")
+COVERAGE_HOME = {
+    "territories/coverage.py",
+    "territories/models.py",  # the schema: one open primary, end after start (database constraints)
+    "planning/models.py",  # fiscal years and periods: their own dates
+    "salesos/demo.py",  # writes the demo's dated history
+    "territories/management/commands/bench_territory_pages.py",
+    "routing/bench.py",
+}
+
+
+def test_assignment_dates_are_read_only_in_coverage():
+    found = offenders(ASSIGNMENT_DATES, sources(".py", ".html"), COVERAGE_HOME, skip_line=NOT_ASSIGNMENTS)
+    assert not found, "use territories.coverage instead of testing assignment dates:\n" + "\n".join(found)
+
+
+def test_vacancy_is_computed_by_coverage_not_templates():
+    # A template shows ``vacant``/``staffed`` as computed; it never decides it from the rows.
+    pattern = re.compile(r'\{%\s*empty\s*%\}[^{]*[Vv]acant|"vacant"\s*:\s*not\b|\bvacant\s*=\s*not\b')
+    found = offenders(pattern, sources(".html", ".py"), set())
+    assert not found, "\n".join(found)
