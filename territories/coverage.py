@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from salesos.models import users_on_leave
@@ -82,9 +82,16 @@ def is_open(assignment: RepAssignment) -> bool:
     return assignment.end_date is None
 
 
-def is_upcoming(assignment: RepAssignment, on: dt.date | None = None) -> bool:
-    """Whether a loaded row starts after ``on`` (not in force yet)."""
-    return assignment.start_date > (on or today())
+def date_flags(on: dt.date | None = None) -> dict[str, ExpressionWrapper]:
+    """Annotations for an assignment queryset: ``in_force``, ``upcoming`` (starts after ``on``)
+    and ``is_open`` (no end date), so pages show the flags instead of comparing dates."""
+    on = on or today()
+    flag = BooleanField()
+    return {
+        "in_force": ExpressionWrapper(in_force_q(on), output_field=flag),
+        "upcoming": ExpressionWrapper(Q(start_date__gt=on), output_field=flag),
+        "is_open": ExpressionWrapper(Q(end_date__isnull=True), output_field=flag),
+    }
 
 
 def pick_owner[T](primary: T | None, backups: Iterable[T], is_away: Callable[[T], bool]) -> T | None:

@@ -502,13 +502,13 @@ def territory_top_deals(territory: Territory) -> list[Opportunity]:
 
 def territory_assignments(territory: Territory) -> list[RepAssignment]:
     """Current assignments (in force today or later) first (primary, overlay, backup), then past
-    ones, newest first; each with ``on_leave`` (away today)."""
+    ones, newest first; each with ``on_leave`` (away today) and ``coverage.date_flags``."""
     from salesos.models import users_on_leave
 
     rows = (
         RepAssignment.objects.filter(territory=territory)
         .select_related("user")
-        .annotate(on_leave=Exists(users_on_leave().filter(user_id=OuterRef("user_id"))))
+        .annotate(on_leave=Exists(users_on_leave().filter(user_id=OuterRef("user_id"))), **coverage.date_flags())
     )
     slot_rank = {s: i for i, s in enumerate(RepAssignment.Slot.values)}
     today = coverage.today()

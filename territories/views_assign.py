@@ -68,9 +68,6 @@ def assign_context(
         (a for a in rows if coverage.is_past(a, today)), key=lambda a: cast(dt.date, a.end_date), reverse=True
     )[:5]
     in_force = {a.slot for a in current if coverage.is_in_force(a, today)}
-    for a in current:
-        a.upcoming = coverage.is_upcoming(a, today)
-        a.open = coverage.is_open(a)
     can = (
         "change_territory" in perms
         if perms is not None
