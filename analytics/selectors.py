@@ -1,4 +1,5 @@
-"""Read-only coverage figures for the active plan (SEED "Coverage Analysis")."""
+"""Read-only coverage figures for the active plan (SEED "Coverage Analysis"), each scoped to what
+the user may see."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from routing.placement import is_placed
-from salesos.models import Account, Opportunity, Region, SalesProfile
+from salesos.models import Opportunity, Region, SalesProfile
 from salesos.roles import role_of
+from territories.access import accounts_visible_to
 from territories.models import Territory, TerritoryPlan
-from territories.selectors import account_count_of, is_staffed
+from territories.selectors import account_count_of, is_staffed, territories_visible_to
 
 VACANT_LIST_SIZE = 25
 COVERAGE_ROLES = {SalesProfile.Role.ADMIN, SalesProfile.Role.DIRECTOR, SalesProfile.Role.MANAGER}
@@ -40,11 +42,15 @@ class Coverage:
         return 100 * self.vacant / self.territories if self.territories else 0.0
 
 
-def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
+def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
+    """Coverage of what ``user`` may see (``territories.access``): the accounts they see (for
+    managers and directors, with the unassigned queue), the territories of the plan they see, and
+    the open pipeline of those accounts. Admins see the whole company."""
     # Orphaned: no current primary territory in the plan (routing.placement).
     orphaned = ~is_placed(plan=plan) if plan is not None else Q()
-    accounts = Account.objects.aggregate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
-    territories = Territory.objects.filter(plan=plan).annotate(staffed=is_staffed())
+    seen_accounts = accounts_visible_to(user)
+    accounts = seen_accounts.aggregate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
+    territories = territories_visible_to(user, plan).annotate(staffed=is_staffed())
     vacant_qs = territories.filter(staffed=False)
     type_labels = dict(Territory.Type.choices)
     by_type = [
@@ -60,13 +66,13 @@ def coverage_summary(*, plan: TerritoryPlan | None) -> Coverage:
     ]
     region_labels = dict(Region.choices)
     regions = (
-        Account.objects.order_by()
+        seen_accounts.order_by()
         .values("region")
         .annotate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
         .order_by("region")
     )
     pipeline = dict(
-        Opportunity.objects.filter(status=Opportunity.Status.OPEN)
+        Opportunity.objects.filter(status=Opportunity.Status.OPEN, account__in=seen_accounts)
         .order_by()
         .values("account__region")
         .annotate(total=Sum("amount"))

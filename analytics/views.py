@@ -11,5 +11,7 @@ from territories.selectors import active_plan
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     plan = active_plan()
-    coverage = coverage_summary(plan=plan) if plan is not None and can_see_coverage(request.user) else None
+    coverage = None
+    if plan is not None and can_see_coverage(request.user):
+        coverage = coverage_summary(plan=plan, user=request.user)
     return render(request, "analytics/index.html", {"plan": plan, "coverage": coverage})
