@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import struct
 import time
@@ -173,9 +174,45 @@ def _chain_q(compiled: engine.CompiledPlan, t_id: int) -> Q | None:
     return q
 
 
+def _decided_with(plan: TerritoryPlan, territory_ids: Sequence[int]) -> set[int]:
+    """Accounts whose current decision matched one of these territories (as winner, loser,
+    rolled-up ancestor or overlay): a change to one of them can change their decision (a tie
+    gone, another winner) though they sit elsewhere. Found through the decisions that name the
+    territories, then through the (territory, valid_to) index on the territories those
+    decisions name (the winner is one of them)."""
+    table = RoutingDecision._meta.db_table
+    wanted = set(territory_ids)
+    found: dict[int, list[int]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, matched FROM {table} WHERE plan_id = %s AND EXISTS "  # noqa: S608 - our table
+                "(SELECT 1 FROM jsonb_array_elements(matched) AS m WHERE jsonb_typeof(m) = 'number' "
+                "AND m::bigint = ANY(%s))",
+                [plan.pk, sorted(wanted)],
+            )
+            for pk, matched in cursor.fetchall():
+                found[pk] = [int(t) for t in (json.loads(matched) if isinstance(matched, str) else matched)]
+    else:
+        for pk, matched in RoutingDecision.objects.filter(plan=plan).values_list("pk", "matched").iterator():
+            ids = [int(t) for t in matched or ()]
+            if wanted.intersection(ids):
+                found[pk] = ids
+    if not found:
+        return set()
+    winners = sorted({t for ids in found.values() for t in ids})
+    accounts: set[int] = set()
+    rows = AccountTerritory.objects.filter(
+        plan=plan, valid_to__isnull=True, is_primary=True, territory_id__in=winners
+    ).values_list("account_id", "decision_id")
+    accounts.update(account for account, decision in rows.iterator() if decision in found)
+    return accounts
+
+
 def scope_account_ids(*, plan: TerritoryPlan, compiled: engine.CompiledPlan, territory_ids: Iterable[int]) -> list[int]:
-    """Accounts a change to these territories can move: those currently in them or their
-    subtrees, plus those their (new) rules, named lists or locks can claim. Sorted ids."""
+    """Accounts a change to these territories can move or decide differently: those currently in
+    them or their subtrees, those whose current decision matched a territory of the subtrees,
+    plus those their (new) rules, named lists or locks can claim. Sorted ids."""
     roots = [t for t in territory_ids if t in compiled.nodes]
     subtree = sorted(_subtree(compiled, roots))
     if not subtree:
@@ -185,6 +222,7 @@ def scope_account_ids(*, plan: TerritoryPlan, compiled: engine.CompiledPlan, ter
             "account_id", flat=True
         )
     )
+    ids.update(_decided_with(plan, subtree))
     for t_id in roots:
         q = _chain_q(compiled, t_id)
         if q is not None:
@@ -325,13 +363,15 @@ class Current:
     primary: np.ndarray
     credit: np.ndarray
     source: np.ndarray  # SOURCE_NAMES code
+    decision: np.ndarray  # RoutingDecision id (0 none)
+    conflict: np.ndarray  # bool
 
 
 def read_current(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.Columns,
                  ids: Sequence[int] | None) -> Current:
     """The current rows of the plan (of these accounts), found through the (territory, valid_to)
     index for a whole plan and the account-led indexes for a list of accounts."""
-    wanted = ("pk", "account_id", "territory_id", "is_primary", "credit_percent", "source")
+    wanted = ("pk", "account_id", "territory_id", "is_primary", "credit_percent", "decision_id", "conflict", "source")
     qs = AccountTerritory.objects.filter(plan=plan, valid_to__isnull=True).order_by()
     rows: list[tuple] = []
     if ids is None and connection.vendor == "postgresql":
@@ -342,8 +382,8 @@ def read_current(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vecto
         else:
             for start in range(0, len(ids), ID_CHUNK_SIZE):
                 rows.extend(qs.filter(account_id__in=ids[start : start + ID_CHUNK_SIZE]).values_list(*wanted))
-        table = np.asarray([r[:5] for r in rows], dtype=np.int64).reshape(-1, 5)
-        source = np.asarray([_SOURCE_CODE.get(r[5], 1) for r in rows], dtype=np.int64)
+        table = np.asarray([[v or 0 for v in r[:7]] for r in rows], dtype=np.int64).reshape(-1, 7)
+        source = np.asarray([_SOURCE_CODE.get(r[7], 1) for r in rows], dtype=np.int64)
     order = np.argsort(cols.ids, kind="stable")
     sorted_ids = cols.ids[order]
     at = np.searchsorted(sorted_ids, table[:, 1]) if len(sorted_ids) else np.zeros(len(table), dtype=np.int64)
@@ -357,6 +397,8 @@ def read_current(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vecto
         primary=table[known, 3].astype(bool),
         credit=table[known, 4],
         source=source[known],
+        decision=table[known, 5],
+        conflict=table[known, 6].astype(bool),
     )
 
 
@@ -365,7 +407,8 @@ def _current_copy(plan: TerritoryPlan, territory_ids: list[int]) -> tuple[np.nda
 
     buffer = io.BytesIO()
     sql = (
-        "COPY (SELECT id, account_id, territory_id, is_primary::int, credit_percent, source "  # noqa: S608
+        "COPY (SELECT id, account_id, territory_id, is_primary::int, credit_percent, "  # noqa: S608
+        "COALESCE(decision_id, 0), conflict::int, source "
         f"FROM {AccountTerritory._meta.db_table} WHERE territory_id = ANY(%s) AND valid_to IS NULL "
         "AND plan_id = %s) TO STDOUT (FORMAT csv)"
     )
@@ -373,11 +416,30 @@ def _current_copy(plan: TerritoryPlan, territory_ids: list[int]) -> tuple[np.nda
         for data in copy:
             buffer.write(data)
     if not buffer.tell():
-        return np.zeros((0, 5), dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, 7), dtype=np.int64), np.zeros(0, dtype=np.int64)
     buffer.seek(0)
-    frame = pd.read_csv(buffer, header=None, dtype={i: np.int64 for i in range(5)} | {5: object})
+    frame = pd.read_csv(buffer, header=None, dtype={i: np.int64 for i in range(7)} | {7: object})
     codes = {name: code for name, code in _SOURCE_CODE.items() if name is not None}
-    return frame[[0, 1, 2, 3, 4]].to_numpy(dtype=np.int64), frame[5].map(codes).fillna(1).to_numpy(dtype=np.int64)
+    return frame[list(range(7))].to_numpy(dtype=np.int64), frame[7].map(codes).fillna(1).to_numpy(dtype=np.int64)
+
+
+def decision_keys(routed: vector.Routed, decision_ids: np.ndarray) -> np.ndarray:
+    """Per stored decision id, the routing key that gives the same decision (the same matched
+    territories and lock), -1 where none does: a row whose decision no longer holds is rewritten
+    even when its territory stays."""
+    out = np.full(len(decision_ids), -1, dtype=np.int64)
+    unique, inverse = np.unique(decision_ids, return_inverse=True)
+    wanted = [int(d) for d in unique.tolist() if d]
+    if not wanted:
+        return out
+    key_of = {(routed.matched[k], int(routed.lock[k])): k for k in range(len(routed.matched))}
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), ID_CHUNK_SIZE):
+        part = RoutingDecision.objects.filter(pk__in=wanted[start : start + ID_CHUNK_SIZE])
+        for pk, matched, lock in part.values_list("pk", "matched", "locked_territory_id"):
+            found[pk] = key_of.get((tuple(sorted(int(t) for t in matched or ())), int(lock or 0)), -1)
+    keys = np.asarray([found.get(int(d), -1) for d in unique.tolist()], dtype=np.int64)
+    return keys[inverse.reshape(-1)]
 
 
 # --- the diff --------------------------------------------------------------------------------
@@ -399,24 +461,33 @@ class Plan_:
     new_primary: np.ndarray  # per account: territory after (0 none)
 
 
-def diff(routed: vector.Routed, current: Current, n: int) -> Plan_:
+def diff(routed: vector.Routed, current: Current, n: int, current_key: np.ndarray | None = None) -> Plan_:
     """``services.account_route``'s persistence rules, for every account at once: a current row
     that the decision does not want is closed, a wanted row that is not current is inserted; a
-    manual primary row stays while the rules place the account nowhere."""
+    manual primary row stays while the rules place the account nowhere. A primary row stays only
+    while its whole decision holds (territory, source, the matched set and lock, the conflict
+    flag): ``current_key`` is each current row's decision as a routing key (``decision_keys``)."""
     cur_terr = np.zeros(n, dtype=np.int64)
     cur_src = np.zeros(n, dtype=np.int64)
     cur_credit = np.zeros(n, dtype=np.int64)
     cur_pk = np.zeros(n, dtype=np.int64)
+    cur_key = np.full(n, -1, dtype=np.int64)
+    cur_conflict = np.zeros(n, dtype=bool)
     p = current.primary
     cur_terr[current.row[p]] = current.territory[p]
     cur_src[current.row[p]] = current.source[p]
     cur_credit[current.row[p]] = current.credit[p]
     cur_pk[current.row[p]] = current.pk[p]
+    cur_conflict[current.row[p]] = current.conflict[p]
+    if current_key is None:
+        current_key = decision_keys(routed, current.decision)
+    cur_key[current.row[p]] = current_key[p]
 
     want = routed.winner
     want_src = routed.source.astype(np.int64)
     kept_manual = (want == 0) & (cur_terr != 0) & (cur_src == _MANUAL_CODE)
-    same = (cur_terr == want) & ((want == 0) | ((cur_src == want_src) & (cur_credit == 100)))
+    same_decision = (cur_key == routed.key) & (cur_conflict == routed.conflict)
+    same = (cur_terr == want) & ((want == 0) | ((cur_src == want_src) & (cur_credit == 100) & same_decision))
     close_primary = (cur_terr != 0) & ~same & ~kept_manual
     insert_primary = (want != 0) & ~same
 

@@ -222,10 +222,12 @@ def account_route(
     kept_manual = decision.unassigned and any(
         r.is_primary and r.source == AccountTerritory.Source.MANUAL for r in current
     )
+    held = _decision_held(current, decision, lock_id=account.locked_territory_id)
     closing = [
         row.pk
         for row in current
-        if wanted.get(row.territory_id) != _row_of(row) and not (kept_manual and row.is_primary)
+        if (wanted.get(row.territory_id) != _row_of(row) or (row.is_primary and not held))
+        and not (kept_manual and row.is_primary)
     ]
     have = {row.territory_id: _row_of(row) for row in current if row.pk not in closing}
     if closing:
@@ -253,6 +255,26 @@ def account_route(
         for row in inserting
     )
     return decision
+
+
+def _decision_held(current: Iterable[AccountTerritory], decision: engine.Decision, *, lock_id: int | None) -> bool:
+    """Whether the current primary row still tells this decision: the same matched territories,
+    lock and conflict flag. A change of any of them is written even when the winner stays (the
+    trace and the conflicts page read the row)."""
+    primary = next((row for row in current if row.is_primary), None)
+    if primary is None or decision.territory_id is None:
+        return True  # nothing to explain, or nothing stored to compare
+    if primary.conflict != decision.conflict or primary.decision_id is None:
+        return False
+    stored = (
+        RoutingDecision.objects.filter(pk=primary.decision_id).values_list("matched", "locked_territory_id").first()
+    )
+    if stored is None:
+        return False
+    matched, stored_lock = stored
+    return sorted(int(t) for t in matched or ()) == sorted(decision.matched) and (stored_lock or None) == (
+        lock_id or None
+    )
 
 
 def decision_record(
