@@ -7,6 +7,8 @@ from salesos.roles import role_of
 
 # The areas of the top navigation: (url namespace, label, icon).
 NAV_AREAS = [
+    ("accounts", "Accounts", "buildings"),
+    ("leads", "Leads", "person-lines-fill"),
     ("territories", "Territories", "diagram-3"),
     ("routing", "Routing", "signpost-split"),
     ("planning", "Planning", "calendar3"),

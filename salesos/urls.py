@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("salesos.urls_accounts")),
+    path("leads/", include("salesos.urls_leads")),
     path("territories/", include("territories.urls")),
     path("routing/", include("routing.urls")),
     path("planning/", include("planning.urls")),

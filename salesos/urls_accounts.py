@@ -1,4 +1,5 @@
-"""Account and lead pages (create, edit and detail), mounted at /accounts/. The routing
+"""Account and lead pages (list, CSV export, create, edit and detail), mounted at /accounts/ (the
+leads list at /leads/, ``salesos.urls_leads``). The routing
 explanation of a record lives with the routing pages (``routing:account_explain``)."""
 
 from django.urls import path
@@ -7,6 +8,8 @@ from salesos import views_accounts as views
 
 app_name = "accounts"
 urlpatterns = [
+    path("", views.account_list, name="index"),
+    path("export.csv", views.account_export, name="export"),
     path("new/", views.account_new, name="new"),
     path("state-options/", views.state_options, name="state_options"),
     path("<int:pk>/", views.account_detail, name="detail"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,7 +15,9 @@ from routing.models import AccountTerritory
 from routing.placement import Placement, placement
 from routing.services import account_edit as account_edit_service
 from routing.services import account_save, routable_snapshot
+from salesos import record_lists as lists
 from salesos.forms import AccountForm
+from salesos.http import HtmxHttpRequest
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
 from salesos.roles import role_of
 from territories.access import (
@@ -26,6 +28,7 @@ from territories.access import (
     lead_get_for_user,
     sees_everything,
 )
+from territories.models import TerritoryPlan
 
 Role = SalesProfile.Role
 RECENT_ACTIVITIES = 10
@@ -154,3 +157,77 @@ def state_options(request: HttpRequest) -> HttpResponse:
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = lead_get_for_user(user=request.user, pk=pk)
     return render(request, "salesos/lead_detail.html", {"lead": lead})
+
+
+# --- the lists ---------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest, *, leads: bool) -> tuple[lists.RecordFilterForm, TerritoryPlan | None]:
+    plan = TerritoryPlan.active()
+    options = lists.Options.for_user(request.user, plan=plan, lead_owners=leads)
+    return lists.RecordFilterForm(request.GET, options=options), plan
+
+
+def _list_page(request: HtmxHttpRequest, template: str, form: lists.RecordFilterForm, qs, rows) -> HttpResponse:
+    context: dict = {"form": form, "page": None, "rows": [], "filtered": form.is_valid() and bool(form.querystring)}
+    status = 400
+    if qs is not None:
+        page = lists.page_of(qs, request.GET.get("page"))
+        context.update(page=page, rows=rows(page), extra=form.querystring)
+        status = 200
+    country = form.cleaned_data.get("country", "") if form.is_valid() else ""
+    context.update(countries=lists.countries(), states=lists.states_for(country))
+    if request.htmx:
+        # htmx swaps only 2xx answers: the fragment carries the messages instead of the status.
+        return render(request, template + "#results", context)
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@login_required
+def account_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every account the user may see, searchable and filtered; bad filters answer 400 with the
+    form's messages and no rows."""
+    form, plan = _filters(request, leads=False)
+    qs = lists.accounts_filtered(user=request.user, form=form, plan=plan) if form.is_valid() else None
+    return _list_page(request, "salesos/account_list.html", form, qs, lambda page: lists.account_rows(page, plan=plan))
+
+
+@require_GET
+@login_required
+def account_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The accounts the list shows with the same filters, all pages, as CSV (streamed)."""
+    form, plan = _filters(request, leads=False)
+    if not form.is_valid():
+        return _bad_filters(form)
+    qs = lists.accounts_filtered(user=request.user, form=form, plan=plan)
+    return _csv_response(lists.accounts_csv(qs, plan=plan), "accounts.csv")
+
+
+@require_GET
+@login_required
+def lead_list(request: HtmxHttpRequest) -> HttpResponse:
+    form, _ = _filters(request, leads=True)
+    qs = lists.leads_filtered(user=request.user, form=form) if form.is_valid() else None
+    return _list_page(request, "salesos/lead_list.html", form, qs, list)
+
+
+@require_GET
+@login_required
+def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form, _ = _filters(request, leads=True)
+    if not form.is_valid():
+        return _bad_filters(form)
+    return _csv_response(lists.leads_csv(lists.leads_filtered(user=request.user, form=form)), "leads.csv")
+
+
+def _bad_filters(form: lists.RecordFilterForm) -> HttpResponse:
+    problems = "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(str(m) for m in e)}"
+                         for f, e in form.errors.items())
+    return HttpResponse(f"Nothing exported. {problems}\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+def _csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
