@@ -550,7 +550,7 @@ def preview(record: Mapping[str, Any]) -> dict[str, Any]:
     """Where a record would go in the active plan, as the API answers it; stores nothing. Three
     queries: the active plan, its version stamp (``compiled_plan``), the territories with the
     owner."""
-    plan = TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).only("id", "version").first()
+    plan = TerritoryPlan.active()
     if plan is None:
         return answer(decision=None, territory=None, owner=None, territories={},
                       notes=("No active territory plan: nothing can be routed.",))

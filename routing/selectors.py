@@ -22,7 +22,7 @@ from routing.engine.fields import GEO_LEVEL_NAMES, OPERATORS
 from routing.models import AccountTerritory, RoutingDecision
 from routing.services import compiled_plan, record_of, territory_owners
 from salesos.models import Account, Lead, SalesProfile
-from salesos.roles import role_of
+from salesos.roles import role_of, works_queue
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
 
@@ -35,19 +35,11 @@ HISTORY_LIMIT = 100
 # How many territories the route/lock inputs offer before the user types (the rest are found by
 # the search endpoint, so a plan of 10,000 territories does not ship 10,000 options).
 TARGET_OPTIONS_LIMIT = 300
-# Who works the unassigned queue and the conflicts list; reps are told routing belongs to sales ops.
-QUEUE_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}
-
-
-def can_see_queue(user) -> bool:
-    return role_of(user) in QUEUE_ROLES
-
-
-can_route = can_see_queue
-
-
-def active_plan() -> TerritoryPlan | None:
-    return TerritoryPlan.active()
+# Who works the unassigned queue and the conflicts list (``salesos.roles``); reps are told routing
+# belongs to sales ops.
+can_see_queue = works_queue
+can_route = works_queue
+active_plan = TerritoryPlan.active
 
 
 # --- the unassigned queue --------------------------------------------------------------------
@@ -108,7 +100,7 @@ def unassigned_queue(
 def route_targets(*, user, plan: TerritoryPlan | None) -> QuerySet[Territory]:
     """Territories of the plan a user may route accounts into by hand: active, not overlays (an
     overlay never owns an account), and, for managers, only their own and their team's."""
-    if plan is None or role_of(user) not in QUEUE_ROLES:
+    if plan is None or not works_queue(user):
         return Territory.objects.none()
     return (
         territories_visible_to(user, plan)
@@ -565,7 +557,7 @@ def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan |
     tied candidates attached to their territories (one query for the whole page)."""
     plan = active_plan()
     rows = AccountTerritory.objects.none()
-    if plan is not None and role_of(user) in QUEUE_ROLES:
+    if plan is not None and works_queue(user):
         rows = AccountTerritory.objects.filter(
             plan=plan, is_primary=True, valid_to__isnull=True, conflict=True
         ).select_related("account", "territory", "decision")

@@ -49,8 +49,7 @@ _compiled: dict[int, tuple[tuple[int, Any], engine.CompiledPlan]] = {}
 _compiled_lock = threading.Lock()
 
 
-def active_plan() -> TerritoryPlan | None:
-    return TerritoryPlan.active()
+active_plan = TerritoryPlan.active
 
 
 def plan_spec(*, plan: TerritoryPlan, version: int | None = None) -> engine.PlanSpec:

@@ -1,4 +1,17 @@
-"""A user's role in SalesOS, read from the sales profile (superusers are admins)."""
+"""A user's role in SalesOS, read from the sales profile (superusers are admins), and the one home
+of every role set (DESIGN "One definition of each fact"): views, grants, routing and the API ask
+these predicates instead of listing roles themselves (``tests/test_one_definition.py``).
+
+Who does what (README "Permissions"):
+
+* the unassigned queue (see it, route from it, name queued accounts): admins, directors and
+  managers; reps are told routing belongs to sales ops.
+* editing accounts at all: admins, directors and managers (within their own territories).
+* plans other than the active one, bulk reassignment (CSV upload, filling vacancies), creating and
+  deleting territories: admins and directors.
+* leading a team (a manager or director gets view and change on a direct report's territories).
+* the coverage dashboard: admins, directors and managers.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +20,17 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from salesos.models import SalesProfile
 
 Role = SalesProfile.Role
+AnyUser = AbstractBaseUser | AnonymousUser
+
+QUEUE_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.MANAGER})
+EDITOR_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.MANAGER})
+PLAN_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR})
+BULK_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR})
+TEAM_LEAD_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR})
+COVERAGE_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.MANAGER})
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def role_of(user: AnyUser) -> str | None:
     if not user.is_authenticated:
         return None
     if getattr(user, "is_superuser", False):
@@ -18,5 +39,33 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
     return profile.role if profile is not None else None
 
 
-def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_admin(user: AnyUser) -> bool:
     return role_of(user) == Role.ADMIN
+
+
+def works_queue(user: AnyUser) -> bool:
+    """Sees and routes the unassigned queue (and may name queued accounts)."""
+    return role_of(user) in QUEUE_ROLES
+
+
+def edits_accounts(user: AnyUser) -> bool:
+    return role_of(user) in EDITOR_ROLES
+
+
+def opens_any_plan(user: AnyUser) -> bool:
+    """May open plans other than the active one (drafts, staged, archived)."""
+    return role_of(user) in PLAN_ROLES
+
+
+def bulk_assigns(user: AnyUser) -> bool:
+    """May reassign in bulk (CSV upload, filling vacancies) and create or delete territories."""
+    return role_of(user) in BULK_ROLES
+
+
+def leads_team(role: str | None) -> bool:
+    """Whether a role leads a team (takes a role: the grants read roles in bulk)."""
+    return role in TEAM_LEAD_ROLES
+
+
+def sees_coverage(user: AnyUser) -> bool:
+    return role_of(user) in COVERAGE_ROLES

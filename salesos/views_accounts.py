@@ -19,9 +19,8 @@ from salesos import record_lists as lists
 from salesos.forms import AccountForm
 from salesos.http import HtmxHttpRequest
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
-from salesos.roles import role_of
+from salesos.roles import EDITOR_ROLES, role_of
 from territories.access import (
-    EDITOR_ROLES,
     account_get_for_user,
     account_may_edit,
     accounts_visible_to,

@@ -23,14 +23,11 @@ from django.http import Http404
 from routing.models import AccountTerritory
 from routing.placement import current_primary_rows, is_placed, placement, territories_owned_by
 from salesos.models import Account, Lead, SalesProfile
-from salesos.roles import role_of
+from salesos.roles import EDITOR_ROLES, opens_any_plan, role_of, works_queue
 from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
 from territories.selectors import current_assignments, team_user_ids, territories_visible_to, view_grants
 
 Role = SalesProfile.Role
-PLAN_ROLES = {Role.ADMIN, Role.DIRECTOR}  # who may look at plans other than the active one
-QUEUE_ROLES = {Role.DIRECTOR, Role.MANAGER}  # besides admins, who works the unassigned queue
-EDITOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER}  # who may edit accounts at all (reps: none)
 
 
 def sees_everything(user) -> bool:
@@ -38,7 +35,7 @@ def sees_everything(user) -> bool:
 
 
 def may_see_plan(user, plan: TerritoryPlan) -> bool:
-    return plan.status == TerritoryPlan.Status.ACTIVE or role_of(user) in PLAN_ROLES
+    return plan.status == TerritoryPlan.Status.ACTIVE or opens_any_plan(user)
 
 
 def territory_perms(*, user, territory: Territory) -> set[str]:
@@ -87,7 +84,7 @@ def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> Query
         return Account.objects.none()
     if sees_everything(user):
         return Account.objects.all()
-    queue = role_of(user) in QUEUE_ROLES  # directors and managers route the unassigned queue
+    queue = works_queue(user)  # directors and managers route the unassigned queue
     if plan is None:
         # No active plan places anything: every account is in the queue.
         return Account.objects.all() if queue else Account.objects.none()

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from salesos.models import SalesProfile
+from salesos.roles import leads_team
 from territories import coverage
 from territories.models import Territory, TerritoryPlan, TerritoryUserObjectPermission
 
@@ -113,7 +114,7 @@ def _desired_rows(
             add(user_id, territory_id, HOLDER_PERMS[role])
         if role == Role.DIRECTOR:
             led[user_id].add(territory_id)
-        if manager_id is not None and profiles.get(manager_id, (None, None))[0] in (Role.MANAGER, Role.DIRECTOR):
+        if manager_id is not None and leads_team(profiles.get(manager_id, (None, None))[0]):
             add(manager_id, territory_id, TEAM_PERMS)
     for director_id, roots in led.items():
         for node in _walk(roots, children):

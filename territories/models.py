@@ -70,7 +70,8 @@ class TerritoryPlan(models.Model):
 
     @classmethod
     def active(cls) -> TerritoryPlan | None:
-        return cls.objects.filter(status=cls.Status.ACTIVE).first()
+        """The active plan (the one definition: DESIGN "One definition of each fact")."""
+        return cls.objects.select_related("fiscal_year").filter(status=cls.Status.ACTIVE).first()
 
 
 class Territory(TreeNode):

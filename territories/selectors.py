@@ -32,7 +32,7 @@ from planning.models import FiscalYear, Quota
 from routing.models import AccountTerritory
 from routing.placement import Placement, current_primary_rows, placed
 from salesos.models import Account, Opportunity, SalesProfile
-from salesos.roles import role_of
+from salesos.roles import opens_any_plan, role_of
 from territories import coverage
 from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
 
@@ -40,8 +40,7 @@ User = get_user_model()
 Role = SalesProfile.Role
 
 
-def active_plan() -> TerritoryPlan | None:
-    return TerritoryPlan.objects.select_related("fiscal_year").filter(status=TerritoryPlan.Status.ACTIVE).first()
+active_plan = TerritoryPlan.active  # the one definition, on the model
 
 
 def current_assignments(on: dt.date | None = None) -> QuerySet[RepAssignment]:
@@ -143,7 +142,6 @@ LIST_PAGE_SIZE = 100
 CHILDREN_PAGE_SIZE = 100
 AUTO_EXPAND_MAX = 10  # a level this short opens its nodes one level down on first display
 AUTO_EXPAND_CHILDREN = 50  # children shown under a node opened that way
-PLAN_ROLES = {Role.ADMIN, Role.DIRECTOR}
 
 
 @dataclass(slots=True)
@@ -325,7 +323,7 @@ def plan_tree(*, user, plan: TerritoryPlan) -> PlanTree:
 def plans_for(user) -> list[TerritoryPlan]:
     """The plans a user may pick: every plan for admins and directors, the active one otherwise."""
     plans = TerritoryPlan.objects.select_related("fiscal_year").order_by("-effective_date", "name")
-    if role_of(user) not in PLAN_ROLES:
+    if not opens_any_plan(user):
         plans = plans.filter(status=TerritoryPlan.Status.ACTIVE)
     return list(plans)
 

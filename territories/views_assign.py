@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.models import SalesProfile
-from salesos.roles import role_of
+from salesos.roles import bulk_assigns, role_of
 from territories import coverage, csv_assign, proposals, services
 from territories.access import territory_get_for_user, territory_has_perm
 from territories.forms import RepChoiceField
@@ -151,7 +151,7 @@ def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> Http
 
 
 def _bulk_user(request: HttpRequest) -> TerritoryPlan:
-    if role_of(request.user) not in (Role.ADMIN, Role.DIRECTOR):
+    if not bulk_assigns(request.user):
         raise Http404("No such page")
     plan = TerritoryPlan.active()
     if plan is None:

@@ -1,11 +1,14 @@
 """Each fact has one home (DESIGN "One definition of each fact"). These scans fail when a second
 definition creeps back into the source: a date test on rep assignments outside
-``territories/coverage.py``, or a template deciding vacancy itself."""
+``territories/coverage.py``, a template deciding vacancy itself, a role set outside
+``salesos/roles.py``, an active-plan query outside ``TerritoryPlan.active``."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("salesos", "territories", "routing", "planning", "analytics")
@@ -63,3 +66,26 @@ def test_vacancy_is_computed_by_coverage_not_templates():
     pattern = re.compile(r'\{%\s*empty\s*%\}[^{]*[Vv]acant|"vacant"\s*:\s*not\b|\bvacant\s*=\s*not\b')
     found = offenders(pattern, sources(".html", ".py"), set())
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("what", "pattern", "home"),
+    [
+        ("active plan", re.compile(r"status=(TerritoryPlan|cls)\.Status\.ACTIVE\)(\.\w+\([^)]*\))*\.first\(\)"
+                                   r"|def active_plan\("), {"territories/models.py"}),
+        ("role set", re.compile(r"_ROLES\s*(:[^=]*)?=\s*(frozenset\()?[{(\[]"), {"salesos/roles.py"}),
+    ],
+)
+def test_one_home(what, pattern, home):
+    found = offenders(pattern, sources(".py"), home)
+    assert not found, f"{what} defined outside {home}:\n" + "\n".join(found)
+
+
+def test_queue_roles_agree_with_the_readme():
+    # README "Permissions": managers route the unassigned queue, directors work it for their
+    # subtrees, admins everything; reps never.
+    from salesos.models import SalesProfile
+    from salesos.roles import QUEUE_ROLES
+
+    Role = SalesProfile.Role
+    assert {Role.ADMIN, Role.DIRECTOR, Role.MANAGER} == QUEUE_ROLES
