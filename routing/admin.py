@@ -3,10 +3,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from routing.models import AccountTerritory, IntegrationToken, Notification
+from salesos.admin import IdCheckedAdmin
 
 
 @admin.register(AccountTerritory)
-class AccountTerritoryAdmin(admin.ModelAdmin):
+class AccountTerritoryAdmin(IdCheckedAdmin):
     list_display = ["account", "territory", "is_primary", "credit_percent", "source", "valid_from", "valid_to"]
     list_filter = ["is_primary", "source"]
     # The decision is shared by many rows (and there are many decisions): an id box, not a list.
@@ -31,7 +32,7 @@ class TokenStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(IntegrationToken)
-class IntegrationTokenAdmin(admin.ModelAdmin):
+class IntegrationTokenAdmin(IdCheckedAdmin):
     """API keys for other systems. The key is shown once, in the message after the token is
     added; only its hash is stored. Revoking keeps the row (and its last use) for the record."""
 
@@ -79,7 +80,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(IdCheckedAdmin):
     list_display = ["title", "user", "kind", "created_at", "read_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "user__username"]

@@ -1,10 +1,38 @@
-from django.contrib import admin
+from functools import wraps
 
+from django.contrib import admin
+from django.http import Http404
+from django.urls import URLPattern
+
+from salesos.http import parse_id
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 
 
+class IdCheckedAdmin(admin.ModelAdmin):
+    """Object pages whose URL ids are not ids (``/admin/territories/territory/abc/history/``)
+    answer 404. Django's own views would redirect, but simple-history's and guardian's raised
+    ValueError (a 500). Every model registered with it has an integer primary key, so every id
+    in an object URL (object, history version, guardian's user or group) must be one."""
+
+    def get_urls(self):
+        return [self._checked(p) if isinstance(p, URLPattern) else p for p in super().get_urls()]
+
+    @staticmethod
+    def _checked(pattern: URLPattern) -> URLPattern:
+        view = pattern.callback
+
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if any(parse_id(value) is None for value in (*args, *kwargs.values())):
+                raise Http404("No such object")
+            return view(request, *args, **kwargs)
+
+        pattern.callback = checked
+        return pattern
+
+
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(IdCheckedAdmin):
     list_display = ["code", "title", "scheme", "level"]
     list_filter = ["scheme", "level"]
     search_fields = ["code", "title"]
@@ -12,7 +40,7 @@ class IndustryAdmin(admin.ModelAdmin):
 
 
 @admin.register(GeoArea)
-class GeoAreaAdmin(admin.ModelAdmin):
+class GeoAreaAdmin(IdCheckedAdmin):
     list_display = ["code", "name", "level", "country", "population"]
     list_filter = ["level", "country"]
     search_fields = ["code", "name"]
@@ -21,7 +49,7 @@ class GeoAreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(IdCheckedAdmin):
     list_display = [
         "name",
         "country",
@@ -62,7 +90,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(IdCheckedAdmin):
     list_display = ["company", "first_name", "last_name", "email", "status", "country", "territory", "owner"]
     list_filter = ["status", "country"]
     search_fields = ["company", "email", "last_name"]
@@ -77,7 +105,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(IdCheckedAdmin):
     list_display = ["name", "account", "amount", "stage", "status", "close_date", "owner"]
     list_filter = ["status", "stage"]
     search_fields = ["name", "account__name"]
@@ -87,7 +115,7 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(IdCheckedAdmin):
     list_display = ["kind", "subject", "account", "user", "at"]
     list_filter = ["kind"]
     raw_id_fields = ["account", "opportunity", "user"]
@@ -102,7 +130,7 @@ class LeaveInline(admin.TabularInline):
 
 
 @admin.register(SalesProfile)
-class SalesProfileAdmin(admin.ModelAdmin):
+class SalesProfileAdmin(IdCheckedAdmin):
     list_display = ["user", "role", "title", "manager", "region", "experience", "hire_date", "ramp_months"]
     list_filter = ["role", "region", "experience"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "title"]
@@ -121,7 +149,7 @@ class SalesProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Leave)
-class LeaveAdmin(admin.ModelAdmin):
+class LeaveAdmin(IdCheckedAdmin):
     list_display = ["user", "kind", "start", "end"]
     list_filter = ["kind"]
     raw_id_fields = ["user"]

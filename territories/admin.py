@@ -1,37 +1,87 @@
+"""Territories in the admin are read-only, with a link to the page that edits them.
+
+A territory's rule, tree, named list, status and rep assignments change only through
+``territories.services`` (rule validation, history with who and why, the plan's version stamp, the
+re-route of the accounts that may move, the permission grants): an admin form saving the row
+directly would skip all of that. Plans keep their admin for their own fields."""
+
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from salesos.admin import IdCheckedAdmin
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 
+class ReadOnlyAdmin:
+    """View-only: no add, change or delete (the territory pages do those)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TerritoryPlan)
-class TerritoryPlanAdmin(SimpleHistoryAdmin):
+class TerritoryPlanAdmin(IdCheckedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "status", "fiscal_year", "effective_date", "version"]
     list_filter = ["status", "kind"]
     search_fields = ["name"]
     raw_id_fields = ["source_plan", "created_by"]
 
 
-class RepAssignmentInline(admin.TabularInline):
+class RepAssignmentInline(ReadOnlyAdmin, admin.TabularInline):
     model = RepAssignment
     extra = 0
     raw_id_fields = ["user"]
 
 
 @admin.register(Territory)
-class TerritoryAdmin(GuardedModelAdmin, SimpleHistoryAdmin):
+# IdCheckedAdmin first, so its get_urls wraps guardian's and simple-history's URLs too (mypy sees
+# guardian's change_form_template override through the reordered bases).
+class TerritoryAdmin(ReadOnlyAdmin, IdCheckedAdmin, GuardedModelAdmin, SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ["code", "name", "plan", "type", "priority", "is_overlay", "status", "parent"]
     list_filter = ["plan", "type", "status", "is_overlay"]
     search_fields = ["code", "name"]
     raw_id_fields = ["plan", "parent", "named_accounts"]
+    readonly_fields = ["edit_on_page"]
     inlines = [RepAssignmentInline]
     list_select_related = ["plan", "parent"]
 
+    def get_fields(self, request, obj=None):
+        return ["edit_on_page", *(f for f in super().get_fields(request, obj) if f != "edit_on_page")]
+
+    @admin.display(description="Edit")
+    def edit_on_page(self, obj: Territory) -> str:
+        return format_html(
+            'Territories change on their own pages: <a href="{}">edit {}</a> (rule, named accounts, tree), '
+            '<a href="{}">rep assignments</a>.',
+            reverse("territories:edit", args=[obj.pk]),
+            obj.code,
+            reverse("territories:assignments", args=[obj.pk]),
+        )
+
 
 @admin.register(RepAssignment)
-class RepAssignmentAdmin(SimpleHistoryAdmin):
+class RepAssignmentAdmin(ReadOnlyAdmin, IdCheckedAdmin, SimpleHistoryAdmin):
     list_display = ["territory", "user", "slot", "split_percent", "start_date", "end_date"]
     list_filter = ["slot"]
     raw_id_fields = ["territory", "user"]
+    readonly_fields = ["edit_on_page"]
     list_select_related = ["territory", "user"]
+
+    def get_fields(self, request, obj=None):
+        return ["edit_on_page", *(f for f in super().get_fields(request, obj) if f != "edit_on_page")]
+
+    @admin.display(description="Edit")
+    def edit_on_page(self, obj: RepAssignment) -> str:
+        return format_html(
+            'Assignments start and end on the territory\u2019s <a href="{}">assignments page</a>.',
+            reverse("territories:assignments", args=[obj.territory_id]),
+        )
