@@ -131,6 +131,11 @@ class Territory(TreeNode):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def is_retired(self) -> bool:
+        """Retired (inactive): kept for its ownership history, out of routing, read-only."""
+        return self.status == self.Status.INACTIVE
+
     def clean(self) -> None:
         super().clean()
         if self.parent_id is not None and self.parent is not None and self.parent.plan_id != self.plan_id:

@@ -254,8 +254,10 @@ def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[di
     return dict(accounts), dict(pipeline), quota
 
 
-def plan_tree(*, user, plan: TerritoryPlan) -> PlanTree:
-    """The whole plan as nodes with roll-ups, and which of them ``user`` may see (six queries)."""
+def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTree:
+    """The whole plan as nodes with roll-ups, and which of them ``user`` may see (six queries).
+    ``show_retired=False`` leaves retired territories out of ``visible`` (the tree hides them by
+    default); roll-ups still cover them."""
     nodes = {
         row[0]: Node(*row)
         for row in Territory.objects.filter(plan=plan)
@@ -267,6 +269,8 @@ def plan_tree(*, user, plan: TerritoryPlan) -> PlanTree:
     else:
         visible = set(view_grants(user).filter(content_object__plan=plan).values_list("content_object_id", flat=True))
         visible &= nodes.keys()
+    if not show_retired:
+        visible -= {pk for pk, node in nodes.items() if node.status == Territory.Status.INACTIVE}
 
     # Depth and paths, parents before children (breadth first from the roots).
     order: list[int] = []
@@ -357,6 +361,7 @@ class TreeFilters:
     level: int | None = None
     rep: int | None = None
     vacant: bool = False
+    retired: bool = False  # show retired territories (hidden by default); not a search filter
 
     @classmethod
     def from_query(cls, query) -> TreeFilters:
@@ -373,6 +378,7 @@ class TreeFilters:
             level=number("level"),
             rep=number("rep"),
             vacant=query.get("vacant") in ("1", "on", "true"),
+            retired=query.get("retired") in ("1", "on", "true"),
         )
 
     @property

@@ -200,10 +200,22 @@ def territory_create(
     return territory
 
 
+def refuse_retired(territory: Territory) -> None:
+    """Retired territories are read-only: no edit, delete or new assignment (``ValidationError``)."""
+    if territory.is_retired:
+        raise ValidationError(retired_message(territory))
+
+
+def retired_message(territory: Territory) -> str:
+    return (f"{territory.code} {territory.name} is retired: it is kept for its ownership history and can no "
+            "longer be edited, deleted or given reps.")
+
+
 @transaction.atomic
 def territory_update(*, territory: Territory, data: Mapping[str, Any], by: AbstractBaseUser | None) -> Territory:
     """Changes the plain fields in ``data`` (see ``EDITABLE_FIELDS``); ``rule``, ``parent`` and
     ``named_account_ids`` when present go through their own services, in one transaction."""
+    refuse_retired(territory)
     changed = [k for k in EDITABLE_FIELDS if k in data and getattr(territory, k) != data[k]]
     if "code" in changed:
         _check_code(plan=territory.plan, code=data["code"], territory=territory)
@@ -318,6 +330,7 @@ def territory_delete(
     of what remains: they are re-routed. Returns what was done (counts and the children's new
     parent)."""
     territory = Territory.objects.select_for_update(of=("self",)).select_related("plan", "parent").get(pk=territory.pk)
+    refuse_retired(territory)
     plan = territory.plan
     doomed = subtree_ids(territory) if delete_children else [territory.pk]
     if reassign_children_to is not None and reassign_children_to.pk in subtree_ids(territory):
@@ -453,7 +466,8 @@ def assignment_add(
     if slot not in Slot.values:
         raise ValidationError({"slot": f"Unknown slot {slot!r}: use primary, overlay or backup."})
     # Lock the territory row so two concurrent adds cannot both pass the checks below.
-    Territory.objects.select_for_update().filter(pk=territory.pk).first()
+    locked = Territory.objects.select_for_update().filter(pk=territory.pk).first()
+    refuse_retired(locked or territory)
     current = coverage.open_assignments().filter(territory=territory)
     if start_date is None:
         last_end = primary_last_ends(territory_ids=[territory.pk]).get(territory.pk) if slot == Slot.PRIMARY else None

@@ -37,8 +37,9 @@ from territories.selectors import (
 )
 
 
-def _plan_query(plan, *, is_active: bool) -> str:
-    return "" if is_active else urlencode({"plan": plan.pk})
+def _plan_query(plan, *, is_active: bool, retired: bool = False) -> str:
+    """What tree links carry over: the plan when it is not the active one, and "Show retired"."""
+    return urlencode({**({} if is_active else {"plan": plan.pk}), **({"retired": "1"} if retired else {})})
 
 
 @require_GET
@@ -55,8 +56,8 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     context: dict = {"plan": plan, "filters": filters, "plans": plans, "types": Territory.Type}
     if plan is None:
         return render(request, "territories/index.html", context)
-    tree = plan_tree(user=request.user, plan=plan)
-    plan_q = _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE)
+    tree = plan_tree(user=request.user, plan=plan, show_retired=filters.retired)
+    plan_q = _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE, retired=filters.retired)
     context.update(tree=tree, plan_q=plan_q, total=len(tree.visible), can_move=is_admin(request.user))
     context["levels"] = range(1, 1 + max((tree.nodes[pk].level for pk in tree.visible), default=0))
     context["reps"] = sorted(tree.reps.items(), key=lambda item: item[1].casefold())
@@ -81,7 +82,9 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
         ids = tree.tops()
     page = Paginator(ids, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(node=node, page=page, rows=tree_level_rows(tree, list(page)))
-    extra = {"plan": plan.pk} if plan_q else {}
+    extra: dict = {"plan": plan.pk} if plan.status != plan.Status.ACTIVE else {}
+    if filters.retired:
+        extra["retired"] = "1"
     if node is not None:
         extra["node"] = node.pk
     context["page_q"] = urlencode(extra)
@@ -96,16 +99,18 @@ def children(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     htmx it sends the browser to the tree page focused on that territory."""
     territory = territory_get_for_user(user=request.user, pk=pk)
     plan = territory.plan
-    plan_q = _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE)
+    filters = TreeFilters.from_query(request.GET)
+    plan_q = _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE, retired=filters.retired)
     if not request.htmx:
-        query = urlencode({**({"plan": plan.pk} if plan_q else {}), "node": pk})
+        query = urlencode({**({"plan": plan.pk} if plan.status != plan.Status.ACTIVE else {}),
+                           **({"retired": "1"} if filters.retired else {}), "node": pk})
         return redirect(f"{reverse('territories:index')}?{query}")
     try:
         indent = max(0, min(int(request.GET.get("indent", "1")), 30))
     except ValueError:
         indent = 1
-    tree = plan_tree(user=request.user, plan=plan)
-    context = {"rows": children_rows(tree, pk, indent=indent), "plan": plan, "plan_q": plan_q}
+    tree = plan_tree(user=request.user, plan=plan, show_retired=filters.retired)
+    context = {"rows": children_rows(tree, pk, indent=indent), "plan": plan, "plan_q": plan_q, "filters": filters}
     return render(request, "territories/index.html#rows", context)
 
 
@@ -163,7 +168,7 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
         "deals": territory_top_deals(territory),
         "history": territory_history(territory, territory_names=names),
         "territory_perms": perms,
-        "can_move": admin,
+        "can_move": admin and not territory.is_retired,
         "move_q": move_q,
         "candidates": move_candidates(territory=territory, q=move_q) if move_q else [],
         "move_error": "",

@@ -68,7 +68,7 @@ def assign_context(
         (a for a in rows if coverage.is_past(a, today)), key=lambda a: cast(dt.date, a.end_date), reverse=True
     )[:5]
     in_force = {a.slot for a in current if coverage.is_in_force(a, today)}
-    can = (
+    can = not territory.is_retired and (
         "change_territory" in perms
         if perms is not None
         else territory_has_perm(user=user, territory=territory, perm="change_territory")
@@ -89,6 +89,17 @@ def assign_context(
     }
 
 
+def refused_retired(request: HttpRequest, territory: Territory) -> HttpResponse | None:
+    """A retired territory is read-only: its edit, delete and assignment pages refuse (a message
+    on the territory page; an HTMX request gets the section back with status 409)."""
+    if not territory.is_retired:
+        return None
+    messages.error(request, services.retired_message(territory))
+    if getattr(request, "htmx", False):
+        return _section(cast(HtmxHttpRequest, request), territory, status=409)
+    return redirect(reverse("territories:detail", args=[territory.pk]))
+
+
 def _section(request: HtmxHttpRequest, territory: Territory, form: AssignmentForm | None = None,
              status: int = 200) -> HttpResponse:
     context = assign_context(user=request.user, territory=territory, form=form)
@@ -103,6 +114,8 @@ def assignments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _section(request, territory_get_for_user(user=request.user, pk=pk))
     territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
+    if (refused := refused_retired(request, territory)) is not None:
+        return refused
     form = AssignmentForm(request.POST, assigner=request.user)
     if form.is_valid():
         d = form.cleaned_data

@@ -32,6 +32,7 @@ from territories import services
 from territories.access import accounts_visible_to, sees_everything, territory_get_for_user, territory_has_perm
 from territories.models import Territory, TerritoryPlan
 from territories.rules_text import rule_to_text
+from territories.views_assign import refused_retired
 
 Role = SalesProfile.Role
 BUILDER = "territories/rule_builder.html"
@@ -251,6 +252,8 @@ def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     territory = _territory_for(request, pk, "change_territory")
+    if (refused := refused_retired(request, territory)) is not None:
+        return refused
     if request.method == "POST":
         return _save(request, plan=territory.plan, territory=territory)
     form = tf.TerritoryForm(
@@ -274,6 +277,8 @@ def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def territory_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     territory = _territory_for(request, pk, "delete_territory")
+    if (refused := refused_retired(request, territory)) is not None:
+        return refused
     subtree = territory.descendants().filter(plan=territory.plan)
     choice = request.POST.get("children") or request.GET.get("children") or "up"
     target = None
