@@ -14,5 +14,6 @@ urlpatterns = [
     path("state-options/", views.state_options, name="state_options"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
+    path("<int:pk>/activities/", views.activity_add, name="activity_add"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
 ]

@@ -9,13 +9,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from routing.models import AccountTerritory
 from routing.placement import Placement, placement
 from routing.services import account_edit as account_edit_service
 from routing.services import account_save, routable_snapshot
 from salesos import record_lists as lists
+from salesos.activities import ActivityForm, activity_log
 from salesos.forms import AccountForm
 from salesos.http import HtmxHttpRequest
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
@@ -107,10 +109,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
-@login_required
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    account = account_get_for_user(user=request.user, pk=pk)
+def _detail_context(request: HttpRequest, account: Account, activity_form: ActivityForm | None = None) -> dict:
     overlays = (
         AccountTerritory.objects.filter(account=account, valid_to__isnull=True, is_primary=False, plan__status="active")
         .select_related("territory")
@@ -123,22 +122,62 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("owner")
         .order_by("close_date")[:OPEN_DEALS]
     )
-    activities = list(
-        Activity.objects.filter(account=account).select_related("user").order_by("-at")[:RECENT_ACTIVITIES]
-    )
-    context = {
+    # Territories and people on the page the user may open (the others are shown without a link).
+    options = lists.Options.for_user(request.user, plan=TerritoryPlan.active())
+    return {
         "account": account,
         "where": where,
         "primary": where.row,
         "overlays": list(overlays),
         "deals": deals,
         "open_total": sum(d.amount for d in deals),
-        "activities": activities,
+        "activities": _recent_activities(account),
+        "activity_form": activity_form or ActivityForm(initial={"kind": Activity.Kind.CALL}),
         "leads": list(account.leads.order_by("-created_at")[:10]),
         "can_edit": account_may_edit(user=request.user, account=account),
         "sees_everything": sees_everything(request.user),
+        "linkable_territories": options.territory_ids,
+        "linkable_owners": options.owner_ids,
     }
-    return render(request, "salesos/account_detail.html", context)
+
+
+def _recent_activities(account: Account) -> list[Activity]:
+    return list(Activity.objects.filter(account=account).select_related("user").order_by("-at")[:RECENT_ACTIVITIES])
+
+
+@require_GET
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = account_get_for_user(user=request.user, pk=pk)
+    return render(request, "salesos/account_detail.html", _detail_context(request, account))
+
+
+@require_POST
+@login_required
+def activity_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Logs a call, email or meeting on the account. Without JS: redirect back to the account
+    (or the page again with the messages, 422). With htmx: the activities card, fresh or with
+    its messages."""
+    account = account_get_for_user(user=request.user, pk=pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        try:
+            activity_log(user=request.user, account_id=account.pk, kind=form.cleaned_data["kind"],
+                         note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    if form.is_valid():
+        if request.htmx:
+            context = {"account": account, "activities": _recent_activities(account),
+                       "activity_form": ActivityForm(initial={"kind": form.cleaned_data["kind"]}), "logged": True}
+            return render(request, "salesos/account_detail.html#activities", context)
+        messages.success(request, f"{Activity.Kind(form.cleaned_data['kind']).label} logged on {account.name}.")
+        return redirect(reverse("accounts:detail", args=[account.pk]) + "#activities")
+    if request.htmx:
+        context = {"account": account, "activities": _recent_activities(account), "activity_form": form}
+        return render(request, "salesos/account_detail.html#activities", context)
+    return render(request, "salesos/account_detail.html", _detail_context(request, account, form), status=422)
 
 
 @require_GET
@@ -155,7 +194,11 @@ def state_options(request: HttpRequest) -> HttpResponse:
 @login_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = lead_get_for_user(user=request.user, pk=pk)
-    return render(request, "salesos/lead_detail.html", {"lead": lead})
+    options = lists.Options.for_user(request.user, plan=TerritoryPlan.active(), lead_owners=True)
+    context = {"lead": lead, "linkable_territories": options.territory_ids, "linkable_owners": options.owner_ids,
+               "account_visible": lead.account_id is not None
+               and accounts_visible_to(request.user).filter(pk=lead.account_id).exists()}
+    return render(request, "salesos/lead_detail.html", context)
 
 
 # --- the lists ---------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ MATRIX: dict[str, Row] = {
     "accounts/new/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "accounts/state-options/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "accounts/<int:pk>/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # whoever sees an account may log an activity on it (the valid post redirects back)
+    "accounts/<int:pk>/activities/": Row("account", "POST", obj((302, 302), (302, 404), (302, 404), (302, 404))),
     "accounts/<int:pk>/edit/": Row("account", "GET", obj((200, 200), SEEN, SEEN, (404, 404))),
     "accounts/leads/<int:pk>/": Row("lead", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     # --- territories: tree, list, page, move (territories.views)
@@ -217,6 +219,7 @@ def url_for(route: str, args: tuple) -> str:
 
 
 POST_DATA = {
+    "accounts/<int:pk>/activities/": {"kind": "call", "note": "Matrix call"},
     "territories/<int:pk>/move/": {"parent_code": ""},
     "routing/jobs/start/": {"scope": "full", "dry_run": "on"},
     "routing/route/": {},

@@ -114,7 +114,9 @@ def test_creating_an_account_routes_it_at_once_and_the_explanation_says_why(clie
     assert account.industry.code == "622"  # the deepest reference node above 622110
     body = response.content.decode()
     assert 'data-territory="W-HC"' in body and reverse("routing:account_explain", args=[account.pk]) in body
-    assert "data-owner>Keisha Lee<" in body  # the territory's owner today
+    owner_url = f'{reverse("accounts:index")}?owner={world.users["rep"].pk}'
+    owner_link = f'<a href="{owner_url}" title="Accounts this person owns">'
+    assert f"data-owner>{owner_link}Keisha Lee</a>" in body  # the territory's owner today, linked to their accounts
 
     explained = client.get(reverse("routing:account_explain", args=[account.pk]))
     text = explained.content.decode()
@@ -286,6 +288,7 @@ def test_detail_page_queries_are_bounded(client, world, n, django_assert_max_num
     client.force_login(world.users["manager"])
     # Territory and owner are read live (routing.placement): the active plan, the current primary
     # row, the territory's primary/backup assignments, who is on leave, the owner; whether the user
-    # may edit it (the active plan, one query).
-    with django_assert_max_num_queries(17):
+    # may edit it (the active plan, one query); which territories and people on the page the user
+    # may open as links (the visible territories and their owners: five queries).
+    with django_assert_max_num_queries(22):
         assert client.get(reverse("accounts:detail", args=[world.own.pk])).status_code == 200
