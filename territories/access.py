@@ -73,6 +73,21 @@ def territory_get_for_user(
     return territory
 
 
+def territories_for_user(*, user, plan: TerritoryPlan | None, perm: str = "view_territory") -> QuerySet[Territory]:
+    """The territories of ``plan`` on which ``user`` holds ``perm`` (a codename, as in
+    ``territory_get_for_user``): all of them for admins; for everyone else the object permissions
+    the grants service materialised (directors: the subtrees they lead), and none in a plan they
+    may not open."""
+    if plan is None or not user.is_authenticated or role_of(user) is None:
+        return Territory.objects.none()
+    territories = Territory.objects.filter(plan=plan)
+    if sees_everything(user):
+        return territories
+    if not may_see_plan(user, plan):
+        return Territory.objects.none()
+    return territories.filter(pk__in=view_grants(user, perm.split(".")[-1]))
+
+
 def accounts_visible_to(user) -> QuerySet[Account]:
     return _accounts_visible(user, TerritoryPlan.active(), owned=True)
 

@@ -386,10 +386,11 @@ SEARCH_LIMIT = 20
 
 
 def picker_options(
-    *, kind: str, q: str, plan: TerritoryPlan | None = None, accounts: QuerySet[Account] | None = None
+    *, kind: str, q: str, parents: QuerySet[Territory] | None = None, accounts: QuerySet[Account] | None = None
 ) -> list[tuple[str, str]]:
     """(value, label) pairs for a picker's search box: codes with names, at most 20, indexed
-    lookups only."""
+    lookups only. ``accounts`` and ``parents``: what the user may see and pick from (the view
+    scopes them: ``territories.access``); accounts default to all, parents to none."""
     q = q.strip()
     if kind == "region":
         return [(r.value, r.label) for r in Region if not q or q.lower() in f"{r.value} {r.label}".lower()]
@@ -415,8 +416,8 @@ def picker_options(
         if kind == "account":
             return [(name, f"{name}{f' · {city}' if city else ''}") for _pk, name, city in account_rows]
         return [(f"{name} #{pk}", f"{city}" if city else name) for pk, name, city in account_rows]
-    if kind == "parent" and plan is not None:
-        territories = Territory.objects.filter(plan=plan)
+    if kind == "parent" and parents is not None:
+        territories = parents
         if q:
             territories = territories.filter(Q(code__istartswith=q) | Q(name__icontains=q))
         return [(code, name) for code, name in territories.order_by("code").values_list("code", "name")[:SEARCH_LIMIT]]

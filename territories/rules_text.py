@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesos.models import GeoArea, Industry, Region
+from territories.models import Territory
 
 # kind -> code -> display name. Kinds: "industry", "country", "state", "region", "metro".
 Names = Mapping[str, Mapping[str, str]]
@@ -274,3 +275,12 @@ def rule_to_text(rule: Any, names: Names | None = None, *, noun: str = "accounts
         subject = f"{_listing([renderer.industry(v) for v in _values(industry[0])])} {noun}"
     tail = renderer.all_of(members, nested=False)
     return f"{subject} {tail}" if tail else subject
+
+
+def territory_rule_text(*, rule: Any, territory_type: str, named_count: int, names: Names | None = None) -> str:
+    """A territory's rule line. A named-account territory matches by its list alone, whatever
+    its rule says (DESIGN "Readings"), so its line counts the list instead of reading the rule
+    ("All accounts" would claim the opposite)."""
+    if territory_type == Territory.Type.NAMED_ACCOUNT:
+        return f"Named accounts: {named_count:,} listed"
+    return rule_to_text(rule, names)

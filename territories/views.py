@@ -137,7 +137,7 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict:
-    from territories.rules_text import rule_to_text
+    from territories.rules_text import territory_rule_text
     from territories.views_assign import assign_context
 
     filters = AccountFilters.from_query(request.GET)
@@ -157,7 +157,9 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
         "node": node,
         "plan": plan,
         "plan_q": _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE),
-        "rule_text": rule_to_text(territory.rule),
+        "rule_text": territory_rule_text(rule=territory.rule, territory_type=territory.type,
+                                         named_count=territory.named_accounts.count()
+                                         if territory.type == Territory.Type.NAMED_ACCOUNT else 0),
         "ancestors": [(a, a.pk in tree.visible) for a in tree.path_of(territory.pk)],
         "children": [Row(tree.nodes[c], 0) for c in tree.children_of(territory.pk)],
         "hidden_children": len(node.children) - node.visible_children,

@@ -9,9 +9,11 @@ territory.
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,16 +24,24 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from routing.compile import rule_to_q
-from routing.engine import RuleError
-from routing.placement import current_primary_rows, current_territories
+from routing.engine import PlanError, RuleError
+from routing.placement import current_territories
+from routing.preview import TerritoryDraft, territory_change_preview
 from salesos.http import AuthenticatedHttpRequest, parse_id
 from salesos.models import Account, SalesProfile
 from salesos.roles import role_of
 from territories import forms as tf
 from territories import services
-from territories.access import accounts_visible_to, sees_everything, territory_get_for_user, territory_has_perm
+from territories.access import (
+    accounts_visible_to,
+    may_see_plan,
+    sees_everything,
+    territories_for_user,
+    territory_get_for_user,
+    territory_has_perm,
+)
 from territories.models import Territory, TerritoryPlan
-from territories.rules_text import rule_to_text
+from territories.rules_text import territory_rule_text
 from territories.views_assign import refused_retired
 
 Role = SalesProfile.Role
@@ -74,18 +84,51 @@ def territory_url(territory: Territory) -> str:
 # --- the preview -------------------------------------------------------------------------------
 
 
+def _int_in(value: str, lo: int, hi: int, default: int) -> int:
+    value = (value or "").strip()
+    if value.lstrip("-").isascii() and value.lstrip("-").isdigit() and len(value) < 8 and lo <= int(value) <= hi:
+        return int(value)
+    return default
+
+
+def _draft(*, data: QueryDict, plan: TerritoryPlan, territory: Territory | None, parent: Territory | None,
+           rule: dict, named_ids: list[int]) -> TerritoryDraft:
+    """The territory as the posted form describes it (lenient: the preview never refuses)."""
+    kind = data.get("type", "")
+    if kind not in Territory.Type.values:
+        kind = territory.type if territory is not None else Territory.Type.GEOGRAPHIC
+    code = (data.get("code") or "").strip()[:40] or (
+        territory.code if territory is not None else services.code_suggest(plan=plan, name=data.get("name", "")[:120])
+    )
+    return TerritoryDraft(
+        pk=territory.pk if territory is not None else None,
+        code=code,
+        parent_id=parent.pk if parent is not None else None,
+        type=kind,
+        priority=_int_in(data.get("priority", ""), -1000, 1000, territory.priority if territory else 0),
+        rule=rule,
+        is_overlay=bool(data.get("is_overlay")),
+        credit_percent=_int_in(data.get("credit_percent", ""), 0, 100, territory.credit_percent if territory else 100),
+        named_account_ids=frozenset(named_ids),
+    )
+
+
 def rule_preview(
     *, user: Any, plan: TerritoryPlan, rule: dict | None, parent: Territory | None,
-    territory: Territory | None, territory_type: str, named_ids: list[int],
+    territory: Territory | None, territory_type: str, named_ids: list[int], data: QueryDict | None = None,
 ) -> dict[str, Any]:
     """What the rule being edited would cover: accounts matching it and every ancestor's rule
-    (a named-account territory: its list alone), how many would move in or out against today
-    (accounts whose current primary territory is this one or one under it), and ten of them. Four COUNT/LIMIT
-    queries whatever the data size."""
+    (a named-account territory: its list alone), and ten of them; and, in the active plan, how
+    many would move in or out of the territory's subtree, from a dry run of the re-route its save
+    starts (``routing.preview``): where the engine puts each account against every competing
+    territory, not a count of matches. Everything counts only accounts ``user`` may see."""
     out: dict[str, Any] = {"ready": rule is not None}
     if rule is None:
         return out
-    if territory_type == Territory.Type.NAMED_ACCOUNT:
+    visible = None if sees_everything(user) else accounts_visible_to(user)
+    out["scoped"] = visible is not None
+    is_named = territory_type == Territory.Type.NAMED_ACCOUNT
+    if is_named:
         matched = Account.objects.filter(pk__in=named_ids)
         out["named"] = True
     else:
@@ -98,24 +141,36 @@ def rule_preview(
             out["broken_ancestor"] = True
             q = Q(pk__in=[])
         matched = Account.objects.filter(q)
+    if visible is not None:
+        matched = matched.filter(pk__in=visible.values("pk"))
     out["matched"] = matched.count()
-    if territory is not None and territory.pk and plan.status == TerritoryPlan.Status.ACTIVE:
-        # A parent's accounts sit in its children: compare with the whole subtree.
-        subtree = territory.descendants(include_self=True).values("pk")
-        here_now = current_primary_rows(plan).filter(territory_id__in=subtree).values("account_id")
-        out["today"] = Account.objects.filter(pk__in=here_now).count()
-        both = matched.filter(pk__in=here_now).count()
-        out["move_in"] = out["matched"] - both
-        out["move_out"] = out["today"] - both
-    else:
-        out["today"] = 0
-        out["move_in"] = out["matched"]
-        out["move_out"] = 0
-    sample = matched
-    if role_of(user) not in (Role.ADMIN, Role.DIRECTOR):
-        sample = sample.filter(pk__in=accounts_visible_to(user).values("pk"))
+    out["today"] = out["move_in"] = out["move_out"] = 0
+    out["moves"] = plan.status == TerritoryPlan.Status.ACTIVE
+    if out["moves"]:
+        draft = _draft(data=data if data is not None else QueryDict(), plan=plan, territory=territory,
+                       parent=parent, rule=rule, named_ids=named_ids)
+        draft = replace(draft, type=territory_type or draft.type)
+        try:
+            dry = territory_change_preview(plan=plan, draft=draft)
+        except PlanError:
+            out["moves"] = False
+        else:
+            seen = None if visible is None else set(
+                visible.filter(pk__in=dry.account_ids.tolist()).values_list("pk", flat=True)
+            )
+
+            def count(ids: list[int]) -> int:
+                return len(ids) if seen is None else sum(1 for i in ids if i in seen)
+
+            before = dry.account_ids[np.isin(dry.before, list(dry.subtree))].tolist()
+            out["today"] = count(before)
+            out["move_in"] = count(dry.moving_in())
+            out["move_out"] = count(dry.moving_out())
+            if not rule and not is_named and not draft.is_overlay:
+                out["catch_all"] = {"queue": count(dry.moving_in_from_queue()),
+                                    "by_hand": count(dry.moving_in_by_hand()), "total": out["move_in"]}
     sample_rows = list(
-        sample.order_by("name").only(
+        matched.order_by("name").only(
             "name", "city", "state", "country", "industry_code", "employees", "annual_revenue"
         )[:SAMPLE_SIZE]
     )
@@ -124,30 +179,49 @@ def rule_preview(
         [a.pk for a in sample_rows], plan=plan if plan.status == TerritoryPlan.Status.ACTIVE else None
     )
     out["sample"] = [(a, now_in.get(a.pk)) for a in sample_rows]
-    out["text"] = rule_to_text(rule)
+    out["text"] = territory_rule_text(rule=rule, territory_type=territory_type, named_count=len(set(named_ids)))
     return out
 
 
+def _preview_parent(request: HttpRequest, data: QueryDict, plan: TerritoryPlan,
+                    territory: Territory | None) -> tuple[Territory | None, bool]:
+    """The parent whose rules bound the preview, and whether one must still be picked. Only
+    admins restructure, so only they may preview at the top level (an empty parent) or under any
+    territory; anyone else previews an edit under its stored parent, and a new territory under a
+    territory they may create children in (an unknown code and a forbidden one look the same)."""
+    code = data.get("parent", "").strip()
+    if can_restructure(request.user):
+        # As the save reads it: no code is the top level.
+        return (Territory.objects.filter(plan=plan, code__iexact=code).first() if code else None), False
+    if territory is not None:
+        return territory.parent, False
+    allowed = territories_for_user(user=request.user, plan=plan, perm="add_territory")
+    parent = allowed.filter(code__iexact=code).first() if code else None
+    return parent, parent is None
+
+
 def _preview_context(request: HttpRequest, data: QueryDict, parsed: tf.ParsedRule) -> dict[str, Any]:
-    plan_id = parse_id(data.get("plan", ""))
-    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
-    if plan is None:
-        raise Http404("No plan")
     territory = None
     territory_id = parse_id(data.get("territory", ""))
     if territory_id:
         territory = _territory_for(request, territory_id, "change_territory")
-        plan = territory.plan
+        plan = territory.plan  # whatever plan is posted
     elif not can_create(request.user):
         raise Http404("No such territory")
-    code = data.get("parent", "").strip()
-    parent = Territory.objects.filter(plan=plan, code__iexact=code).first() if code else None
-    if parent is None and territory is not None and not code and "parent" not in data:
-        parent = territory.parent
-    preview = rule_preview(
-        user=request.user, plan=plan, rule=parsed.rule, parent=parent, territory=territory,
-        territory_type=data.get("type", ""), named_ids=tf.named_ids_from_post(data),
-    )
+    else:
+        plan_id = parse_id(data.get("plan", ""))
+        found = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
+        if found is None or not may_see_plan(request.user, found):
+            raise Http404("No plan")
+        plan = found
+    parent, needs_parent = _preview_parent(request, data, plan, territory)
+    if needs_parent:
+        preview: dict[str, Any] = {"ready": False, "needs_parent": True}
+    else:
+        preview = rule_preview(
+            user=request.user, plan=plan, rule=parsed.rule, parent=parent, territory=territory,
+            territory_type=data.get("type", ""), named_ids=tf.named_ids_from_post(data), data=data,
+        )
     return {"preview": preview, "parsed": parsed, "plan": plan, "territory": territory, "parent": parent}
 
 
@@ -198,8 +272,17 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
         parent = form.cleaned_data.get("parent")
         if parent is None or not territory_has_perm(user=request.user, territory=parent, perm="add_territory"):
             form.add_error("parent", "Choose a parent territory inside the part of the tree you lead.")
+    catch_all = None
+    if form.is_valid() and parsed.rule is not None:
+        catch_all = _catch_all_to_confirm(request, plan=plan, territory=territory, form=form, rule=parsed.rule,
+                                          action=action, named=named)
+        if catch_all is not None:
+            form.add_error(None, "This territory has no conditions, so it takes every account no other territory "
+                                 "claims. Read what it would take below and confirm to save it.")
     if form.is_valid() and parsed.rule is not None:
         data = form.service_data()
+        if form.fields["parent"].disabled:
+            data.pop("parent", None)  # a disabled field posts nothing: keep the stored parent
         data["rule"] = parsed.rule
         data["named_account_ids"] = named
         try:
@@ -227,7 +310,30 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
             return redirect(territory_url(territory))
     context = _page_context(request=request, form=form, tree=parsed.tree, plan=plan, territory=territory,
                             named=named, problems=parsed.problem_count)
+    context["catch_all"] = catch_all
     return render(request, "territories/form.html", context, status=422)
+
+
+def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: Territory | None,
+                          form: tf.TerritoryForm, rule: dict, action: str, named: list[int]) -> dict | None:
+    """What a save would make an active catch-all (no conditions, not a named list, not an
+    overlay) takes, from the preview's dry run, unless the post confirms it or the territory was
+    already one. None: nothing to confirm."""
+    d = form.cleaned_data
+    if rule or d["type"] == Territory.Type.NAMED_ACCOUNT or d["is_overlay"]:
+        return None
+    was_active = territory is not None and territory.status == Territory.Status.ACTIVE
+    if action != "activate" and not was_active:
+        return None  # a draft routes nothing
+    if (was_active and territory is not None and not territory.rule and territory.type == d["type"]
+            and not territory.is_overlay):
+        return None
+    if request.POST.get("confirm_catch_all") == "yes":
+        return None
+    parent = territory.parent if territory is not None and form.fields["parent"].disabled else d.get("parent")
+    preview = rule_preview(user=request.user, plan=plan, rule=rule, parent=parent, territory=territory,
+                           territory_type=d["type"], named_ids=named, data=request.POST)
+    return preview.get("catch_all") or {"total": None}
 
 
 @login_required
@@ -379,12 +485,14 @@ def builder_options(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     # The search text arrives under the input's own name (a chip box, the parent field ...).
     q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "plan")), "")
-    plan = None
+    parents = None
     if kind == "parent":
+        # Parents to pick: a plan the user may open, and there only territories they may create
+        # children in (admins: any).
         plan_id = parse_id(request.GET.get("plan", ""))
         plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else None
-    accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
-    options = tf.picker_options(kind=kind, q=q[:100], plan=plan, accounts=accounts)
+        parents = territories_for_user(user=request.user, plan=plan, perm="add_territory")
+    options = tf.picker_options(kind=kind, q=q[:100], parents=parents, accounts=accounts_visible_to(request.user))
     return render(request, f"{BUILDER}#options", {"options": options})
 
 
@@ -396,8 +504,7 @@ def builder_chip(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     name = request.GET.get("name", "")
     q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "name")), "")
-    accounts = None if role_of(request.user) in (Role.ADMIN, Role.DIRECTOR) else accounts_visible_to(request.user)
-    hit = tf.resolve_chip(kind=kind, q=q[:200], accounts=accounts)
+    hit = tf.resolve_chip(kind=kind, q=q[:200], accounts=accounts_visible_to(request.user))
     if hit is None:
         response = render(request, f"{BUILDER}#chip_missing", {"q": q})
         response["HX-Reswap"] = "none"

@@ -64,3 +64,11 @@ def test_phrases(rule, text):
 def test_money_short():
     assert [money_short(v) for v in (980, 750_000, 2_500_000, 1_200_000_000, "10000000")] == [
         "$980", "$750K", "$2.5M", "$1.2B", "$10M"]
+
+
+def test_named_account_territory_line_counts_the_list_not_the_rule():
+    from territories.rules_text import territory_rule_text
+
+    assert territory_rule_text(rule={}, territory_type="named_account", named_count=1234) == (
+        "Named accounts: 1,234 listed")
+    assert territory_rule_text(rule={}, territory_type="geographic", named_count=0) == "All accounts"
