@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -520,6 +521,42 @@ def assignment_end(*, assignment: RepAssignment, end_date: dt.date | None = None
     assignment.save(update_fields=["end_date"])
     grants_refresh(territories=[assignment.territory], users=[assignment.user])
     return assignment
+
+
+@dataclass(frozen=True)
+class EndImpact:
+    """What ending an assignment on ``end_date`` leaves on ``day_after`` (a dry run)."""
+
+    end_date: dt.date  # the last day the rep covers (inclusive)
+    day_after: dt.date
+    vacant: bool  # the territory is vacant on ``day_after`` (``coverage.vacant_on``)
+    primary: Any  # the primary in force on ``day_after`` (a user), if any
+    owner: Any  # who owns the territory's accounts on ``day_after`` (``coverage.pick_owner``)
+    backups: list[Any]
+
+
+class _DryRun(Exception):
+    """Rolls back a dry run."""
+
+
+def assignment_end_impact(*, assignment: RepAssignment, end_date: dt.date | None = None,
+                          by: AbstractBaseUser | None) -> EndImpact:
+    """What ``assignment_end`` would leave the day after: a dry run of ``assignment_end`` itself
+    inside a savepoint that is rolled back, read through ``territories.coverage``."""
+    try:
+        with transaction.atomic():  # a savepoint when called inside a transaction
+            ended = assignment_end(assignment=assignment, end_date=end_date, by=by)
+            last = cast(dt.date, ended.end_date)
+            day_after = last + dt.timedelta(days=1)
+            territory = ended.territory
+            held = coverage.owners_on(territory_ids=[territory.pk], on=day_after).get(territory.pk, coverage.Owners())
+            vacant = coverage.vacant_on(territory.plan, day_after, territory_ids=[territory.pk]).exists()
+            raise _DryRun
+    except _DryRun:
+        pass
+    people = User.objects.in_bulk([u for u in (held.primary, held.owner, *held.backups) if u is not None])
+    return EndImpact(end_date=last, day_after=day_after, vacant=vacant, primary=people.get(held.primary or 0),
+                     owner=people.get(held.owner or 0), backups=[people[b] for b in held.backups])
 
 
 def _person(user: Any) -> str:

@@ -20,7 +20,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods
 
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.models import SalesProfile
@@ -136,8 +137,11 @@ def assignments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> HttpResponse:
+    """GET (or a POST without ``confirm``): what ending the assignment on the chosen date does,
+    from a dry run (the territory becomes vacant, the backup covers, or the next primary takes
+    over). POST with ``confirm=yes``: ends it. Nothing ends in one click."""
     territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
     assignment = coverage.open_assignments(territory.assignments.all()).filter(pk=aid).select_related("user").first()
     if assignment is None:
@@ -146,18 +150,33 @@ def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> Http
         SalesProfile.objects.filter(user=assignment.user, manager=request.user).exists()
     ):
         raise Http404("No such assignment")
-    end = request.POST.get("end_date") or ""
-    try:
-        end_date = dt.date.fromisoformat(end) if end else None
-        services.assignment_end(assignment=assignment, end_date=end_date, by=request.user)
-    except (ValueError, ValidationError) as exc:
-        messages.error(request, f"Not ended: {exc}")
-    else:
-        messages.success(request, f"Ended {assignment.user.get_full_name() or assignment.user.username}’s "
-                                  f"{assignment.get_slot_display().lower()} assignment.")
-    if request.htmx:
-        return _section(request, territory)
-    return redirect(reverse("territories:detail", args=[territory.pk]))
+    data = request.POST if request.method == "POST" else request.GET
+    text = (data.get("end_date") or "").strip()[:20]
+    error = ""
+    end_date = coverage.today()
+    if text:
+        try:
+            end_date = dt.date.fromisoformat(text)
+        except ValueError:
+            error = f"“{text}” is not a date like 2026-03-01."
+        else:
+            if end_date >= dt.date.max - dt.timedelta(days=1):
+                error, end_date = "Choose an end date before the year 9999.", coverage.today()
+    name = assignment.user.get_full_name() or assignment.user.username
+    if request.method == "POST" and data.get("confirm") == "yes" and not error:
+        try:
+            services.assignment_end(assignment=assignment, end_date=end_date, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Ended {name}’s {assignment.get_slot_display().lower()} assignment "
+                                      f"(last day {date_format(end_date, 'M j, Y')}).")
+            return redirect(reverse("territories:detail", args=[territory.pk]))
+    impact = services.assignment_end_impact(assignment=assignment, end_date=end_date, by=request.user)
+    return render(request, "territories/assign_end.html", {
+        "territory": territory, "assignment": assignment, "name": name, "impact": impact, "error": error,
+        "end_text": text if error else impact.end_date.isoformat(),
+    }, status=422 if error else 200)
 
 
 # --- bulk -------------------------------------------------------------------------------------

@@ -94,8 +94,9 @@ MATRIX: dict[str, Row] = {
     "territories/builder/preview/": Row("", "POST", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     # --- territories: assignment (territories.views_assign)
     "territories/<int:pk>/assignments/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # An unconfirmed POST shows what ending would do (200) and ends nothing.
     "territories/<int:pk>/assignments/<int:aid>/end/": Row(
-        "assignment", "POST", obj((302, 302), (302, 404), (302, 404), (404, 404))
+        "assignment", "POST", obj((200, 200), (200, 404), (200, 404), (404, 404))
     ),
     "territories/assignments/upload/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     "territories/assignments/template.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
