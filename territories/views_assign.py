@@ -160,7 +160,7 @@ def assignment_end(request: AuthenticatedHttpRequest, pk: int, aid: int) -> Http
         except ValueError:
             error = f"“{text}” is not a date like 2026-03-01."
         else:
-            if end_date >= dt.date.max - dt.timedelta(days=1):
+            if end_date.year == dt.MAXYEAR:  # the day after must exist
                 error, end_date = "Choose an end date before the year 9999.", coverage.today()
     name = assignment.user.get_full_name() or assignment.user.username
     if request.method == "POST" and data.get("confirm") == "yes" and not error:
