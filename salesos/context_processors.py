@@ -19,10 +19,10 @@ DEMO_USERNAMES = ["admin", "director", "manager", "rep"]
 
 
 def _demo_logins(request: HttpRequest) -> list[str]:
-    """The demo accounts that exist, for the hint on the login page: DEBUG only, and only on that
+    """The demo accounts that exist, for the hint on the login page: DEVELOPMENT only, and only on that
     page so no other request pays the query."""
     match = getattr(request, "resolver_match", None)
-    if not settings.DEBUG or match is None or match.url_name != "login":
+    if not settings.DEVELOPMENT or match is None or match.url_name != "login":
         return []
     existing = set(get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
     return [name for name in DEMO_USERNAMES if name in existing]

@@ -31,6 +31,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or env_bool("SALESOS_TESTING")
+# Local development (`make run` sets DEVELOPMENT=1): the conveniences of DEBUG (a throwaway secret
+# key, localhost hosts, static files from the source tree, plain HTTP, the demo-login hint) with
+# DEBUG itself off, so errors show the app's own 404/403/500 pages, never Django's technical ones.
+DEVELOPMENT = env_bool("DEVELOPMENT", False) or DEBUG
 
 _INSECURE_DEV_KEY = "django-insecure-salesos-local-development-only"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -39,9 +43,9 @@ if not SECRET_KEY:
     # Management commands still work without one; serving does not (salesos/wsgi.py refuses, and
     # `check --deploy` reports salesos.E001), so a production server cannot start with a
     # throwaway key by accident.
-    SECRET_KEY = _INSECURE_DEV_KEY if (DEBUG or TESTING) else "unset-" + secrets.token_urlsafe(48)
+    SECRET_KEY = _INSECURE_DEV_KEY if (DEVELOPMENT or TESTING) else "unset-" + secrets.token_urlsafe(48)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or TESTING) else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEVELOPMENT or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -184,21 +188,21 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if (DEBUG or TESTING)
+            if (DEVELOPMENT or TESTING)
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
-if DEBUG or TESTING:
+WHITENOISE_USE_FINDERS = DEVELOPMENT or TESTING
+if DEVELOPMENT or TESTING:
     # Development serves from the source tree through the finders; no collectstatic output yet.
     warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
-# --- Security (strict unless DEBUG) ---------------------------------------------------------
+# --- Security (strict unless DEVELOPMENT) ---------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not DEBUG and not TESTING:
+if not DEVELOPMENT and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

@@ -89,14 +89,14 @@ def test_login_page_renders(client, db):
     assert "Demo accounts" not in body
 
 
-def test_login_shows_demo_hint_only_in_debug(client, settings, make_user):
+def test_login_shows_demo_hint_only_in_development(client, settings, make_user):
     make_user(Role.ADMIN, username="admin")
     make_user(Role.REP, username="rep")
-    settings.DEBUG = True
+    settings.DEVELOPMENT = True
     body = client.get(reverse("login")).content.decode()
     assert "Demo accounts" in body and "<code>admin</code>" in body and settings.SALESOS_DEMO_PASSWORD in body
     assert "<code>director</code>" not in body
-    settings.DEBUG = False
+    settings.DEVELOPMENT = False
     assert "Demo accounts" not in client.get(reverse("login")).content.decode()
 
 
