@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from routing import engine
 from routing.compile import rule_to_q
 from routing.engine import vector
 from routing.models import AccountTerritory, RoutingDecision, RoutingJob
-from routing.services import compiled_plan, version_number
+from routing.services import account_route, compiled_plan, version_number
 from salesos.models import Account
 from territories.models import Territory, TerritoryPlan
 
@@ -81,6 +82,8 @@ class RerouteResult:
     rows_closed: int = 0
     rows_inserted: int = 0
     decisions: int = 0  # decisions stored (distinct sets of matching territories and lock)
+    settled: int = 0  # accounts edited while the run went, routed again at its end
+    stale: list[int] = field(default_factory=list)  # those accounts (ids)
     moved_in: Counter = field(default_factory=Counter)  # territory_id -> accounts arriving
     moved_out: Counter = field(default_factory=Counter)  # territory_id -> accounts leaving
     sample: list[dict[str, Any]] = field(default_factory=list)  # {account_id, name, from_id, to_id}
@@ -103,6 +106,7 @@ class RerouteResult:
             "rows_closed": self.rows_closed,
             "rows_inserted": self.rows_inserted,
             "decisions": self.decisions,
+            "settled": self.settled,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -246,28 +250,47 @@ def _columns_of(fields: Iterable[str]) -> list[tuple[str, str]]:
 
 def read_columns(fields: Iterable[str], ids: Sequence[int] | None = None) -> vector.Columns:
     """The accounts (every one, or these ids) as ``vector.Columns``."""
+    return read_facts(fields, ids)[0]
+
+
+# The row version of an account on PostgreSQL: the id of the transaction that wrote it, which
+# every update changes. Read with the facts, it tells at write time whether the account changed
+# since (see ``_stale_accounts``).
+_ROW_VERSION = "xmin::text::bigint"
+
+
+def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None) -> tuple[vector.Columns, np.ndarray | None]:
+    """The accounts as ``vector.Columns`` and, on PostgreSQL, each one's row version (aligned with
+    ``Columns.ids``) read in the same statement as its facts."""
     columns = _columns_of(fields)
-    if ids is None and connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if ids is None and postgres:
         return _read_copy(columns)
     wanted = ["id", "locked_territory_id", *(column for _, column in columns)]
+    qs = Account.objects.order_by()
+    if postgres:
+        qs = qs.annotate(row_version=RawSQL(_ROW_VERSION, ()))
+        wanted.append("row_version")
     rows: list[tuple] = []
     if ids is None:
-        rows = list(Account.objects.order_by().values_list(*wanted))
+        rows = list(qs.values_list(*wanted))
     else:
         for start in range(0, len(ids), ID_CHUNK_SIZE):
-            rows.extend(Account.objects.filter(pk__in=ids[start : start + ID_CHUNK_SIZE]).values_list(*wanted))
+            rows.extend(qs.filter(pk__in=ids[start : start + ID_CHUNK_SIZE]).values_list(*wanted))
     records = [
         {"id": row[0], "locked_territory_id": row[1], **{name: row[i + 2] for i, (name, _) in enumerate(columns)}}
         for row in rows
     ]
-    return vector.Columns.from_records(records, [name for name, _ in columns])
+    cols = vector.Columns.from_records(records, [name for name, _ in columns])
+    versions = np.asarray([row[-1] for row in rows], dtype=np.int64) if postgres else None
+    return cols, versions
 
 
 def _no_columns(columns: list[tuple[str, str]]) -> vector.Columns:
     return vector.Columns.from_records([], [name for name, _ in columns])
 
 
-def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
+def _read_copy(columns: list[tuple[str, str]]) -> tuple[vector.Columns, np.ndarray]:
     """Every account in one query, parsed by pandas' C reader: text columns come back as codes into
     their distinct values, money as integer cents computed by the database (exact)."""
     import pandas as pd
@@ -276,6 +299,7 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
     # one text value built by the server and parsed by pandas' C reader: a COPY would cost a Python
     # iteration per row (measured 1.5 s against 1.0 s for a million accounts).
     fields_sql = ["id::text", "COALESCE(locked_territory_id, 0)::text"]
+    tail = [f"{_ROW_VERSION}::text"]  # the row version, last
     for name, column in columns:
         f = engine.FIELDS[name]
         if f.type in engine.fields.NUMBER_TYPES:
@@ -283,11 +307,13 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
         else:
             fields_sql.append(f"COALESCE('\"' || replace({column}, '\"', '\"\"') || '\"', '')")
     sql = (
-        f"SELECT string_agg(concat_ws(',', {', '.join(fields_sql)}), E'\\n') "  # noqa: S608 - our columns
+        f"SELECT string_agg(concat_ws(',', {', '.join(fields_sql + tail)}), E'\\n') "  # noqa: S608 - our columns
         f"FROM {Account._meta.db_table} WHERE id BETWEEN %s AND %s"
     )
     numbers = {i + 2 for i, (name, _) in enumerate(columns) if engine.FIELDS[name].type in ("integer", "money")}
-    names = list(range(2 + len(columns)))
+    names = list(range(3 + len(columns)))
+    version_at = names[-1]
+    numbers.add(version_at)
 
     def parse(text: str) -> Any:
         return pd.read_csv(
@@ -303,13 +329,13 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
         cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table}")  # noqa: S608
         low, high = cursor.fetchone()
     if low is None:
-        return _no_columns(columns)
+        return _no_columns(columns), np.zeros(0, dtype=np.int64)
     if high - low < PARALLEL_MIN or connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(sql, [low, high])
             text = cursor.fetchone()[0]
         if not text:
-            return _no_columns(columns)
+            return _no_columns(columns), np.zeros(0, dtype=np.int64)
         frame = parse(text)
     else:  # two halves side by side: the database builds each on its own core
         from concurrent.futures import ThreadPoolExecutor
@@ -327,7 +353,7 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
         with ThreadPoolExecutor(max_workers=2) as pool:
             frames = [f for f in pool.map(part, [(low, middle), (middle + 1, high)]) if f is not None]
         if not frames:
-            return _no_columns(columns)
+            return _no_columns(columns), np.zeros(0, dtype=np.int64)
         frame = pd.concat(frames, ignore_index=True)
     cols = vector.Columns(
         ids=frame[0].to_numpy(dtype=np.int64), locks=frame[1].to_numpy(dtype=np.int64)
@@ -350,7 +376,7 @@ def _read_copy(columns: list[tuple[str, str]]) -> vector.Columns:
             codes[codes > blank] -= 1
             del values[blank]
         cols.text[name] = vector.TextColumn(codes, values)
-    return cols
+    return cols, frame[version_at].to_numpy(dtype=np.int64)
 
 
 @dataclass
@@ -432,12 +458,26 @@ def decision_keys(routed: vector.Routed, decision_ids: np.ndarray) -> np.ndarray
     wanted = [int(d) for d in unique.tolist() if d]
     if not wanted:
         return out
-    key_of = {(routed.matched[k], int(routed.lock[k])): k for k in range(len(routed.matched))}
     found: dict[int, int] = {}
-    for start in range(0, len(wanted), ID_CHUNK_SIZE):
-        part = RoutingDecision.objects.filter(pk__in=wanted[start : start + ID_CHUNK_SIZE])
-        for pk, matched, lock in part.values_list("pk", "matched", "locked_territory_id"):
-            found[pk] = key_of.get((tuple(sorted(int(t) for t in matched or ())), int(lock or 0)), -1)
+    locks = routed.lock.tolist()
+    if connection.vendor == "postgresql":
+        # Compared as jsonb's own text ("[3, 17]", ids ascending as both writers store them): no
+        # JSON decoding of tens of thousands of decisions.
+        pairs = enumerate(zip(routed.matched, locks, strict=True))
+        text_of = {(f"[{', '.join(map(str, m))}]", lock): k for k, (m, lock) in pairs}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, matched::text, COALESCE(locked_territory_id, 0) FROM {RoutingDecision._meta.db_table} "  # noqa: S608
+                "WHERE id = ANY(%s)",
+                [wanted],
+            )
+            found = {pk: text_of.get((matched, lock), -1) for pk, matched, lock in cursor.fetchall()}
+    else:
+        key_of = {(m, lock): k for k, (m, lock) in enumerate(zip(routed.matched, locks, strict=True))}
+        for start in range(0, len(wanted), ID_CHUNK_SIZE):
+            part = RoutingDecision.objects.filter(pk__in=wanted[start : start + ID_CHUNK_SIZE])
+            for pk, matched, lock in part.values_list("pk", "matched", "locked_territory_id"):
+                found[pk] = key_of.get((tuple(sorted(int(t) for t in matched or ())), int(lock or 0)), -1)
     keys = np.asarray([found.get(int(d), -1) for d in unique.tolist()], dtype=np.int64)
     return keys[inverse.reshape(-1)]
 
@@ -606,21 +646,91 @@ def _copy_decisions(raw: Any, plan: TerritoryPlan, compiled: engine.CompiledPlan
         copy.write(payload)
 
 
+@dataclass
+class Read:
+    """What the run read, to hold its writes to: each account's row version (PostgreSQL) and the
+    current rows it saw."""
+
+    versions: np.ndarray | None  # aligned with the columns
+    pk: np.ndarray  # the current rows read
+    row: np.ndarray  # their account positions
+
+
+def _stale_accounts(raw: Any, plan: TerritoryPlan, cols: vector.Columns, seen: Read, rows: np.ndarray,
+                    now: dt.datetime) -> np.ndarray:
+    """The positions among ``rows`` of accounts that changed after the run read them: the account
+    is gone or its row version moved, or its current rows are not the ones read (closed or added
+    since), or one of them starts after ``now``. Inside the chunk's transaction, after locking
+    the accounts (in id order, as one statement) and their current rows: whoever edits an account
+    (``account_save``, ``account_route``, manual routing) locks it first, so nothing changes
+    between this check and the chunk's writes."""
+    ids = cols.ids[rows]
+    order = np.argsort(ids, kind="stable")
+    ids_sorted = ids[order].tolist()
+    table = AccountTerritory._meta.db_table
+    if raw is not None:
+        found = raw.execute(
+            f"SELECT id, {_ROW_VERSION} FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # noqa: S608
+            [ids_sorted],
+        ).fetchall()
+        fresh = raw.execute(
+            f"SELECT id, account_id, valid_from FROM {table} WHERE plan_id = %s AND valid_to IS NULL "  # noqa: S608
+            "AND account_id = ANY(%s) FOR UPDATE",
+            [plan.pk, ids_sorted],
+        ).fetchall()
+    else:
+        found, fresh = [], []
+        for start in range(0, len(ids_sorted), ID_CHUNK_SIZE):
+            part = ids_sorted[start : start + ID_CHUNK_SIZE]
+            found.extend((pk, None) for pk in Account.objects.filter(pk__in=part).values_list("pk", flat=True))
+            fresh.extend(
+                AccountTerritory.objects.filter(plan=plan, valid_to__isnull=True, account_id__in=part).values_list(
+                    "pk", "account_id", "valid_from"
+                )
+            )
+    stale: set[int] = set(ids_sorted) - {pk for pk, _ in found}
+    if seen.versions is not None:
+        version_of = dict(zip(ids.tolist(), seen.versions[rows].tolist(), strict=True))
+        stale.update(pk for pk, version in found if version_of.get(pk) != version)
+    read_mask = np.isin(seen.row, rows)
+    read_pks = dict(zip(seen.pk[read_mask].tolist(), cols.ids[seen.row[read_mask]].tolist(), strict=True))
+    fresh_pks = {pk for pk, _, _ in fresh}
+    stale.update(account for pk, account in read_pks.items() if pk not in fresh_pks)
+    stale.update(account for pk, account, valid_from in fresh if pk not in read_pks or valid_from > now)
+    if not stale:
+        return np.zeros(0, dtype=np.int64)
+    return rows[np.isin(ids, np.fromiter(stale, dtype=np.int64, count=len(stale)))]
+
+
 def _write(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: vector.Routed, work: Plan_,
-           pick: np.ndarray, close_pick: np.ndarray, decision_of: Mapping[int, int], now: dt.datetime) -> None:
+           pick: np.ndarray, close_pick: np.ndarray, decision_of: Mapping[int, int], now: dt.datetime,
+           seen: Read | None = None) -> np.ndarray:
     """Closes and inserts one chunk's rows: on PostgreSQL through ``raw`` (a psycopg connection,
-    Django's own or a worker's), elsewhere through the ORM."""
+    Django's own or a worker's), elsewhere through the ORM. With ``seen``, the accounts that
+    changed after the run read them are left alone and their ids returned, to be routed again
+    (a run never closes a row it did not read, nor writes from facts that moved)."""
     table = AccountTerritory._meta.db_table
     postgres = raw is not None
+    skipped = np.zeros(0, dtype=np.int64)
+    if seen is not None:
+        touched = np.unique(np.concatenate([work.insert_row[pick], work.close_row[close_pick]]))
+        stale_rows = _stale_accounts(raw, plan, cols, seen, touched, now) if touched.size else skipped
+        if stale_rows.size:
+            pick = pick[~np.isin(work.insert_row[pick], stale_rows)]
+            close_pick = close_pick[~np.isin(work.close_row[close_pick], stale_rows)]
+            skipped = cols.ids[stale_rows]
     close = work.close[close_pick]
     if close.size:
         if postgres:
-            raw.execute(f"UPDATE {table} SET valid_to = %s WHERE id = ANY(%s)", [now, close.tolist()])  # noqa: S608
+            raw.execute(  # noqa: S608
+                f"UPDATE {table} SET valid_to = %s WHERE id = ANY(%s) AND valid_to IS NULL", [now, close.tolist()]
+            )
         else:
             for start in range(0, len(close), 500):
-                AccountTerritory.objects.filter(pk__in=close[start : start + 500].tolist()).update(valid_to=now)
+                part = close[start : start + 500].tolist()
+                AccountTerritory.objects.filter(pk__in=part, valid_to__isnull=True).update(valid_to=now)
     if not pick.size:
-        return
+        return skipped
     keys = work.insert_key[pick]
     rows = work.insert_row[pick]
     account = cols.ids[rows]
@@ -646,7 +756,7 @@ def _write(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: vector.R
             ),
             batch_size=1000,
         )
-        return
+        return skipped
     micros = (now - _PG_EPOCH) // dt.timedelta(microseconds=1)
     parts = [b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)]
     for code in np.unique(source).tolist():
@@ -661,6 +771,7 @@ def _write(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: vector.R
     parts.append(struct.pack(">h", -1))
     with raw.cursor().copy(f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
         copy.write(b"".join(parts))
+    return skipped
 
 
 def _parallel(n: int) -> bool:
@@ -675,10 +786,11 @@ def _worker_connection() -> Any:
 
 def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.Columns, routed: vector.Routed,
                work: Plan_, now: dt.datetime, chunk_size: int, result: RerouteResult,
-               progress: Any) -> None:
+               progress: Any, seen: Read | None = None) -> list[int]:
     """The decisions first (one transaction), then the rows chunk by chunk, each chunk in its own
     transaction; on a large PostgreSQL run ``WORKERS`` connections write chunks side by side
-    (index maintenance dominates the writing and runs in the database, one core per connection)."""
+    (index maintenance dominates the writing and runs in the database, one core per connection).
+    Returns the accounts left alone because they changed after the run read them."""
     n = len(cols)
     keys = work.insert_key[work.insert_key >= 0]
     needed = np.unique(keys)
@@ -712,26 +824,29 @@ def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.
         result.processed = max(result.processed, min(n, (chunk + 1) * chunk_size))
         progress(result.processed)
 
+    stale: list[int] = []
     if not parallel:
         for chunk, pick, close_pick in chunks:
             if pick.size or close_pick.size:
                 with transaction.atomic():
                     raw = connection.connection if postgres else None
-                    _write(raw, plan, cols, routed, work, pick, close_pick, decision_of, now)
+                    stale.extend(_write(raw, plan, cols, routed, work, pick, close_pick, decision_of, now,
+                                        seen).tolist())
             done(chunk)
-        return
+        return stale
 
-    def worker(mine: list[tuple[int, np.ndarray, np.ndarray]]) -> list[int]:
+    def worker(mine: list[tuple[int, np.ndarray, np.ndarray]]) -> tuple[list[int], list[int]]:
         raw = _worker_connection()
         raw.autocommit = True
         try:
-            finished = []
+            finished, skipped = [], []
             for chunk, pick, close_pick in mine:
                 if pick.size or close_pick.size:
                     with raw.transaction():  # autocommit connection: BEGIN ... COMMIT
-                        _write(raw, plan, cols, routed, work, pick, close_pick, decision_of, now)
+                        skipped.extend(_write(raw, plan, cols, routed, work, pick, close_pick, decision_of, now,
+                                              seen).tolist())
                 finished.append(chunk)
-            return finished
+            return finished, skipped
         finally:
             raw.close()
 
@@ -749,11 +864,13 @@ def _write_all(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.
     shares = [chunks[i::WORKERS] for i in range(WORKERS)]
     with ThreadPoolExecutor(max_workers=WORKERS + 1) as pool:
         pending = pool.submit(decisions_worker) if needed.size else None
-        for finished in pool.map(worker, shares):
+        for finished, skipped in pool.map(worker, shares):
+            stale.extend(skipped)
             for chunk in finished:
                 done(chunk)
         if pending is not None:
             pending.result()
+    return stale
 
 
 def warm(plan: TerritoryPlan | None = None) -> None:
@@ -777,12 +894,17 @@ def plan_reroute(
     job: RoutingJob | None = None,
     now: dt.datetime | None = None,
     chunk_size: int = CHUNK_SIZE,
+    settle: bool = True,
 ) -> RerouteResult:
     """Re-routes every account of the plan (no ids given), the accounts ``account_ids``, or
     the accounts a change to ``territory_ids`` can move; see the module doc. With
     ``dry_run`` nothing is written and the result tells what would change. Each chunk is
     committed on its own, so a failure keeps the chunks before it (a re-run finishes the work:
-    only what still differs is written)."""
+    only what still differs is written).
+
+    People keep editing accounts while a run goes: a chunk leaves alone the accounts that changed
+    after the run read them (``_stale_accounts``), and at the end those are routed again from
+    their current facts (``settle``; without it they are only listed in ``result.stale``)."""
     now = now or timezone.now()
     clock = time.perf_counter()
     compiled = compiled_plan(plan=plan)
@@ -803,7 +925,7 @@ def plan_reroute(
 
     result = RerouteResult(plan_id=plan.pk, scope=scope, dry_run=dry_run)
     clock = result.lap("plan_and_scope", clock)
-    cols = read_columns(vplan.fields, ids)
+    cols, versions = read_facts(vplan.fields, ids)
     n = result.total = len(cols)
     clock = result.lap("read", clock)
     if job is not None:
@@ -822,8 +944,13 @@ def plan_reroute(
             if job is not None:
                 RoutingJob.objects.filter(pk=job.pk).update(processed=processed, changed=result.changed)
 
-        _write_all(plan, compiled, cols, routed, work, now, chunk_size, result, progress)
+        seen = Read(versions=versions, pk=current.pk, row=current.row)
+        result.stale = sorted(set(_write_all(plan, compiled, cols, routed, work, now, chunk_size, result, progress,
+                                             seen)))
         clock = result.lap("write", clock)
+        if settle and result.stale:
+            result.settled = _settle(plan, result.stale, now)
+            clock = result.lap("settle", clock)
     else:
         keys = work.insert_key[work.insert_key >= 0]
         result.decisions = int(np.unique(keys).size)
@@ -837,6 +964,30 @@ def plan_reroute(
     if job is not None:
         RoutingJob.objects.filter(pk=job.pk).update(processed=result.processed, changed=result.changed)
     return result
+
+
+SETTLE_ROUNDS = 3  # set-based passes over the accounts edited during a run ...
+SETTLE_ONE_BY_ONE = 200  # ... before the rest go one by one (each locked, then routed)
+
+
+def _settle(plan: TerritoryPlan, account_ids: Sequence[int], now: dt.datetime) -> int:
+    """Routes again the accounts that changed while a run went, from their facts now: set-based
+    while many remain, then each under its own lock through ``account_route`` (which an edit
+    waits for), so the run ends with every account where the engine puts it. Returns how many
+    accounts were routed again."""
+    pending = sorted(set(account_ids))
+    total = len(pending)
+    rounds = 0
+    while len(pending) > SETTLE_ONE_BY_ONE and rounds < SETTLE_ROUNDS:
+        again = plan_reroute(plan=plan, account_ids=pending, now=max(now, timezone.now()), settle=False)
+        pending = again.stale
+        rounds += 1
+    for account_id in pending:
+        with transaction.atomic():
+            account = Account.objects.select_for_update().filter(pk=account_id).first()
+            if account is not None:
+                account_route(account=account, plan=plan, now=max(now, timezone.now()))
+    return total
 
 
 def _count(result: RerouteResult, cols: vector.Columns, work: Plan_) -> None:

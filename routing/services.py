@@ -213,6 +213,9 @@ def account_route(
     if plan is None:
         return None
     now = now or timezone.now()
+    # Whoever writes an account's rows locks the account first (a batch re-route too): the rows
+    # read below stay the current ones until this transaction ends.
+    _lock_accounts([account.pk])
     decision = compiled_plan(plan=plan).resolve(record_of(account))
     current = list(
         AccountTerritory.objects.select_for_update().filter(account=account, plan=plan, valid_to__isnull=True)
@@ -273,6 +276,14 @@ def _decision_held(current: Iterable[AccountTerritory], decision: engine.Decisio
     matched, stored_lock = stored
     return sorted(int(t) for t in matched or ()) == sorted(decision.matched) and (stored_lock or None) == (
         lock_id or None
+    )
+
+
+def _lock_accounts(account_ids: Iterable[int]) -> list[int]:
+    """Locks these accounts' rows (in id order, as a batch re-route does, so two writers never
+    wait on each other in a circle) and returns the ids that exist."""
+    return list(
+        Account.objects.select_for_update().filter(pk__in=list(account_ids)).order_by("pk").values_list("pk", flat=True)
     )
 
 
@@ -372,7 +383,7 @@ def accounts_route_manually(*, account_ids: Iterable[int], territory: Territory,
     rule claims the account; a lock is the way to hold against the rules."""
     plan = territory.plan
     now = timezone.now()
-    ids = list(Account.objects.filter(pk__in=list(account_ids)).values_list("pk", flat=True))
+    ids = _lock_accounts(account_ids)
     AccountTerritory.objects.filter(account_id__in=ids, plan=plan, is_primary=True, valid_to__isnull=True).update(
         valid_to=now
     )
