@@ -35,7 +35,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
-from routing.engine import FIELDS, OPERATORS, Field, RuleError, validate
+from routing.engine import FIELDS, MAX_VALUES, OPERATORS, Field, RuleError, validate
 from salesos.http import parse_id
 from salesos.models import Account, GeoArea, Industry, Region
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -44,6 +44,11 @@ from territories.rules_text import rule_names
 User = get_user_model()
 
 MAX_NODES = 400  # rows and groups per rule: far above any real rule, keeps a crafted post cheap
+MAX_NAMED = 5000  # accounts on one named list, per post
+# Fields a territory form may post (``salesos.form_fields``): up to nine per builder row plus its
+# chips, for twice the row limit so a rule past it gets its message rather than a bare 400, the
+# named list, and the form's own fields.
+MAX_FORM_FIELDS = 2 * MAX_NODES * 9 + MAX_VALUES + MAX_NAMED + 200
 FIELD_GROUPS = (
     ("Geography", ("country", "region", "state", "metro", "city", "postal_code")),
     ("Company", ("industry", "employees", "annual_revenue")),
@@ -174,10 +179,14 @@ def node_from_post(data: QueryDict | Mapping[str, Any], node_id: str, *, include
     )
 
 
+def node_ids(data: QueryDict) -> list[str]:
+    return [i for i in dict.fromkeys(data.getlist("node")) if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", i)]
+
+
 def tree_from_post(data: QueryDict, *, include_typed: bool = True) -> Node:
     """The builder's node tree from a post. A malformed tree (unknown parents, loops, too many
     nodes) degrades to what can be attached to the root: nothing from the browser is trusted."""
-    ids = [i for i in dict.fromkeys(data.getlist("node")) if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", i)][:MAX_NODES]
+    ids = node_ids(data)[:MAX_NODES]
     nodes = {i: node_from_post(data, i, include_typed=include_typed) for i in ids}
     root = next((n for n in nodes.values() if n.is_group and not n.parent), None)
     if root is None:
@@ -312,6 +321,12 @@ def parse_rule(data: QueryDict, *, include_typed: bool = True, labels: bool = Tr
     except RuleError as exc:
         problems = exc.problems
     attach_problems(tree, problems, local)
+    posted = len(node_ids(data))
+    if posted > MAX_NODES:
+        tree.errors.append(
+            f"A rule may hold at most {MAX_NODES} conditions and groups; this one has {posted}. Put a list of "
+            "values in one condition (a pasted list counts once), or split the rule into child territories."
+        )
     count = sum(len(n.errors) for n in tree.walk())
     if labels:
         label_chips(tree)
@@ -581,7 +596,7 @@ class TerritoryForm(forms.Form):
 
 def named_ids_from_post(data: QueryDict) -> list[int]:
     ids = (parse_id(v) for v in data.getlist("named"))
-    return [i for i in ids if i is not None][:5000]
+    return [i for i in ids if i is not None][:MAX_NAMED]
 
 
 def named_id_error(data: QueryDict) -> str | None:

@@ -27,6 +27,7 @@ from routing.compile import rule_to_q
 from routing.engine import PlanError, RuleError
 from routing.placement import current_territories
 from routing.preview import TerritoryDraft, territory_change_preview
+from salesos.form_fields import allow_form_fields
 from salesos.http import AuthenticatedHttpRequest, parse_id
 from salesos.models import Account, SalesProfile
 from salesos.roles import role_of
@@ -336,6 +337,7 @@ def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryP
     return preview.get("catch_all") or {"total": None}
 
 
+@allow_form_fields(tf.MAX_FORM_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
 def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -354,6 +356,7 @@ def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                                 named=[]))
 
 
+@allow_form_fields(tf.MAX_FORM_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
 def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -512,6 +515,7 @@ def builder_chip(request: HttpRequest) -> HttpResponse:
     return _changed(render(request, f"{BUILDER}#chip", {"value": hit[0], "label": hit[1], "name": name}))
 
 
+@allow_form_fields(tf.MAX_FORM_FIELDS)
 @login_required
 @require_POST
 def builder_preview(request: HttpRequest) -> HttpResponse:

@@ -3,10 +3,13 @@ amounts past the money range, ids past the database's integer range, rules at th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from territories import forms as tf
 from territories.models import Territory
 from tests import factories
 from tests.territories.test_rule_builder import Builder
@@ -78,3 +81,47 @@ def test_builder_endpoints_ignore_huge_ids(client_admin, plan):
     assert r.status_code == 200
     r = client_admin.get(reverse("territories:new"), {"plan": HUGE_ID})
     assert r.status_code == 200
+
+
+# --- rule size: the node limit and the post's field limit agree ------------------------------
+
+
+def form_post(c: Client, url: str, data: dict):
+    """As the page posts: url-encoded (the test client's default is multipart)."""
+    return c.post(url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded")
+
+
+def rule_of(nodes: int) -> Builder:
+    """A root group and ``nodes - 1`` condition rows (eight fields each, as the page posts)."""
+    b = Builder()
+    root = b.group(join="any")
+    for i in range(nodes - 1):
+        b.cond(root, "employees", "gte", text=str(i + 1))
+    return b
+
+
+def test_a_rule_at_the_node_limit_saves(client_admin, plan):
+    post = rule_of(tf.MAX_NODES).post(plan=plan.pk, name="Long rule", **{**FORM, "action": "draft"})
+    assert sum(len(v) for v in post.values()) > 3000  # past Django's 1,000 fields three times over
+    r = form_post(client_admin, reverse("territories:builder_preview"), post)
+    assert r.status_code == 200 and "data-count" in r.content.decode()
+    r = form_post(client_admin, reverse("territories:new"), post)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert len(Territory.objects.get(name="Long rule").rule["any"]) == tf.MAX_NODES - 1
+
+
+def test_a_rule_above_the_node_limit_gets_a_message(client_admin, plan):
+    post = rule_of(tf.MAX_NODES + 1).post(plan=plan.pk, name="Too long", **{**FORM, "action": "draft"})
+    message = f"A rule may hold at most {tf.MAX_NODES} conditions and groups; this one has {tf.MAX_NODES + 1}"
+    r = form_post(client_admin, reverse("territories:builder_preview"), post)
+    assert r.status_code == 200 and message in r.content.decode()
+    r = form_post(client_admin, reverse("territories:new"), post)
+    assert r.status_code == 422 and message in r.content.decode()
+    assert not Territory.objects.exists()
+
+
+def test_a_post_past_the_field_limit_says_so(client_admin, plan):
+    post = {"plan": [str(plan.pk)], "name": ["x"], "junk": ["1"] * tf.MAX_FORM_FIELDS}
+    r = form_post(client_admin, reverse("territories:new"), post)
+    assert r.status_code == 400 and "more than it can hold" in r.content.decode()
+    assert not Territory.objects.exists()
