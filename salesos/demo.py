@@ -1143,7 +1143,7 @@ class _Seeder:
                 cap_accounts *= 4
             home_city, home_lat, home_lon = s["home"]
             profiles.append(SalesProfile(
-                user=u, role=s["role"], title=s["title"],
+                user=u, role=s["role"], title=s["title"], specialist=s.get("kind") == "se",
                 manager=by_key[s["manager_key"]] if s.get("manager_key") else None,
                 region=s["region"], experience=s["experience"], hire_date=s["hire"], ramp_months=s["ramp"],
                 capacity_accounts=cap_accounts, capacity_pipeline=Decimal(cap_pipeline),

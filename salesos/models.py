@@ -286,6 +286,11 @@ class SalesProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sales_profile")
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.REP, db_index=True)
     title = models.CharField(max_length=120, blank=True)
+    specialist = models.BooleanField(
+        default=False,
+        help_text="An overlay specialist (solutions engineer, product specialist): supports deals in overlay "
+        "territories, never a territory's primary owner",
+    )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_reports"
     )

@@ -106,3 +106,69 @@ def test_apply_assigns_and_stale_proposal_is_refused(plan):
     assert r.status_code == 302
     v2 = plan.territories.get(code="V2").assignments.get()
     assert v2.slot == "primary" and v2.history.latest().history_user == admin
+
+
+# --- who may be proposed, and why ------------------------------------------------------------------
+
+
+@pytest.fixture
+def org(plan):
+    """AMER (director dina) > USW (manager max) > vacancy BR; another manager's team elsewhere."""
+    dina = factories.make_user("director", username="dina")
+    max_ = factories.make_user("manager", username="max", manager=dina)
+    other = factories.make_user("manager", username="olga")
+    amer = factories.make_territory(plan, code="AMER")
+    usw = factories.make_territory(plan, code="USW", parent=amer)
+    factories.assign(amer, dina)
+    factories.assign(usw, max_)
+    vacancy = factories.make_territory(plan, code="BR", name="Brazil", parent=usw)
+    return {"dina": dina, "max": max_, "olga": other, "amer": amer, "usw": usw, "br": vacancy}
+
+
+@pytest.mark.parametrize("method", ["round_robin", "capacity"])
+def test_a_solutions_engineer_on_another_team_is_never_proposed_as_primary(plan, org, method):
+    # The specialist is the least loaded and has the most room: still never a primary.
+    rep("se", manager=org["olga"], specialist=True, title="Solutions Engineer", capacity_accounts=10_000)
+    outsider = rep("otto", manager=org["olga"], capacity_accounts=50)
+    p = proposals.proposal_build(plan=plan, method=method)
+    pick = next(p for p in p.picks if p.territory.code == "BR")
+    assert pick.user == outsider and pick.slot == RepAssignment.Slot.PRIMARY
+    assert "from any team" in pick.why
+
+
+def test_picks_prefer_the_territorys_manager_then_its_director(plan, org):
+    outsider = rep("otto", manager=org["olga"])  # no territories: the least loaded overall
+    in_org = rep("ivy", manager=org["dina"])
+    for i in range(2):
+        factories.assign(factories.make_territory(plan, code=f"IVY{i}"), in_org)
+    p = proposals.proposal_build(plan=plan, method="round_robin")
+    pick = next(p for p in p.picks if p.territory.code == "BR")
+    assert pick.user == in_org and "Dina Tester’s organisation (AMER)" in pick.why
+    in_team = rep("tom", manager=org["max"])
+    for i in range(3):
+        factories.assign(factories.make_territory(plan, code=f"TOM{i}"), in_team)
+    p = proposals.proposal_build(plan=plan, method="round_robin")
+    pick = next(p for p in p.picks if p.territory.code == "BR")
+    assert pick.user == in_team and "Max Tester’s team (USW)" in pick.why
+    assert outsider not in [p.user for p in p.picks]
+
+
+def test_an_overlay_vacancy_gets_a_specialist_as_overlay(plan, org, admin_user):
+    se = rep("se", manager=org["max"], specialist=True)
+    rep("ann", manager=org["max"])
+    overlay = factories.make_territory(plan, code="HC-OVL", is_overlay=True, parent=org["usw"])
+    p = proposals.proposal_build(plan=plan, method="round_robin")
+    pick = next(p for p in p.picks if p.territory == overlay)
+    assert pick.user == se and pick.slot == RepAssignment.Slot.OVERLAY and "specialist" in pick.why
+    proposals.proposal_apply(plan=plan, method="round_robin", measure="accounts", shown_hash=p.hash, by=admin_user)
+    held = RepAssignment.objects.get(territory=overlay)
+    assert (held.user, held.slot, held.split_percent) == (se, RepAssignment.Slot.OVERLAY, 100)
+    assert RepAssignment.objects.get(territory=org["br"]).user.username == "ann"
+
+
+def test_the_page_shows_why_each_pick_was_made(plan, org, admin_user):
+    rep("tom", manager=org["max"])
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("territories:propose")).content.decode()
+    assert "Max Tester’s team (USW); fewest territories" in page
