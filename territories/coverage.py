@@ -66,6 +66,13 @@ def ended_assignments(qs: QuerySet[RepAssignment] | None = None) -> QuerySet[Rep
     return (qs if qs is not None else RepAssignment.objects.all()).filter(end_date__isnull=False)
 
 
+def changes_on(on: dt.date | None = None) -> QuerySet[RepAssignment]:
+    """Assignments whose coverage changes on ``on``: they start that day, or their last day was
+    the day before (what the daily refresh resynchronises)."""
+    on = on or today()
+    return RepAssignment.objects.filter(Q(start_date=on) | Q(end_date=on - dt.timedelta(days=1)))
+
+
 def is_in_force(assignment: RepAssignment, on: dt.date | None = None) -> bool:
     """``in_force_q`` for one loaded row."""
     on = on or today()

@@ -140,3 +140,35 @@ def test_pick_owner():
     assert coverage.pick_owner("x", ["b2"], away) == "x"
     assert coverage.pick_owner(None, ["b1", "b2"], away) == "b2"
     assert coverage.pick_owner(None, [], away) is None
+
+
+# --- the daily refresh ----------------------------------------------------------------------------
+
+
+def test_the_daily_refresh_is_scheduled():
+    from django_q.models import Schedule
+
+    from territories.tasks import DAILY_REFRESH
+
+    schedule = Schedule.objects.get(func=DAILY_REFRESH)
+    assert schedule.schedule_type == Schedule.DAILY and schedule.repeats < 0
+
+
+def test_the_daily_refresh_moves_grants_to_who_covers_today(world):
+    from guardian.shortcuts import assign_perm
+
+    from territories.tasks import coverage_daily_refresh
+
+    plan, territory, account, old, new, client, admin = world
+    today = timezone.localdate()
+    # Yesterday's state, written without the services: the outgoing rep's last day was yesterday
+    # and still holds the grant; the incoming rep starts today and holds none yet.
+    RepAssignment.objects.create(territory=territory, user=old, slot=Slot.PRIMARY,
+                                 start_date=today - dt.timedelta(days=30), end_date=today - dt.timedelta(days=1))
+    RepAssignment.objects.create(territory=territory, user=new, slot=Slot.PRIMARY, start_date=today)
+    assign_perm("territories.view_territory", old, territory)
+    assert coverage_daily_refresh() == 2
+    fresh = Territory.objects.get(pk=territory.pk)
+    old, new = User.objects.get(pk=old.pk), User.objects.get(pk=new.pk)  # no cached permissions
+    assert new.has_perm("territories.view_territory", fresh)
+    assert not old.has_perm("territories.view_territory", fresh)
