@@ -514,6 +514,8 @@ class TerritoryForm(forms.Form):
     credit_percent = forms.IntegerField(initial=100, min_value=0, max_value=100)
     lead_assignment = forms.ChoiceField(choices=Territory.LeadAssignment.choices,
                                         initial=Territory.LeadAssignment.PRIMARY)
+    # The territory's version when the edit form was opened (territory_update refuses a stale one).
+    version = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, plan: TerritoryPlan, territory: Territory | None = None,
                  with_reps: bool = True, **kwargs: Any):
@@ -532,6 +534,15 @@ class TerritoryForm(forms.Form):
     @property
     def overlay_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"overlay_{i}"], self[f"overlay_{i}_split"]) for i in range(OVERLAY_ROWS)]
+
+    def clean_version(self) -> int | None:
+        """The version the edit was made against; None when none was posted (no check). A value
+        that is no version is one no territory has: the save is refused as made against another
+        version, with that message."""
+        raw = (self.cleaned_data.get("version") or "").strip()
+        if not raw:
+            return None
+        return int(raw) if raw.isdigit() and len(raw) <= 9 else -1
 
     def clean_parent(self) -> Territory | None:
         code = (self.cleaned_data.get("parent") or "").strip()

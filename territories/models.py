@@ -4,6 +4,7 @@ plan, and who covers each territory."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -115,7 +116,9 @@ class Territory(TreeNode):
     lead_cursor = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["lead_cursor", "updated_at"])
+    # Moves on every save: an edit made against an older version is refused (territory_update).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(excluded_fields=["lead_cursor", "updated_at", "version"])
 
     class Meta(TreeNode.Meta):
         verbose_name_plural = "territories"
@@ -130,6 +133,13 @@ class Territory(TreeNode):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:  # every change of a stored territory is a new version
+            self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
 
     @property
     def is_retired(self) -> bool:

@@ -212,10 +212,28 @@ def retired_message(territory: Territory) -> str:
             "longer be edited, deleted or given reps.")
 
 
+STALE_EDIT = (
+    "Someone else changed this territory after you opened this form, so nothing was saved. "
+    "Reload the page to see their change, then make yours again."
+)
+
+
 @transaction.atomic
-def territory_update(*, territory: Territory, data: Mapping[str, Any], by: AbstractBaseUser | None) -> Territory:
+def territory_update(
+    *, territory: Territory, data: Mapping[str, Any], by: AbstractBaseUser | None, version: int | None = None
+) -> Territory:
     """Changes the plain fields in ``data`` (see ``EDITABLE_FIELDS``); ``rule``, ``parent`` and
-    ``named_account_ids`` when present go through their own services, in one transaction."""
+    ``named_account_ids`` when present go through their own services, in one transaction.
+    Only the fields whose value changes are written. ``version`` is the territory's version the
+    edit was made against (the form's hidden field): if the territory changed since, the edit
+    is refused with ``ValidationError`` (code ``stale``) and nothing is written."""
+    # Lock the row and read it afresh: the comparison below and the save see the stored values.
+    stored = Territory.objects.select_for_update().filter(pk=territory.pk).first()
+    if stored is None:
+        raise ValidationError("This territory no longer exists.", code="missing")
+    if version is not None and stored.version != version:
+        raise ValidationError(STALE_EDIT, code="stale")
+    territory.refresh_from_db()
     refuse_retired(territory)
     changed = [k for k in EDITABLE_FIELDS if k in data and getattr(territory, k) != data[k]]
     if "code" in changed:
@@ -226,7 +244,7 @@ def territory_update(*, territory: Territory, data: Mapping[str, Any], by: Abstr
         territory.full_clean(exclude=["parent"])
         labels = ", ".join(Territory._meta.get_field(k).verbose_name for k in changed)
         _stamp(territory, by=by, reason=f"Changed {labels}")
-        territory.save()
+        territory.save(update_fields=[*changed, "updated_at"])
     if "parent" in data and data["parent"] != territory.parent:
         territory = territory_move(territory=territory, new_parent=data["parent"], by=by)
     if "rule" in data:

@@ -295,7 +295,8 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
             else:
                 if action == "activate":
                     data["status"] = Territory.Status.ACTIVE
-                territory = services.territory_update(territory=territory, data=data, by=request.user)
+                territory = services.territory_update(territory=territory, data=data, by=request.user,
+                                                      version=form.cleaned_data.get("version"))
                 verb = "saved"
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -371,6 +372,7 @@ def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "parent": territory.parent.code if territory.parent else "", "code": territory.code,
             "priority": territory.priority, "is_overlay": territory.is_overlay,
             "credit_percent": territory.credit_percent, "lead_assignment": territory.lead_assignment,
+            "version": territory.version,
         },
         plan=territory.plan, territory=territory, with_reps=False,
     )
