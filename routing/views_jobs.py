@@ -4,6 +4,8 @@ fragment every second while the job is queued or running and shows the diff when
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +16,7 @@ from routing.batch import reroute_job_start
 from routing.models import RoutingJob
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
-from territories.models import TerritoryPlan
+from territories.models import Territory, TerritoryPlan
 
 RECENT_JOBS = 30
 MAX_IDS = 10_000
@@ -26,14 +28,32 @@ def _admin_only(request: HttpRequest) -> None:
 
 
 class RerouteForm(forms.Form):
+    """Territories are picked by code and name from the active plan (never typed as database
+    ids); accounts by their ids (as in their page addresses)."""
+
     scope = forms.ChoiceField(choices=RoutingJob.Scope.choices, initial=RoutingJob.Scope.FULL)
+    territories = forms.MultipleChoiceField(
+        required=False,
+        label="Territories",
+        help_text="For the territories scope: each one chosen is re-routed with everything under it.",
+        error_messages={"invalid_choice": "%(value)s is not a territory of the active plan."},
+    )
     ids = forms.CharField(
         required=False,
         max_length=200_000,
-        label="Territory or account ids",
-        help_text="Comma- or space-separated, for the scopes that need them.",
+        label="Account ids",
+        help_text="For the accounts scope: comma- or space-separated, as in each account's address (/accounts/<id>/).",
     )
     dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (show what would change, write nothing)")
+
+    def __init__(self, *args, plan: TerritoryPlan | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan_territories = (
+            list(Territory.objects.filter(plan=plan).order_by("code").values_list("pk", "code", "name"))
+            if plan is not None else []
+        )
+        field: Any = self.fields["territories"]
+        field.choices = [(code, f"{code} {name}") for _, code, name in self.plan_territories]
 
     def clean_ids(self) -> list[int]:
         text = self.cleaned_data.get("ids") or ""
@@ -44,13 +64,20 @@ class RerouteForm(forms.Form):
             raise forms.ValidationError(f"At most {MAX_IDS:,} ids at a time.")
         return sorted({int(p) for p in parts})
 
+    def clean_territories(self) -> list[int]:
+        """The chosen codes as the territories' ids."""
+        codes = set(self.cleaned_data.get("territories") or [])
+        return sorted(pk for pk, code, _ in self.plan_territories if code in codes)
+
     def clean(self) -> dict:
         data = super().clean()
         if data is None:  # Form.clean() returns cleaned_data; the stubs allow None for overrides
             raise TypeError("Form.clean() returned None")
-        scope, ids = data.get("scope"), data.get("ids")
-        if scope in (RoutingJob.Scope.TERRITORIES, RoutingJob.Scope.ACCOUNTS) and ids == []:
-            self.add_error("ids", "Give at least one id for this scope.")
+        scope = data.get("scope")
+        if scope == RoutingJob.Scope.TERRITORIES and data.get("territories") == []:
+            self.add_error("territories", "Pick at least one territory for this scope.")
+        if scope == RoutingJob.Scope.ACCOUNTS and data.get("ids") == []:
+            self.add_error("ids", "Give at least one account id for this scope.")
         return data
 
 
@@ -66,15 +93,15 @@ def _list_context(form: RerouteForm) -> dict:
 @login_required
 def jobs(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
-    return render(request, "routing/jobs.html", _list_context(RerouteForm()))
+    return render(request, "routing/jobs.html", _list_context(RerouteForm(plan=TerritoryPlan.active())))
 
 
 @require_POST
 @login_required
 def job_start(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
-    form = RerouteForm(request.POST)
     plan = TerritoryPlan.active()
+    form = RerouteForm(request.POST, plan=plan)
     if form.is_valid() and plan is None:
         form.add_error(None, "There is no active plan to re-route.")
     if not form.is_valid() or plan is None:  # no plan: the form has the error just added
@@ -83,7 +110,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
     job = reroute_job_start(
         plan=plan,
         scope=data["scope"],
-        territory_ids=data["ids"] if data["scope"] == RoutingJob.Scope.TERRITORIES else None,
+        territory_ids=data["territories"] if data["scope"] == RoutingJob.Scope.TERRITORIES else None,
         account_ids=data["ids"] if data["scope"] == RoutingJob.Scope.ACCOUNTS else None,
         dry_run=data["dry_run"],
         by=request.user,
@@ -99,7 +126,12 @@ def job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if found is None:
         raise Http404("No such job")
     template = "routing/job.html#progress" if request.htmx else "routing/job.html"
-    return render(request, template, {"job": found, "polling": found.status in _LIVE})
+    context: dict[str, Any] = {"job": found, "polling": found.status in _LIVE}
+    if not request.htmx and found.params.get("territory_ids"):
+        context["scope_territories"] = list(
+            Territory.objects.filter(pk__in=found.params["territory_ids"]).order_by("code").only("pk", "code", "name")
+        )
+    return render(request, template, context)
 
 
 _LIVE = (RoutingJob.Status.QUEUED, RoutingJob.Status.RUNNING)

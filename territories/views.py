@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
-from salesos.roles import is_admin
+from salesos.roles import bulk_assigns, is_admin
 from territories.access import territory_get_for_user, territory_perms
 from territories.models import Territory
 from territories.selectors import (
@@ -59,6 +59,8 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     tree = plan_tree(user=request.user, plan=plan, show_retired=filters.retired)
     plan_q = _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE, retired=filters.retired)
     context.update(tree=tree, plan_q=plan_q, total=len(tree.visible), can_move=is_admin(request.user))
+    # Bulk CSV assignment and "Fill vacancies" work on the active plan, for the roles that bulk assign.
+    context["may_bulk"] = plan.status == plan.Status.ACTIVE and bulk_assigns(request.user)
     context["levels"] = range(1, 1 + max((tree.nodes[pk].level for pk in tree.visible), default=0))
     context["reps"] = sorted(tree.reps.items(), key=lambda item: item[1].casefold())
     if filters.active:

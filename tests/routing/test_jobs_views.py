@@ -110,10 +110,12 @@ def test_missing_job_is_404(admin_client, plan):
     "data, message",
     [
         ({"scope": "everything"}, "Select a valid choice"),
-        ({"scope": "territories", "ids": "12, abc"}, "whole numbers"),
+        ({"scope": "territories", "territories": ["NOPE"]}, "NOPE is not a territory of the active plan."),
+        ({"scope": "territories", "territories": ["99"]}, "99 is not a territory of the active plan."),
         ({"scope": "accounts", "ids": "-3"}, "whole numbers"),
         ({"scope": "accounts", "ids": "1e5"}, "whole numbers"),
-        ({"scope": "territories", "ids": ""}, "at least one id"),
+        ({"scope": "territories", "ids": "12"}, "Pick at least one territory for this scope."),
+        ({"scope": "accounts", "ids": ""}, "Give at least one account id for this scope."),
         ({"scope": "accounts", "ids": "99999999999999999999999"}, "whole numbers"),
     ],
 )
@@ -141,7 +143,7 @@ def test_start_requires_post_and_csrf(admin_user, plan):
 
 def test_territory_scope_from_the_form(admin_client, plan, django_capture_on_commit_callbacks):
     ca = plan.territories.get(code="US-CA")
-    start(admin_client, django_capture_on_commit_callbacks, scope="territories", ids=f"{ca.pk}")
+    start(admin_client, django_capture_on_commit_callbacks, scope="territories", territories=["US-CA"])
     job = RoutingJob.objects.get()
     assert job.params == {"territory_ids": [ca.pk]} and job.status == "done"
     assert job.total == 2  # the Californian accounts: what the rule with its ancestors can match
@@ -160,3 +162,23 @@ def test_job_duration_reads_in_seconds_or_minutes():
     job.finished_at = start + dt.timedelta(seconds=190)
     assert job.duration_text == "3 min 10 s"
     assert RoutingJob().duration_text == ""
+
+
+def test_territories_are_picked_by_code_and_name(admin_client, plan, django_capture_on_commit_callbacks):
+    page = admin_client.get(reverse("routing:jobs")).content.decode()
+    ca, ny = plan.territories.get(code="US-CA"), plan.territories.get(code="US-NY")
+    assert f'<option value="US-CA">US-CA {ca.name}</option>' in page
+    draft = make_plan(name="Draft", status="draft")
+    make_territory(draft, code="DRAFT-ONLY")
+    assert "DRAFT-ONLY" not in page  # only the active plan's territories
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(reverse("routing:job_start"),
+                                     {"scope": "territories", "territories": ["US-NY", "US-CA"], "dry_run": "on"})
+    assert response.status_code == 302
+    job = RoutingJob.objects.get()
+    assert sorted(job.params["territory_ids"]) == sorted([ca.pk, ny.pk])
+    shown = admin_client.get(reverse("routing:job", args=[job.pk])).content.decode()
+    assert "US-CA</a>" in shown and "US-NY</a>" in shown
+    wrong_plan = admin_client.post(reverse("routing:job_start"),
+                                   {"scope": "territories", "territories": ["DRAFT-ONLY"]})
+    assert wrong_plan.status_code == 400 and RoutingJob.objects.count() == 1
