@@ -172,3 +172,12 @@ def test_the_daily_refresh_moves_grants_to_who_covers_today(world):
     old, new = User.objects.get(pk=old.pk), User.objects.get(pk=new.pk)  # no cached permissions
     assert new.has_perm("territories.view_territory", fresh)
     assert not old.has_perm("territories.view_territory", fresh)
+
+
+def test_every_schedule_calls_a_function_that_exists():
+    # A schedule whose function is gone fails in the worker every day, silently.
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    for func in Schedule.objects.values_list("func", flat=True):
+        assert callable(import_string(func)), func

@@ -1,5 +1,8 @@
 """Schedules the daily coverage refresh (``territories.tasks.coverage_daily_refresh``): grants
-follow the assignments in force on each day, so the worker resynchronises them every night."""
+follow the assignments in force on each day, so the worker resynchronises them every night.
+
+It replaces routing's "daily account owner refresh" schedule, whose function
+(``routing.tasks.accounts_owner_refresh_daily``) no longer exists: owners are computed on read."""
 
 import datetime as dt
 
@@ -7,10 +10,12 @@ from django.db import migrations
 from django.utils import timezone
 
 NAME = "coverage-daily-refresh"
+STALE = "routing: daily account owner refresh"
 
 
 def schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
+    Schedule.objects.filter(name=STALE, func="routing.tasks.accounts_owner_refresh_daily").delete()
     first = timezone.localdate() + dt.timedelta(days=1)
     next_run = timezone.make_aware(dt.datetime.combine(first, dt.time(0, 5)))
     Schedule.objects.get_or_create(
@@ -26,7 +31,8 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("territories", "0001_initial"),
+        ("territories", "0002_territory_version"),
+        ("routing", "0005_daily_owner_refresh_schedule"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
