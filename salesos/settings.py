@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import re
 import secrets
 import sys
 import sysconfig
@@ -14,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 import limits
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,7 @@ if not SECRET_KEY:
     # throwaway key by accident.
     SECRET_KEY = _INSECURE_DEV_KEY if (DEVELOPMENT or TESTING) else "unset-" + secrets.token_urlsafe(48)
 
+MAP_TILES_URL_ENV = os.environ.get("MAP_TILES_URL", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEVELOPMENT or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -72,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,6 +217,32 @@ if not DEVELOPMENT and not TESTING:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# Content-Security-Policy (Django's own middleware): scripts, styles, fonts and requests from our
+# own origin only; no inline <script>, style="" or on*= handlers anywhere (templates keep them in
+# static/js and static/css; tests/test_templates_csp.py holds every template to it), no eval.
+# data: images are Bootstrap's SVG icons in its CSS. The map's tile server, when set, may serve images.
+_tiles_origin = re.match(r"^(https?://[^/]+)", MAP_TILES_URL_ENV)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", *([_tiles_origin.group(1).replace("{s}", "*")] if _tiles_origin else [])],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy (django-permissions-policy): powerful features the app never uses, off.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+}
+
 # Behind a reverse proxy that terminates TLS (BEHIND_PROXY=1), the proxy says the original scheme
 # in X-Forwarded-Proto and the client's address in X-Forwarded-For (salesos.middleware.client_ip).
 # Without a proxy those headers come from the client and are not trusted.
@@ -277,7 +308,7 @@ for _name in ("API_RATE_LIMIT_PER_ADDRESS", "API_RATE_LIMIT_PER_TOKEN", "API_RAT
 # --- Maps (django-leaflet) ------------------------------------------------------------------
 # The tile layer is a setting: OpenStreetMap when online, none (our own GeoJSON on a blank
 # base) behind a firewall.
-MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
+MAP_TILES_URL = MAP_TILES_URL_ENV
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (39.5, -98.35),
     "DEFAULT_ZOOM": 4,

@@ -4,6 +4,16 @@
 (function () {
   "use strict";
   function changed() { document.body.dispatchEvent(new CustomEvent("rb-changed", { bubbles: true })); }
+  // The live preview follows edits of the form's fields, except those marked data-nolive. The
+  // filter lives here, not in hx-trigger (htmx would evaluate it with eval, which the CSP forbids):
+  // a change tells the preview at once ("rb-live-change"), typing after a pause ("rb-live-input").
+  ["change", "input"].forEach(function (kind) {
+    document.addEventListener(kind, function (e) {
+      var form = document.getElementById("territory-form");
+      if (!form || !e.target || !form.contains(e.target) || e.target.hasAttribute("data-nolive")) { return; }
+      document.body.dispatchEvent(new CustomEvent("rb-live-" + kind, { bubbles: true }));
+    });
+  });
   function firstControl(node) { return node && node.querySelector("select, input:not([type=hidden]), textarea, button"); }
   function addChip(input) {
     var box = input.closest(".rb-chips");
