@@ -10,7 +10,7 @@ DAILY_REFRESH = "territories.tasks.coverage_daily_refresh"
 
 
 def coverage_daily_refresh() -> int:
-    """Runs every day (a django-q2 schedule created by migration ``0003``). Owners are computed on
+    """Runs every day (a django-q2 schedule created by migration ``0002``). Owners are computed on
     read for the day asked, so nothing about them is stored; the territory permissions are, so the
     ones of assignments that start today or ended yesterday are resynchronised. Returns how many
     assignments changed."""

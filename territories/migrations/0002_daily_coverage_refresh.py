@@ -31,7 +31,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("territories", "0002_territory_version"),
+        ("territories", "0001_initial"),
         ("routing", "0005_daily_owner_refresh_schedule"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
