@@ -26,6 +26,7 @@ from territories.models import Territory, TerritoryPlan
 
 DRAFT_ID = -1  # the id a territory that is not saved yet routes under (0 means "no territory")
 _MANUAL_CODE = SOURCE_NAMES.index(AccountTerritory.Source.MANUAL.value)
+WHOLE_TABLE_FROM = 5_000  # accounts in scope from which every account is read in one pass
 
 
 @dataclass(frozen=True)
@@ -117,17 +118,22 @@ def territory_change_preview(*, plan: TerritoryPlan, draft: TerritoryDraft) -> C
     vplan = vector.VectorPlan(compiled)
     subtree = _subtree(territories, t_id)
     ids = scope_account_ids(plan=plan, compiled=compiled, territory_ids=sorted(subtree))
-    cols = read_columns(vplan.fields, ids)
+    # A wide scope (a catch-all takes every account) reads the whole table the fast way, as a
+    # full re-route does, and keeps the scope's accounts afterwards.
+    read_all = len(ids) > WHOLE_TABLE_FROM
+    cols = read_columns(vplan.fields, None if read_all else ids)
     routed = vector.route(vplan, cols)
-    current = read_current(plan, compiled, cols, ids)
+    current = read_current(plan, compiled, cols, None if read_all else ids)
     work = diff(routed, current, len(cols))
     by_hand = np.zeros(len(cols), dtype=bool)
     by_hand[current.row[current.primary & (current.source == _MANUAL_CODE)]] = True
+    account_ids = np.asarray(cols.ids, dtype=np.int64)
+    keep = np.isin(account_ids, np.asarray(ids, dtype=np.int64)) if read_all else slice(None)
     return ChangePreview(
         territory_id=t_id,
         subtree=subtree,
-        account_ids=np.asarray(cols.ids, dtype=np.int64),
-        before=work.old_primary,
-        after=work.new_primary,
-        by_hand=by_hand,
+        account_ids=account_ids[keep],
+        before=work.old_primary[keep],
+        after=work.new_primary[keep],
+        by_hand=by_hand[keep],
     )

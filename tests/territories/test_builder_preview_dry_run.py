@@ -153,3 +153,22 @@ def test_catch_all_needs_a_confirmation_that_says_what_it_takes(admin, django_ca
     # A draft catch-all routes nothing, so it needs no confirmation.
     r = admin.post(reverse("territories:new"), {**post, "name": ["Draft catch-all"], "action": ["draft"]})
     assert r.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_wide_scope_read_in_one_pass_gives_the_same_moves(admin, monkeypatch):
+    from routing import preview
+
+    plan = TerritoryPlan.active()
+    draft = preview.TerritoryDraft(pk=None, code="ZZ-REST", parent_id=None, type="geographic", priority=-100, rule={})
+
+    def outcome():
+        dry = preview.territory_change_preview(plan=plan, draft=draft)
+        order = dry.account_ids.argsort()
+        return (dry.account_ids[order].tolist(), dry.before[order].tolist(), dry.after[order].tolist(),
+                dry.by_hand[order].tolist(), dry.moving_in_from_queue(), dry.moving_in_by_hand())
+
+    monkeypatch.setattr(preview, "WHOLE_TABLE_FROM", 10**9)
+    by_ids = outcome()
+    monkeypatch.setattr(preview, "WHOLE_TABLE_FROM", 0)
+    assert outcome() == by_ids and len(by_ids[0]) == Account.objects.count()
