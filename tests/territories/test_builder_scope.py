@@ -179,3 +179,22 @@ def test_named_territory_rule_line_counts_its_list(world):
     r = client_for(world, "admin").post(reverse("territories:builder_preview"),
                                         b.post(plan=world.plan.pk, type="named_account", named=[world.hidden_id]))
     assert "Named accounts: 1 listed" in r.content.decode()
+
+
+def test_emptying_an_active_territorys_rule_asks_for_the_confirmation(world):
+    assert world.west.status == Territory.Status.ACTIVE
+    b = Builder()
+    b.group()
+    post = b.post(plan=world.plan.pk, territory=world.west.pk, name="US West", code="US-W", type="geographic",
+                  parent="AMER", priority=0, credit_percent=100, lead_assignment="primary", action="save")
+    admin = client_for(world, "admin")
+    r = admin.post(reverse("territories:edit", args=[world.west.pk]), post)
+    assert r.status_code == 422 and 'name="confirm_catch_all"' in r.content.decode()
+    world.west.refresh_from_db()
+    assert world.west.rule == {"field": "state", "op": "in", "value": ["US-CA"]}
+    r = admin.post(reverse("territories:edit", args=[world.west.pk]), {**post, "confirm_catch_all": ["yes"]})
+    assert r.status_code == 302
+    world.west.refresh_from_db()
+    assert world.west.rule == {}
+    # Already a catch-all: saving it again asks nothing.
+    assert admin.post(reverse("territories:edit", args=[world.west.pk]), post).status_code == 302
