@@ -294,7 +294,7 @@ def decision_record(
     return RoutingDecision.objects.create(
         plan=plan,
         plan_version=version_number(decision.trace.plan_version),
-        matched=list(decision.matched),
+        matched=sorted(decision.matched),  # ascending ids, as the batch stores them and compares them
         locked_territory_id=lock_id,
         created_at=now or timezone.now(),
     )
