@@ -132,3 +132,20 @@ def test_two_hundred_postal_codes_fit_one_row(page: Page, live_server, world, lo
     wait_count(page, 27)  # the default accounts all sit in 94105
     expect(page.locator(".rb-cond")).to_have_count(1)
     shot("builder-postal")
+
+
+def test_a_catch_all_is_activated_only_after_confirming_what_it_takes(page: Page, live_server, world, login, shot):
+    login(world.admin)
+    page.goto(f"{live_server.url}/territories/new/")
+    page.get_by_label("Name", exact=True).fill("Everything else")
+    expect(page.locator("#catch-all")).to_contain_text("No conditions: this territory takes every account",
+                                                       timeout=8000)
+    page.get_by_role("button", name="Save and activate").click()
+    confirm = page.locator("#catch-all-confirm")
+    expect(confirm).to_contain_text("Once active it takes")
+    assert not Territory.objects.filter(name="Everything else").exists()
+    shot("builder-catch-all")
+    confirm.get_by_label("Yes, let this territory take them").check()
+    page.get_by_role("button", name="Save and activate").click()
+    page.wait_for_url(re.compile(r"/territories/\d+/"))
+    assert Territory.objects.get(name="Everything else").status == "active"
