@@ -7,6 +7,10 @@ The URL patterns are discovered from the resolver: a new view without a row here
 Own and foreign objects per role (see ``world``): the rep holds territory A-1 (own) and not B-1
 (foreign); the manager is the rep's manager; the director leads region A (A-1 is inside it, B-1
 is not); the admin sees everything, so their "foreign" answers match their "own" ones.
+
+Status codes are not the whole answer: the second half searches the bodies of every page each
+role opens (and of searches, htmx partials, option lists, previews and CSV exports) for the
+names and figures of side B, which no role below the admin may see.
 """
 
 from __future__ import annotations
@@ -156,6 +160,7 @@ class World:
     users: dict
     own: dict  # role -> kind -> object (or ids)
     foreign: dict
+    plan_id: int = 0
 
 
 @pytest.fixture
@@ -182,13 +187,13 @@ def world(db) -> World:
     foreign_assignment = factories.assign(t_b, rep_b)
     factories.assign(t_a, rep_a, slot=RepAssignment.Slot.BACKUP)
 
-    def account(name, territory, state):
+    def account(name, territory, state, amount):
         a = factories.make_account(name=name, territory=territory, state=state)  # its current primary row
-        factories.make_opportunity(a, amount=Decimal("5000"))
+        factories.make_opportunity(a, amount=Decimal(amount), name=f"{name} deal")
         return a
 
-    acc_a = account("Own Co", t_a, "US-CA")
-    acc_b = account("Foreign Co", t_b, "US-NY")
+    acc_a = account("Own Co", t_a, "US-CA", "5000")
+    acc_b = account("Foreign Co", t_b, "US-NY", "77777")  # a figure no other role may see
     lead_a = Lead.objects.create(company="Own lead", territory=t_a, state="US-CA", country="US")
     lead_b = Lead.objects.create(company="Foreign lead", territory=t_b, state="US-NY", country="US")
     job = RoutingJob.objects.create(plan=plan, scope=RoutingJob.Scope.FULL, dry_run=True, created_by=admin,
@@ -207,7 +212,7 @@ def world(db) -> World:
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk)}
         for role in ROLES
     }
-    return World(users=users, own=own, foreign=foreign)
+    return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
 
 
 def url_for(route: str, args: tuple) -> str:
@@ -266,3 +271,119 @@ def test_anonymous_is_sent_to_login(client, world, route):
     args = world.own["rep"][row.kind] if row.kind else ()
     response = client.get(url_for(route, args))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# --- what the bodies say ------------------------------------------------------------------------
+#
+# A 200 is not enough: a page, partial, preview, option list or export a role may open must not
+# name what that role may not see. Every role below the admin is on side A of the world; these
+# are side B's names and figures.
+
+FOREIGN_TEXT = ("Foreign Co", "Foreign lead", "Leaf B1", "Region B", "77,777", "77777", "For someone else")
+
+
+# Known leaks owned by other parts of issue 8 section 1: strict, so the test fails (XPASS) the day
+# they are fixed and the marker must go.
+BUILDER_LEAK = pytest.mark.xfail(strict=True, reason="issue 8 s.1: rule-builder options, chips and previews "
+                                 "answer outside the user's scope (fixed with the builder endpoints)")
+EXPLAIN_LEAK = pytest.mark.xfail(strict=True, reason="the routing explanation names every matched territory, "
+                                 "other teams' included (see the report of issue 8 s.1)")
+
+
+def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
+    """name -> (method, path, data, headers): searches, htmx partials, option lists, previews and
+    exports beyond the plain pages, each asked for side B by name."""
+    own_t, foreign_acc = world.own["rep"]["territory"][0], world.foreign["rep"]["account"][0]
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return {
+        "tree search": ("GET", "/territories/?q=B", {}, {}),
+        "tree search partial": ("GET", "/territories/?q=Leaf", {}, htmx),
+        "children partial": ("GET", f"/territories/{own_t}/children/", {}, htmx),
+        "accounts search": ("GET", "/accounts/?q=Foreign", {}, {}),
+        "accounts export": ("GET", "/accounts/export.csv", {}, {}),
+        "leads search": ("GET", "/leads/?q=Foreign", {}, {}),
+        "leads export": ("GET", "/leads/export.csv", {}, {}),
+        "route targets": ("GET", "/routing/territory-options/?q=B", {}, {}),
+        "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
+        "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),
+        "parent options": ("GET", f"/territories/builder/options/?kind=parent&plan={world.plan_id}&parent=B", {}, {}),
+        "named chip": ("GET", "/territories/builder/chip/?kind=named&name=named"
+                       f"&named-q=Foreign%20Co%20%23{foreign_acc}", {}, {}),
+        "named preview": ("POST", "/territories/builder/preview/", {"territory": own_t, "type": "named_account",
+                                                                    "named": [foreign_acc]}, {}),
+        "rule preview": ("POST", "/territories/builder/preview/", {
+            "territory": own_t, "type": "geographic", "parent": "", "node": ["g1", "c1"],
+            "n-g1-parent": "", "n-g1-kind": "group", "n-g1-join": "all", "n-c1-parent": "g1",
+            "n-c1-kind": "cond", "n-c1-field": "name", "n-c1-op": "prefix", "n-c1-text": "Foreign"}, {}),
+    }
+
+
+PROBES = {
+    name: ([BUILDER_LEAK] if name in {"named options", "account options", "parent options", "named chip",
+                                      "named preview"} else [])
+    for name in probe_list(World(users={}, own={"rep": {"territory": (0,), "account": (0,)}},
+                                 foreign={"rep": {"territory": (0,), "account": (0,)}}))
+}
+
+
+def body_of(client, method: str, path: str, data: dict, headers: dict) -> tuple[int, str]:
+    with transaction.atomic():
+        response = client.post(path, data, **headers) if method == "POST" else client.get(path, **headers)
+        transaction.set_rollback(True)
+    if response.status_code != 200:
+        return response.status_code, ""
+    if getattr(response, "streaming", False):
+        return 200, b"".join(response.streaming_content).decode()
+    return 200, response.content.decode()
+
+
+def leaks(body: str) -> list[str]:
+    return [text for text in FOREIGN_TEXT if text in body]
+
+
+BELOW_ADMIN = [r for r in ROLES if r != "admin"]
+KNOWN_PAGE_LEAKS = {
+    "routing/accounts/<int:pk>/explain/": EXPLAIN_LEAK,
+    "routing/leads/<int:pk>/explain/": EXPLAIN_LEAK,
+    "territories/builder/preview/": BUILDER_LEAK,  # a director's sample of an empty rule
+}
+
+
+@pytest.mark.parametrize(
+    "route", [pytest.param(r, marks=[KNOWN_PAGE_LEAKS[r]] if r in KNOWN_PAGE_LEAKS else []) for r in sorted(MATRIX)]
+)
+def test_pages_do_not_name_what_the_role_may_not_see(client, world, route):
+    """Every page of the matrix each role opens on its own objects (or without one), with the
+    form's POST where the view takes one."""
+    row = MATRIX[route]
+    wrong = []
+    for role in BELOW_ADMIN:
+        client.force_login(world.users[role])
+        path = url_for(route, world.own[role][row.kind] if row.kind else ())
+        _, body = body_of(client, row.method, path, POST_DATA.get(route, {}), {})
+        if leaks(body):
+            wrong.append(f"{role}: {leaks(body)}")
+    assert not wrong, f"{row.method} {route} names side B: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("probe", [pytest.param(name, marks=marks) for name, marks in PROBES.items()])
+def test_searches_partials_options_previews_and_exports_do_not_name_what_the_role_may_not_see(
+    client, world, probe
+):
+    method, path, data, headers = probe_list(world)[probe]
+    wrong = []
+    for role in BELOW_ADMIN:
+        client.force_login(world.users[role])
+        _, body = body_of(client, method, path, data, headers)
+        if leaks(body):
+            wrong.append(f"{role}: {leaks(body)}")
+    assert not wrong, f"{method} {path} names side B: " + "; ".join(wrong)
+
+
+def test_the_admin_sees_side_b_so_the_search_is_not_vacuous(client, world):
+    client.force_login(world.users["admin"])
+    _, page = body_of(client, "GET", "/accounts/?q=Foreign", {}, {})
+    _, export = body_of(client, "GET", "/accounts/export.csv", {}, {})
+    _, tree = body_of(client, "GET", "/territories/?q=B", {}, {})
+    _, options = body_of(client, "GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {})
+    assert "Foreign Co" in page and "Foreign Co" in export and "Leaf B1" in tree and "Foreign Co" in options
