@@ -282,10 +282,8 @@ def test_anonymous_is_sent_to_login(client, world, route):
 FOREIGN_TEXT = ("Foreign Co", "Foreign lead", "Leaf B1", "Region B", "77,777", "77777", "For someone else")
 
 
-# Known leaks owned by other parts of issue 8 section 1: strict, so the test fails (XPASS) the day
-# they are fixed and the marker must go.
-BUILDER_LEAK = pytest.mark.xfail(strict=True, reason="issue 8 s.1: rule-builder options, chips and previews "
-                                 "answer outside the user's scope (fixed with the builder endpoints)")
+# A known leak outside this part of issue 8 section 1: strict, so the test fails (XPASS) the day it
+# is fixed and the marker must go.
 EXPLAIN_LEAK = pytest.mark.xfail(strict=True, reason="the routing explanation names every matched territory, "
                                  "other teams' included (see the report of issue 8 s.1)")
 
@@ -307,8 +305,8 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
         "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),
         "parent options": ("GET", f"/territories/builder/options/?kind=parent&plan={world.plan_id}&parent=B", {}, {}),
-        "named chip": ("GET", "/territories/builder/chip/?kind=named&name=named"
-                       f"&named-q=Foreign%20Co%20%23{foreign_acc}", {}, {}),
+        # By id alone: the answer must not put a name to it (the query is echoed when not found).
+        "named chip": ("GET", f"/territories/builder/chip/?kind=named&name=named&named-q=%23{foreign_acc}", {}, {}),
         "named preview": ("POST", "/territories/builder/preview/", {"territory": own_t, "type": "named_account",
                                                                     "named": [foreign_acc]}, {}),
         "rule preview": ("POST", "/territories/builder/preview/", {
@@ -318,12 +316,8 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
     }
 
 
-PROBES = {
-    name: ([BUILDER_LEAK] if name in {"named options", "account options", "parent options", "named chip",
-                                      "named preview"} else [])
-    for name in probe_list(World(users={}, own={"rep": {"territory": (0,), "account": (0,)}},
-                                 foreign={"rep": {"territory": (0,), "account": (0,)}}))
-}
+PROBES = list(probe_list(World(users={}, own={"rep": {"territory": (0,), "account": (0,)}},
+                               foreign={"rep": {"territory": (0,), "account": (0,)}})))
 
 
 def body_of(client, method: str, path: str, data: dict, headers: dict) -> tuple[int, str]:
@@ -345,7 +339,6 @@ BELOW_ADMIN = [r for r in ROLES if r != "admin"]
 KNOWN_PAGE_LEAKS = {
     "routing/accounts/<int:pk>/explain/": EXPLAIN_LEAK,
     "routing/leads/<int:pk>/explain/": EXPLAIN_LEAK,
-    "territories/builder/preview/": BUILDER_LEAK,  # a director's sample of an empty rule
 }
 
 
@@ -366,7 +359,7 @@ def test_pages_do_not_name_what_the_role_may_not_see(client, world, route):
     assert not wrong, f"{row.method} {route} names side B: " + "; ".join(wrong)
 
 
-@pytest.mark.parametrize("probe", [pytest.param(name, marks=marks) for name, marks in PROBES.items()])
+@pytest.mark.parametrize("probe", PROBES)
 def test_searches_partials_options_previews_and_exports_do_not_name_what_the_role_may_not_see(
     client, world, probe
 ):
@@ -386,4 +379,6 @@ def test_the_admin_sees_side_b_so_the_search_is_not_vacuous(client, world):
     _, export = body_of(client, "GET", "/accounts/export.csv", {}, {})
     _, tree = body_of(client, "GET", "/territories/?q=B", {}, {})
     _, options = body_of(client, "GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {})
+    _, chip = body_of(client, "GET", *probe_list(world)["named chip"][1:2], {}, {})
     assert "Foreign Co" in page and "Foreign Co" in export and "Leaf B1" in tree and "Foreign Co" in options
+    assert "Foreign Co" in chip
