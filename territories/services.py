@@ -278,6 +278,9 @@ def territory_move(
     """Moves a territory (with its subtree) under ``new_parent`` (None: to the top level). The new
     parent must be in the same plan and outside the subtree (no loops): ``ValidationError``."""
     territory = Territory.objects.select_for_update().select_related("plan").get(pk=territory.pk)
+    refuse_retired(territory)
+    if new_parent is not None:
+        refuse_retired(new_parent)
     _check_parent(territory=territory, plan=territory.plan, parent=new_parent)
     if territory.parent_id == (new_parent.pk if new_parent else None):
         return territory

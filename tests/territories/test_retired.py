@@ -96,3 +96,14 @@ def test_the_services_refuse_a_retired_territory(world):
     with pytest.raises(ValidationError, match="retired"):
         services.territory_delete(territory=old, by=admin)
     assert Territory.objects.filter(pk=old.pk, name="Old patch").exists()
+
+
+def test_moving_a_retired_territory_or_under_one_is_refused(world):
+    plan, live, old, admin, rep, client = world
+    with pytest.raises(ValidationError, match="retired"):
+        services.territory_move(territory=old, new_parent=live, by=admin)
+    with pytest.raises(ValidationError, match="retired"):
+        services.territory_move(territory=live, new_parent=old, by=admin)
+    live.refresh_from_db()
+    old.refresh_from_db()
+    assert live.parent_id is None and old.parent_id is None
