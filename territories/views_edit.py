@@ -48,6 +48,7 @@ from territories.views_assign import refused_retired
 Role = SalesProfile.Role
 BUILDER = "territories/rule_builder.html"
 SAMPLE_SIZE = 10
+ID_CHUNK = 5_000  # account ids per query
 
 
 # --- permissions -------------------------------------------------------------------------------
@@ -156,9 +157,12 @@ def rule_preview(
         except PlanError:
             out["moves"] = False
         else:
-            seen = None if visible is None else set(
-                visible.filter(pk__in=dry.account_ids.tolist()).values_list("pk", flat=True)
-            )
+            seen: set[int] | None = None
+            if visible is not None:
+                ids = dry.account_ids.tolist()
+                seen = set()
+                for start in range(0, len(ids), ID_CHUNK):  # bounded parameter lists (SQLite)
+                    seen.update(visible.filter(pk__in=ids[start:start + ID_CHUNK]).values_list("pk", flat=True))
 
             def count(ids: list[int]) -> int:
                 return len(ids) if seen is None else sum(1 for i in ids if i in seen)

@@ -4,6 +4,7 @@ is bounded by a parent the user may edit (an empty parent is for admins only).""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -198,3 +199,20 @@ def test_emptying_an_active_territorys_rule_asks_for_the_confirmation(world):
     assert world.west.rule == {}
     # Already a catch-all: saving it again asks nothing.
     assert admin.post(reverse("territories:edit", args=[world.west.pk]), post).status_code == 302
+
+
+def test_visible_moves_are_counted_in_bounded_id_lists(world, monkeypatch):
+    from territories import views_edit
+
+    c = client_for(world, "manager")
+    b = Builder()
+    root = b.group()
+    b.cond(root, "employees", "gte", text="1")
+    post = b.post(plan=world.plan.pk, territory=world.west.pk, type="size")
+    whole = c.post(reverse("territories:builder_preview"), post).content.decode()
+    monkeypatch.setattr(views_edit, "ID_CHUNK", 1)
+    chunked = c.post(reverse("territories:builder_preview"), post).content.decode()
+    assert 'id="here-today">1<' in whole
+    for element in ("move-in", "move-out", "here-today"):
+        assert re.search(rf'id="{element}">(\d+)<', whole).group(1) == re.search(
+            rf'id="{element}">(\d+)<', chunked).group(1)
