@@ -99,3 +99,26 @@ def test_an_assignment_cannot_be_ended_in_the_admin(client, staff, territory):
     assert assignment.end_date is None
     # So the rep's grant stays exactly as the grants service keeps it: in step with the assignment.
     assert TerritoryUserObjectPermission.objects.filter(user=assignment.user, content_object=territory).exists()
+
+
+def test_a_manager_change_in_the_profile_admin_moves_the_grants(client, staff, territory):
+    """Profiles stay editable in the admin because their save goes through ``profile_save``: the
+    old manager loses the team grant on the rep's territory at once, the new one gets it."""
+    rep = RepAssignment.objects.get(territory=territory).user
+    old, new = factories.make_user("manager", username="old_mgr"), factories.make_user("manager", username="new_mgr")
+    profile = rep.sales_profile
+    profile.manager = old
+    from salesos.services import profile_save
+
+    profile_save(profile=profile)
+    assert TerritoryUserObjectPermission.objects.filter(user=old, content_object=territory).exists()
+    url = f"/admin/salesos/salesprofile/{profile.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["manager"] = new.pk
+    data.update({"leaves-TOTAL_FORMS": 0, "leaves-INITIAL_FORMS": 0, "leaves-MIN_NUM_FORMS": 0,
+                 "leaves-MAX_NUM_FORMS": 1000})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert not TerritoryUserObjectPermission.objects.filter(user=old, content_object=territory).exists()
+    assert TerritoryUserObjectPermission.objects.filter(user=new, content_object=territory).exists()
