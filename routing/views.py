@@ -17,6 +17,7 @@ from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
+from territories.selectors import territories_visible_to
 
 
 def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRouteForm | None = None, **extra) -> dict:
@@ -102,7 +103,8 @@ def territory_options(request: HttpRequest) -> HttpResponse:
 
 def _explain_context(request: HttpRequest, account, lock_form: LockForm | None = None) -> dict:
     explanation = selectors.account_explanation(account=account)
-    context = {"x": explanation, "account": account, "can_lock": is_admin(request.user)}
+    context = {"x": explanation, "account": account, "can_lock": is_admin(request.user),
+               "linkable": _linkable(request.user, explanation.plan)}
     if context["can_lock"]:
         territories = selectors.lock_targets(plan=explanation.plan)
         context["lock_form"] = lock_form or LockForm(territories=territories)
@@ -163,4 +165,9 @@ def conflicts(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404
     plan, page = selectors.conflicts_page(user=request.user, page=request.GET.get("page"))
     template = "routing/conflicts.html#conflicts" if request.htmx else "routing/conflicts.html"
-    return render(request, template, {"plan": plan, "page": page})
+    return render(request, template, {"plan": plan, "page": page, "linkable": _linkable(request.user, plan)})
+
+
+def _linkable(user, plan) -> set[int]:
+    """The ids of the plan's territories the user may open: the pages link only those."""
+    return set(territories_visible_to(user, plan).values_list("pk", flat=True)) if plan is not None else set()

@@ -61,3 +61,26 @@ def test_manager_home_links_reps_to_their_accounts(client, world):
     body = client.get(reverse("home")).content.decode()
     assert f'{reverse("accounts:index")}?owner={world.users["rep"].pk}' in body
     assert reverse("territories:detail", args=[world.t["west"].pk]) in body
+
+
+@pytest.mark.parametrize("role", ["admin", "director", "manager"])
+def test_routing_pages_link_the_territories_the_user_may_open(client, world, role):
+    from routing.placement import placement
+
+    client.force_login(world.users[role])
+    body = client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()
+    current = placement(world.own).territory
+    assert reverse("territories:detail", args=[current.pk]) in body
+    # A territory the user may not open is named without a link.
+    if role == "manager":
+        assert reverse("territories:detail", args=[world.t["us"].pk]) not in body
+    from routing import services
+    from salesos.models import Account
+
+    services.account_save(account=Account(name="Lone Star Energy", country="US", state="US-TX"))  # a tie
+    conflicts = client.get(reverse("routing:conflicts")).content.decode()
+    texas = world.t["tx_a"]
+    linked = reverse("territories:detail", args=[texas.pk]) in conflicts
+    assert linked == (role != "manager")  # managers see only their own territories' conflicts
+    if role != "manager":
+        assert "Lone Star Energy" in conflicts
