@@ -79,3 +79,33 @@ def test_an_owner_sees_their_accounts_even_without_a_view_grant(org):
     assert account_get_for_user(user=backup, pk=org["foreign"].pk) == org["foreign"]
     with pytest.raises(Http404):
         account_get_for_user(user=backup, pk=org["own"].pk)
+
+
+# --- visible is not editable -------------------------------------------------------------------
+
+
+def test_editable_accounts_are_the_primary_territories_of_the_team(org):
+    from territories.access import accounts_editable_by, territories_editable_by
+
+    manager, rep = org["manager"], org["rep"]
+    # A backup slot of the manager's rep on another team's territory: seen, not editable.
+    factories.assign(org["theirs"], rep, slot=RepAssignment.Slot.BACKUP)
+    seen = set(accounts_visible_to(manager).values_list("name", flat=True))
+    assert {"Own", "Foreign", "Credited", "Queued"} <= seen
+    assert set(accounts_editable_by(manager).values_list("name", flat=True)) == {"Own"}
+    assert set(territories_editable_by(manager, org["plan"]).values_list("code", flat=True)) == {"MINE"}
+    # Reps edit nothing, not even their own accounts; admins everything.
+    assert not accounts_editable_by(rep).exists()
+    admin = factories.make_user(Role.ADMIN)
+    assert accounts_editable_by(admin).count() == 4
+
+
+def test_a_director_edits_the_subtree_they_lead(org):
+    from territories.access import accounts_editable_by
+
+    director = factories.make_user(Role.DIRECTOR)
+    region = factories.make_territory(org["plan"], code="REGION")
+    org["theirs"].parent = region
+    org["theirs"].save(update_fields=["parent"])
+    factories.assign(region, director)
+    assert set(accounts_editable_by(director).values_list("name", flat=True)) == {"Foreign", "Credited"}
