@@ -84,3 +84,11 @@ def test_routing_pages_link_the_territories_the_user_may_open(client, world, rol
     assert linked == (role != "manager")  # managers see only their own territories' conflicts
     if role != "manager":
         assert "Lone Star Energy" in conflicts
+
+
+def test_reps_section_links_the_owner_to_their_accounts(client, world):
+    client.force_login(world.users["admin"])
+    body = client.get(reverse("territories:detail", args=[world.t["west_hc"].pk])).content.decode()  # no accounts
+    owner_url = f'{reverse("accounts:index")}?owner={world.users["rep"].pk}'
+    assert owner_url in body
+    assert client.get(owner_url).status_code == 200  # the link is a valid filter
