@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from salesos import demo
 
@@ -55,6 +56,10 @@ class Command(BaseCommand):
             report = demo.seed_demo(accounts=accounts, seed=seed, anchor=anchor, log=log)
         except demo.SeedError as exc:
             raise CommandError(str(exc)) from exc
+        # Fresh planner statistics for the rows just loaded (what autovacuum would do later):
+        # without them PostgreSQL plans the lists' "unassigned" filter as if the tables were empty.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         if not verbose:
             return
         for name, count in report.counts.items():
