@@ -15,6 +15,7 @@ from routing import placement, selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
+from salesos.record_lists import Options
 from salesos.roles import is_admin
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
 from territories.selectors import territories_visible_to
@@ -155,7 +156,12 @@ def _landed(prefix: str, account) -> str:
 @login_required
 def lead_explain(request: HttpRequest, pk: int) -> HttpResponse:
     lead = lead_get_for_user(user=request.user, pk=pk)
-    return render(request, "routing/lead_explain.html", {"x": selectors.lead_explanation(lead=lead), "lead": lead})
+    x = selectors.lead_explanation(lead=lead)
+    # Link the territory and the owner only where the user may open them (as the lead page does).
+    options = Options.for_user(request.user, plan=x.plan, lead_owners=True)
+    return render(request, "routing/lead_explain.html", {
+        "x": x, "lead": lead, "linkable": options.territory_ids, "linkable_owners": options.owner_ids,
+    })
 
 
 @require_GET

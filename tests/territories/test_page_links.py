@@ -92,3 +92,17 @@ def test_reps_section_links_the_owner_to_their_accounts(client, world):
     owner_url = f'{reverse("accounts:index")}?owner={world.users["rep"].pk}'
     assert owner_url in body
     assert client.get(owner_url).status_code == 200  # the link is a valid filter
+
+
+@pytest.mark.parametrize("role", ["admin", "director", "manager", "rep"])
+def test_lead_explanation_links_its_territory_and_owner_where_the_user_may_open_them(client, world, role):
+    lead = world.own_lead
+    lead.refresh_from_db()
+    assert lead.territory_id is not None and lead.owner_id is not None
+    client.force_login(world.users[role])
+    body = client.get(reverse("routing:lead_explain", args=[lead.pk])).content.decode()
+    assert f'href="{reverse("territories:detail", args=[lead.territory_id])}"' in body
+    owner_url = f'{reverse("leads:index")}?owner={lead.owner_id}'
+    assert owner_url in body
+    assert client.get(owner_url).status_code == 200
+
