@@ -23,7 +23,7 @@ from routing import engine
 from routing.models import AccountTerritory, RoutingDecision
 from routing.placement import current_primary_rows
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
-from salesos.roles import role_of
+from salesos.roles import edits_accounts, role_of
 from territories import coverage
 from territories.access import accounts_editable_by, territories_editable_by
 from territories.models import Territory, TerritoryPlan
@@ -338,6 +338,28 @@ def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -
 
 
 @transaction.atomic
+def account_create(*, account: Account, by) -> Account:
+    """A new account entered on the pages by ``by``. Only editor roles create accounts
+    (``salesos.roles.edits_accounts``; otherwise ``PermissionDenied``), and only where they may
+    edit: the account is saved and routed through ``account_save`` (the real routing) and, when it
+    lands outside the territories ``by`` may edit, the same rule as ``account_edit`` rolls
+    everything back and ``ValidationError`` says why. Admins may create any account."""
+    if not edits_accounts(by):
+        raise PermissionDenied("You may not create accounts.")
+    if account.pk is not None:
+        raise ValueError("account_create takes a new account; use account_edit for a stored one.")
+    try:
+        account = account_save(account=account)
+        _refuse_landing_outside_scope(account=account, by=by)
+    except ValidationError:
+        # The atomic block rolls everything back: leave the instance new, as nothing was stored.
+        account.pk = None
+        account._state.adding = True
+        raise
+    return account
+
+
+@transaction.atomic
 def account_edit(*, account: Account, before: Mapping[str, Any], by) -> Account:
     """An edit made by ``by`` on the pages. Only an account ``by`` may edit
     (``territories.access.accounts_editable_by``; otherwise ``PermissionDenied``), and a change of
@@ -348,16 +370,27 @@ def account_edit(*, account: Account, before: Mapping[str, Any], by) -> Account:
     if not accounts_editable_by(by).filter(pk=account.pk).exists():
         raise PermissionDenied("You may not edit this account.")
     account = account_save(account=account, before=before)
-    if role_of(by) != SalesProfile.Role.ADMIN and _routable_changed(before, account):
-        plan = active_plan()
-        landed = current_primary_rows(plan).filter(account=account).values_list("territory_id", flat=True).first()
-        if landed is None or not territories_editable_by(by, plan).filter(pk=landed).exists():
-            where = "the unassigned queue" if landed is None else "a territory outside the ones you manage"
-            raise ValidationError(
-                f"With these values the account would move to {where}. Nothing was saved: keep it in your "
-                "territories, or ask sales ops to move it."
-            )
+    if _routable_changed(before, account):
+        _refuse_landing_outside_scope(account=account, by=by)
     return account
+
+
+def _refuse_landing_outside_scope(*, account: Account, by) -> None:
+    """The rule behind ``account_create`` and ``account_edit``: after routing, a saved account
+    must sit in a territory ``by`` may edit (``territories_editable_by``); the unassigned queue
+    does not count, since working the queue means routing from it, not entering accounts into
+    it. Admins may place accounts anywhere. Raises ``ValidationError``, which the caller's atomic
+    block turns into a full rollback."""
+    if role_of(by) == SalesProfile.Role.ADMIN:
+        return
+    plan = active_plan()
+    landed = current_primary_rows(plan).filter(account=account).values_list("territory_id", flat=True).first()
+    if landed is None or not territories_editable_by(by, plan).filter(pk=landed).exists():
+        where = "the unassigned queue" if landed is None else "a territory outside the ones you manage"
+        raise ValidationError(
+            f"With these values the account would land in {where}. Nothing was saved: keep it in your "
+            "territories, or ask sales ops to place it."
+        )
 
 
 def _placed_by_hand(account: Account) -> bool:

@@ -1,6 +1,7 @@
 """Account and lead pages: create, edit and detail. Saving goes through
-``routing.services.account_save``, so an account is routed the moment it is created or a
-routable field changes, and the page says where it landed."""
+``routing.services.account_create`` / ``account_edit`` (both save through ``account_save``), so an
+account is routed the moment it is created or a routable field changes, the page says where it
+landed, and a manager or director cannot place it outside the territories they may edit."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from routing.models import AccountTerritory
 from routing.placement import Placement, placement
+from routing.services import account_create, routable_snapshot
 from routing.services import account_edit as account_edit_service
-from routing.services import account_save, routable_snapshot
 from salesos import record_lists as lists
 from salesos.activities import ActivityForm, activity_log
 from salesos.forms import AccountForm
 from salesos.http import HtmxHttpRequest
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile
-from salesos.roles import EDITOR_ROLES, role_of
+from salesos.roles import EDITOR_ROLES, edits_accounts, role_of
 from territories.access import (
     account_get_for_user,
     account_may_edit,
@@ -67,23 +68,26 @@ def _landed_message(where: Placement) -> str:
 
 def _after_save(request: HttpRequest, account: Account, verb: str) -> HttpResponse:
     messages.success(request, f"{verb} {account.name}. {_landed_message(placement(account))}")
-    # A manager may create an account that lands outside their territories: they can no longer
-    # open it, so they go back to the queue instead of a 404.
-    if accounts_visible_to(request.user).filter(pk=account.pk).exists():
-        return redirect("accounts:detail", pk=account.pk)
-    return redirect("routing:index")
+    return redirect("accounts:detail", pk=account.pk)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_new(request: HttpRequest) -> HttpResponse:
-    if role_of(request.user) not in EDITOR_ROLES:
+    # Reps view accounts and log activities; the service refuses them too.
+    if not edits_accounts(request.user):
         raise Http404
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = account_save(account=form.save(commit=False))
-        return _after_save(request, account, "Created")
-    return render(request, "salesos/account_form.html", _form_context(form, creating=True))
+        try:
+            # Visible is not editable: the new account must land in a territory the user may edit.
+            account = account_create(account=form.save(commit=False), by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _after_save(request, account, "Created")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "salesos/account_form.html", _form_context(form, creating=True), status=status)
 
 
 @require_http_methods(["GET", "POST"])

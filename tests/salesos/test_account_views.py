@@ -48,7 +48,8 @@ def form_data(**overrides) -> dict:
 def test_new_account_page_matrix(client, world, role):
     client.force_login(world.users[role])
     assert client.get(reverse("accounts:new")).status_code == (200 if role in EDITORS else 404)
-    response = client.post(reverse("accounts:new"), form_data())
+    # US-OR routes to the West: held by the manager's rep, in the director's subtree.
+    response = client.post(reverse("accounts:new"), form_data(state="US-OR", industry_code="51"))
     assert response.status_code == (302 if role in EDITORS else 404)
     assert Account.objects.filter(name="Kaiser Clinics").exists() == (role in EDITORS)
 
@@ -223,10 +224,71 @@ def test_reps_see_no_edit_link(client, world):
     assert reverse("accounts:edit", args=[world.own.pk]) in body
 
 
-def test_a_manager_whose_new_account_lands_elsewhere_goes_back_to_the_queue(client, world):
+def test_a_manager_cannot_create_an_account_in_another_teams_territory(client, world):
+    """Visible is not editable, for creating too: US-NY routes to the other team's East."""
     client.force_login(world.users["manager"])
+    accounts, rows = Account.objects.count(), AccountTerritory.objects.count()
     response = client.post(reverse("accounts:new"), form_data(state="US-NY", industry_code="51"))
-    assert response.status_code == 302 and response["Location"] == reverse("routing:index")
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "would land in a territory outside the ones you manage. Nothing was saved" in body
+    assert 'value="Kaiser Clinics"' in body  # the form keeps what was typed
+    assert not Account.objects.filter(name="Kaiser Clinics").exists()
+    assert Account.objects.count() == accounts and AccountTerritory.objects.count() == rows
+
+
+def test_a_manager_cannot_create_an_account_in_the_queue(client, world):
+    """As for edits, entering an account into the unassigned queue is left to admins."""
+    client.force_login(world.users["manager"])
+    rows = AccountTerritory.objects.count()
+    response = client.post(reverse("accounts:new"), form_data(country="DE", state="DE-BY", industry_code=""))
+    assert response.status_code == 422 and "would land in the unassigned queue" in response.content.decode()
+    assert not Account.objects.filter(name="Kaiser Clinics").exists()
+    assert AccountTerritory.objects.count() == rows
+
+
+def test_a_manager_creates_an_account_in_their_own_territory(client, world):
+    client.force_login(world.users["manager"])
+    response = client.post(reverse("accounts:new"), form_data(state="US-OR", industry_code="51"))
+    account = Account.objects.get(name="Kaiser Clinics")
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:detail", args=[account.pk])
+    assert placement(account).territory == world.t["west"]
+
+
+def test_a_director_creates_only_inside_the_subtree_they_lead(client, world):
+    client.force_login(world.users["director"])
+    # Healthcare in California routes to West-Healthcare: outside the US subtree, held by a rep who
+    # does not report to the director.
+    response = client.post(reverse("accounts:new"), form_data(name="Far East"))
+    assert response.status_code == 422 and "outside the ones you manage" in response.content.decode()
+    assert not Account.objects.filter(name="Far East").exists()
+    assert client.post(reverse("accounts:new"), form_data(state="US-NY", industry_code="51")).status_code == 302
+    assert placement(Account.objects.get(name="Kaiser Clinics")).territory == world.t["east"]
+
+
+@pytest.mark.parametrize("where", [{"state": "US-NY", "industry_code": "51"}, {},
+                                   {"country": "DE", "state": "DE-BY", "industry_code": ""}])
+def test_an_admin_creates_an_account_anywhere(client, world, where):
+    client.force_login(world.users["admin"])
+    response = client.post(reverse("accounts:new"), form_data(**where))
+    assert response.status_code == 302
+    assert Account.objects.filter(name="Kaiser Clinics").exists()
+
+
+def test_account_create_enforces_the_rule_in_the_service(world):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    with pytest.raises(PermissionDenied):
+        services.account_create(account=Account(name="Rep made", country="US", state="US-CA"), by=world.users["rep"])
+    account = Account(name="Elsewhere", country="US", state="US-NY")
+    with pytest.raises(ValidationError):
+        services.account_create(account=account, by=world.users["manager"])
+    assert not Account.objects.filter(name__in=["Rep made", "Elsewhere"]).exists()
+    # Nothing stored, so the instance is still new: corrected, it is created.
+    assert account.pk is None
+    account.state = "US-CA"
+    services.account_create(account=account, by=world.users["manager"])
+    assert placement(account).territory == world.t["west"]
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -251,7 +313,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, world,
     client.force_login(world.users["admin"])
     count = Account.objects.count()
     response = client.post(reverse("accounts:new"), form_data(**overrides))
-    assert response.status_code == 200
+    assert response.status_code == 422
     body = response.content.decode()
     assert message in body and "is-invalid" in body and 'class="invalid-feedback d-block"' in body
     assert Account.objects.count() == count
