@@ -27,7 +27,7 @@ stop() {
   echo
   echo "  Stopping SalesOS ..."
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for _ in 1 2 3 4 5 6; do
+  for _ in 1 2 3 4; do  # 2 s of grace, then SIGKILL: the task worker ignores SIGTERM
     alive=0
     for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break
