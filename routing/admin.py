@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -8,12 +10,53 @@ from salesos.admin import IdCheckedAdmin
 
 @admin.register(AccountTerritory)
 class AccountTerritoryAdmin(IdCheckedAdmin):
+    """Ownership rows are view-only: they are written by the routing services alone (effective-
+    dated, one current primary per account and plan, the decision they record), so the admin
+    neither adds, changes nor deletes one. Deleting an account in the admin still removes its rows
+    through the cascade: Django asks this admin for delete permission on each of them, so it is
+    granted, while the rows' own delete page and bulk delete action are refused."""
+
     list_display = ["account", "territory", "is_primary", "credit_percent", "source", "valid_from", "valid_to"]
     list_filter = ["is_primary", "source"]
     # The decision is shared by many rows (and there are many decisions): an id box, not a list.
     raw_id_fields = ["account", "territory", "plan", "decision"]
     list_select_related = ["account", "territory"]
     show_full_result_count = False
+    readonly_fields = ["change_on_page"]
+
+    def get_fields(self, request, obj=None):
+        return ["change_on_page", *(f for f in super().get_fields(request, obj) if f != "change_on_page")]
+
+    @admin.display(description="Change")
+    def change_on_page(self, obj: AccountTerritory) -> str:
+        return format_html(
+            'Routing writes these rows. <a href="{}">Why {} sits here</a>; to move it, edit or lock it on '
+            '<a href="{}">its page</a>, or route it from the unassigned queue.',
+            reverse("routing:account_explain", args=[obj.account_id]),
+            obj.account,
+            reverse("accounts:detail", args=[obj.account_id]),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # View-only, and no "Delete" link to the refused delete page.
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "show_delete": False})
 
 
 class TokenStatusFilter(admin.SimpleListFilter):

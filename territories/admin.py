@@ -3,7 +3,8 @@
 A territory's rule, tree, named list, status and rep assignments change only through
 ``territories.services`` (rule validation, history with who and why, the plan's version stamp, the
 re-route of the accounts that may move, the permission grants): an admin form saving the row
-directly would skip all of that. Plans keep their admin for their own fields."""
+directly would skip all of that. Plans keep their admin for their name, description, fiscal year,
+kind and effective date; their status (activation) and bookkeeping are read-only there."""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -28,12 +29,50 @@ class ReadOnlyAdmin:
         return False
 
 
+# A plan's lifecycle and bookkeeping: the status moves only through planning's staging and
+# activation (one transaction that ends the old plan's rows, starts the new one's and re-routes;
+# exactly one plan is active), ``version`` only through ``routing.services.plan_touch`` (the
+# compiled-rule stamp), and the rest are records of what happened.
+PLAN_SERVICE_FIELDS = ("status", "version", "activated_at", "source_plan", "created_by", "created_at")
+
+
 @admin.register(TerritoryPlan)
 class TerritoryPlanAdmin(IdCheckedAdmin, SimpleHistoryAdmin):
+    """Name, description, fiscal year, kind and effective date are edited here; the fields in
+    ``PLAN_SERVICE_FIELDS`` are shown read-only. A new plan starts as a draft."""
+
     list_display = ["name", "kind", "status", "fiscal_year", "effective_date", "version"]
     list_filter = ["status", "kind"]
     search_fields = ["name"]
-    raw_id_fields = ["source_plan", "created_by"]
+    readonly_fields = ["status_changes", *PLAN_SERVICE_FIELDS]
+
+    def get_fields(self, request, obj=None):
+        editable = ["name", "description", "fiscal_year", "kind", "effective_date"]
+        return editable if obj is None else ["status_changes", *editable, *PLAN_SERVICE_FIELDS]
+
+    @admin.display(description="Status")
+    def status_changes(self, obj: TerritoryPlan) -> str:
+        return format_html(
+            "{} — a plan’s status changes only through staging and activation in "
+            '<a href="{}">planning</a> (the old plan’s rows end and the accounts are re-routed in one '
+            'step), never here. Its territories change on the <a href="{}">territory pages</a>.',
+            obj.get_status_display(),
+            reverse("planning:index"),
+            reverse("territories:index") + f"?plan={obj.pk}",
+        )
+
+    def save_model(self, request, obj: TerritoryPlan, form, change: bool) -> None:
+        # Read-only fields are left out of the form, but simple-history's revert view saves a whole
+        # old version of the row (its status included): whatever the view, the admin writes only
+        # the fields it edits, and the history row records the stored values of the others.
+        if change:
+            stored = TerritoryPlan.objects.select_for_update().get(pk=obj.pk)
+            for name in PLAN_SERVICE_FIELDS:
+                setattr(obj, name, getattr(stored, name))
+        else:
+            obj.status = TerritoryPlan.Status.DRAFT
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class RepAssignmentInline(ReadOnlyAdmin, admin.TabularInline):

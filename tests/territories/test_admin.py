@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import NoReverseMatch, reverse
 
-from territories.models import RepAssignment, Territory, TerritoryUserObjectPermission
+from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,54 @@ def test_a_manager_change_in_the_profile_admin_moves_the_grants(client, staff, t
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert not TerritoryUserObjectPermission.objects.filter(user=old, content_object=territory).exists()
     assert TerritoryUserObjectPermission.objects.filter(user=new, content_object=territory).exists()
+
+
+# --- plans: their own fields only; status (activation) and bookkeeping are read-only -------------
+
+
+def plan_form(plan, **overrides) -> dict:
+    data = {"name": plan.name, "description": "", "fiscal_year": "", "kind": plan.kind,
+            "effective_date": plan.effective_date.isoformat() if plan.effective_date else ""}
+    data.update(overrides)
+    return data
+
+
+def test_a_plan_status_cannot_be_changed_in_the_admin(client, staff):
+    active = factories.make_plan(name="FY26")
+    draft = factories.make_plan(name="FY27 draft", status="draft")
+    url = f"/admin/territories/territoryplan/{draft.pk}/change/"
+    page = client.get(url).content.decode()
+    assert reverse("planning:index") in page and "changes only through staging and activation" in page
+    assert 'name="status"' not in page and 'name="version"' not in page
+    # A posted status (and version) is ignored: the plan's own fields save, the activation does not.
+    response = client.post(url, plan_form(draft, name="FY27 plan", status="active", version="99",
+                                           activated_at="2026-01-01 00:00"))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.name, draft.status, draft.version, draft.activated_at) == ("FY27 plan", "draft", 1, None)
+    active.refresh_from_db()
+    assert active.status == "active"
+
+
+def test_reverting_a_plan_in_the_admin_history_keeps_its_status(client, staff):
+    """simple-history's revert view saves a whole old version of the row: it must not bring back
+    an old status (here: un-activate the active plan)."""
+    plan = factories.make_plan(name="FY26", status="draft")
+    as_draft = plan.history.latest().history_id
+    plan.status = TerritoryPlan.Status.ACTIVE  # as activation would
+    plan.save()
+    url = f"/admin/territories/territoryplan/{plan.pk}/history/{as_draft}/"
+    response = client.post(url, plan_form(plan, name="FY26 renamed"))
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == "active" and plan.name == "FY26 renamed"
+    assert plan.history.latest().status == "active"  # the history records what is stored
+
+
+def test_a_plan_added_in_the_admin_is_a_draft(client, staff):
+    factories.make_plan(name="FY26")
+    response = client.post("/admin/territories/territoryplan/add/",
+                           {"name": "FY28", "description": "", "fiscal_year": "", "kind": "annual",
+                            "effective_date": "2028-02-01", "status": "active"})
+    assert response.status_code == 302
+    assert TerritoryPlan.objects.get(name="FY28").status == "draft"
