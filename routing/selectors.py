@@ -8,6 +8,7 @@ there is the row's shared ``RoutingDecision``, rebuilt into a full trace by ``de
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,8 @@ from routing.engine.fields import GEO_LEVEL_NAMES, OPERATORS
 from routing.models import AccountTerritory, RoutingDecision
 from routing.services import compiled_plan, record_of, territory_owners
 from salesos.models import Account, Lead, SalesProfile
-from salesos.roles import role_of, works_queue
+from salesos.roles import works_queue
+from territories.access import sees_everything
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
 
@@ -188,6 +190,109 @@ def decision_traces(rows: Iterable[AccountTerritory]) -> list[dict[str, Any] | N
     return out
 
 
+# --- what a user may be told about a territory -----------------------------------------------
+#
+# The explanation and conflicts pages name territories the record matched, lost to, rolled up to
+# or was credited by, which may belong to teams the user may not see. ``TerritoryMask`` is the one
+# place that decides how each is shown: by code and name where the user may see it
+# (``territories_visible_to``, admins everything), else only as "another team's territory", with
+# the codes the engine writes into reasons and notes replaced the same way.
+
+HIDDEN_TERRITORY = "Another team's territory"
+
+
+@dataclass(frozen=True)
+class ShownTerritory:
+    """A territory as a page may name it to one user. ``link``: the user may open its page."""
+
+    pk: int | None
+    code: str
+    name: str
+    link: bool = False
+    hidden: bool = False
+
+
+_HIDDEN = ShownTerritory(pk=None, code="", name=HIDDEN_TERRITORY, hidden=True)
+
+
+class TerritoryMask:
+    def __init__(self, *, user, plan: TerritoryPlan | None, territories: Iterable[Territory | None]):
+        named = {t.pk: t for t in territories if t is not None}
+        self.everything = sees_everything(user)
+        self.plan_id = plan.pk if plan is not None else None
+        if self.everything:
+            self.visible = set(named)
+        else:
+            # One query per plan the page names (the active one, and older ones in a history).
+            by_plan: dict[int, list[int]] = {}
+            for t in named.values():
+                by_plan.setdefault(t.plan_id, []).append(t.pk)
+            self.visible = set()
+            for plan_id, ids in by_plan.items():
+                self.visible.update(
+                    territories_visible_to(user, TerritoryPlan(pk=plan_id))
+                    .filter(pk__in=ids)
+                    .values_list("pk", flat=True)
+                )
+        hidden_codes = {t.code for pk, t in named.items() if pk not in self.visible}
+        hidden_codes -= {t.code for pk, t in named.items() if pk in self.visible}
+        self._hidden_codes = hidden_codes
+        self._pattern: re.Pattern[str] | None = None
+
+    def shown(self, territory: Territory | None, *, code: str = "") -> ShownTerritory | None:
+        """``territory`` as the user may see it; None for none. A territory that no longer exists
+        (a trace naming a deleted one, by ``code``) is named to admins only."""
+        if territory is None:
+            if not code:
+                return None
+            return ShownTerritory(pk=None, code=code, name="") if self.everything else _HIDDEN
+        if territory.pk not in self.visible:
+            return _HIDDEN
+        link = territory.plan_id == self.plan_id
+        return ShownTerritory(pk=territory.pk, code=territory.code, name=territory.name, link=link)
+
+    def hide_code(self, code: str) -> None:
+        """Treats ``code`` as hidden in texts (a deleted territory a trace still names)."""
+        if code and not self.everything:
+            self._hidden_codes.add(code)
+            self._pattern = None
+
+    def text(self, text: str) -> str:
+        """``text`` (an engine reason or note) with the codes of hidden territories replaced."""
+        if not self._hidden_codes or not text:
+            return text
+        if self._pattern is None:
+            codes = sorted(self._hidden_codes, key=len, reverse=True)
+            self._pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in codes) + r")(?![\w-])")
+        return self._pattern.sub(HIDDEN_TERRITORY.lower(), text)
+
+    def trace(self, view: TraceView | None) -> None:
+        """Masks a trace in place: its candidates (code, territory, reason), notes and overlays."""
+        if view is None:
+            return
+        for c in view.candidates:
+            if c.territory is None:
+                self.hide_code(c.code)
+        for c in view.candidates:
+            c.shown = self.shown(c.territory, code=c.code)
+            c.reason = self.text(c.reason)
+            if c.shown is not None and c.shown.hidden:
+                c.code, c.territory = "", None
+        view.notes = [self.text(n) for n in view.notes]
+        view.shown = self.shown(view.territory)
+        view.overlays_shown = [(self.shown(t), credit) for t, credit in view.overlay_territories]
+
+
+def _trace_territories(*views: TraceView | None) -> list[Territory | None]:
+    named: list[Territory | None] = []
+    for v in views:
+        if v is not None:
+            named.extend(c.territory for c in v.candidates)
+            named.extend(t for t, _ in v.overlay_territories)
+            named.append(v.territory)
+    return named
+
+
 # --- explanations ----------------------------------------------------------------------------
 
 
@@ -219,6 +324,7 @@ class CandidateRow:
     outcome: str
     reason: str
     is_overlay: bool
+    shown: ShownTerritory | None = None
 
     @property
     def tier_label(self) -> str:
@@ -242,6 +348,8 @@ class TraceView:
     notes: list[str]
     territory: Territory | None = None
     overlay_territories: list[tuple[Territory | None, int]] = field(default_factory=list)
+    shown: ShownTerritory | None = None
+    overlays_shown: list[tuple[ShownTerritory | None, int]] = field(default_factory=list)
 
     @property
     def source_label(self) -> str:
@@ -381,6 +489,7 @@ class RuleCheck:
     rows: list[ConditionRow]
     matched: bool
     named: bool = False
+    shown: ShownTerritory | None = None
 
 
 def _rule_checks(territory: Territory | None, record: Mapping[str, Any]) -> list[RuleCheck]:
@@ -429,6 +538,7 @@ class Change:
     overlays_change: bool
     rules_changed: bool  # the plan's rules moved on since the stored decision
     target: Territory | None  # where a re-route would put it (None: unassigned)
+    target_shown: ShownTerritory | None = None
 
     @property
     def differs(self) -> bool:
@@ -449,13 +559,15 @@ class AccountExplanation:
     history: list[AccountTerritory]
     history_count: int
     owner: Any
+    lock: ShownTerritory | None = None  # the territory the account is locked to, as shown
 
 
-def account_explanation(*, account: Account) -> AccountExplanation:
+def account_explanation(*, account: Account, user) -> AccountExplanation:
     """Why an account sits where it does: its facts, the current rows, the stored decision (rebuilt
     from its ``RoutingDecision``), a live re-evaluation against today's rules, the rule checks
     along the winner's branch, the owner today and the ownership history. About fifteen queries
-    whatever the plan's size."""
+    whatever the plan's size. Every territory it names is shown as ``user`` may see it
+    (``TerritoryMask``): each row's and check's ``shown``, the trace's candidates, ``lock``."""
     plan = active_plan()
     rows = list(
         AccountTerritory.objects.filter(account=account)
@@ -491,6 +603,13 @@ def account_explanation(*, account: Account) -> AccountExplanation:
 
     winner = primary.territory if primary is not None else None
     checks = _rule_checks(winner, record) if winner is not None else []
+    mask = TerritoryMask(user=user, plan=plan, territories=[
+        *(r.territory for r in rows), *_trace_territories(stored, live), *(c.territory for c in checks),
+        account.locked_territory,
+    ])
+    for r in rows:
+        r.shown = mask.shown(r.territory)  # type: ignore[attr-defined]
+    _mask_parts(mask, stored=stored, live=live, checks=checks, change=change)
     return AccountExplanation(
         account=account,
         plan=plan,
@@ -504,6 +623,7 @@ def account_explanation(*, account: Account) -> AccountExplanation:
         history=rows,
         history_count=history_count,
         owner=current_owner(territory=winner),
+        lock=mask.shown(account.locked_territory),
     )
 
 
@@ -516,9 +636,12 @@ class LeadExplanation:
     live: TraceView | None
     change: Change | None
     checks: list[RuleCheck]
+    territory: ShownTerritory | None = None  # the lead's territory, as shown
 
 
-def lead_explanation(*, lead: Lead) -> LeadExplanation:
+def lead_explanation(*, lead: Lead, user) -> LeadExplanation:
+    """Why a lead sits where it does: the trace stored when it was routed and a live
+    re-evaluation, every territory shown as ``user`` may see it (as ``account_explanation``)."""
     plan = active_plan()
     record = record_of(lead)
     stored = _trace_view(lead.routing_trace)
@@ -529,6 +652,11 @@ def lead_explanation(*, lead: Lead) -> LeadExplanation:
     if live is not None:
         rules_changed = stored is not None and stored.plan_version != live.plan_version
         change = Change(live.territory_id != lead.territory_id, False, rules_changed, live.territory)
+    checks = _rule_checks(lead.territory, record)
+    mask = TerritoryMask(user=user, plan=plan, territories=[
+        lead.territory, *_trace_territories(stored, live), *(c.territory for c in checks),
+    ])
+    _mask_parts(mask, stored=stored, live=live, checks=checks, change=change)
     return LeadExplanation(
         lead=lead,
         plan=plan,
@@ -536,8 +664,22 @@ def lead_explanation(*, lead: Lead) -> LeadExplanation:
         stored=stored,
         live=live,
         change=change,
-        checks=_rule_checks(lead.territory, record),
+        checks=checks,
+        territory=mask.shown(lead.territory),
     )
+
+
+def _mask_parts(
+    mask: TerritoryMask, *, stored: TraceView | None, live: TraceView | None, checks: list[RuleCheck],
+    change: Change | None,
+) -> None:
+    """The parts both explanation pages share, masked in place."""
+    mask.trace(stored)
+    mask.trace(live)
+    for check in checks:
+        check.shown = mask.shown(check.territory)
+    if change is not None:
+        change.target_shown = mask.shown(change.target)
 
 
 def current_owner(*, territory: Territory | None):
@@ -552,8 +694,9 @@ def current_owner(*, territory: Territory | None):
 
 
 def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan | None, Page]:
-    """Accounts whose current territory won a tie on the lowest code, in the active plan. Managers
-    see the ones won by territories visible to them. Each row gets ``view``: its trace with the
+    """Accounts whose current territory won a tie on the lowest code, in the active plan. Below the
+    admin, the ones won by territories visible to the user; a tied loser they may not see is shown
+    as another team's (``TerritoryMask``). Each row gets ``view``: its trace with the
     tied candidates attached to their territories (one query for the whole page)."""
     plan = active_plan()
     rows = AccountTerritory.objects.none()
@@ -561,7 +704,7 @@ def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan |
         rows = AccountTerritory.objects.filter(
             plan=plan, is_primary=True, valid_to__isnull=True, conflict=True
         ).select_related("account", "territory", "decision")
-        if role_of(user) == Role.MANAGER:
+        if not sees_everything(user):  # managers their team's, directors their subtrees'
             rows = rows.filter(territory__in=territories_visible_to(user, plan).values("pk"))
         rows = rows.order_by("territory__code", "account__name", "pk")
     result = Paginator(rows, CONFLICTS_PAGE_SIZE).get_page(page)
@@ -570,4 +713,10 @@ def conflicts_page(*, user, page: int | str | None = 1) -> tuple[TerritoryPlan |
         row.view = _trace_view(data)  # type: ignore[attr-defined]
         views.append(row.view)  # type: ignore[attr-defined]
     _attach_territories(views, {row.territory_id: row.territory for row in result})
+    mask = TerritoryMask(user=user, plan=plan, territories=[
+        *(row.territory for row in result), *_trace_territories(*views),
+    ])
+    for row in result:
+        row.shown = mask.shown(row.territory)  # type: ignore[attr-defined]
+        mask.trace(row.view)  # type: ignore[attr-defined]
     return plan, result

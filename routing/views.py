@@ -18,7 +18,6 @@ from salesos.http import HtmxHttpRequest
 from salesos.record_lists import Options
 from salesos.roles import is_admin
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
-from territories.selectors import territories_visible_to
 
 
 def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRouteForm | None = None, **extra) -> dict:
@@ -103,9 +102,9 @@ def territory_options(request: HttpRequest) -> HttpResponse:
 
 
 def _explain_context(request: HttpRequest, account, lock_form: LockForm | None = None) -> dict:
-    explanation = selectors.account_explanation(account=account)
-    context = {"x": explanation, "account": account, "can_lock": is_admin(request.user),
-               "linkable": _linkable(request.user, explanation.plan)}
+    # Every territory on the page comes shown as the user may see it (selectors.TerritoryMask).
+    explanation = selectors.account_explanation(account=account, user=request.user)
+    context = {"x": explanation, "account": account, "can_lock": is_admin(request.user)}
     if context["can_lock"]:
         territories = selectors.lock_targets(plan=explanation.plan)
         context["lock_form"] = lock_form or LockForm(territories=territories)
@@ -156,12 +155,11 @@ def _landed(prefix: str, account) -> str:
 @login_required
 def lead_explain(request: HttpRequest, pk: int) -> HttpResponse:
     lead = lead_get_for_user(user=request.user, pk=pk)
-    x = selectors.lead_explanation(lead=lead)
-    # Link the territory and the owner only where the user may open them (as the lead page does).
+    x = selectors.lead_explanation(lead=lead, user=request.user)
+    # Link the owner only where the user may open their leads (as the lead page does); territories
+    # come shown as the user may see them (selectors.TerritoryMask).
     options = Options.for_user(request.user, plan=x.plan, lead_owners=True)
-    return render(request, "routing/lead_explain.html", {
-        "x": x, "lead": lead, "linkable": options.territory_ids, "linkable_owners": options.owner_ids,
-    })
+    return render(request, "routing/lead_explain.html", {"x": x, "lead": lead, "linkable_owners": options.owner_ids})
 
 
 @require_GET
@@ -171,9 +169,4 @@ def conflicts(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404
     plan, page = selectors.conflicts_page(user=request.user, page=request.GET.get("page"))
     template = "routing/conflicts.html#conflicts" if request.htmx else "routing/conflicts.html"
-    return render(request, template, {"plan": plan, "page": page, "linkable": _linkable(request.user, plan)})
-
-
-def _linkable(user, plan) -> set[int]:
-    """The ids of the plan's territories the user may open: the pages link only those."""
-    return set(territories_visible_to(user, plan).values_list("pk", flat=True)) if plan is not None else set()
+    return render(request, template, {"plan": plan, "page": page})

@@ -282,12 +282,6 @@ def test_anonymous_is_sent_to_login(client, world, route):
 FOREIGN_TEXT = ("Foreign Co", "Foreign lead", "Leaf B1", "Region B", "77,777", "77777", "For someone else")
 
 
-# A known leak outside this part of issue 8 section 1: strict, so the test fails (XPASS) the day it
-# is fixed and the marker must go.
-EXPLAIN_LEAK = pytest.mark.xfail(strict=True, reason="the routing explanation names every matched territory, "
-                                 "other teams' included (see the report of issue 8 s.1)")
-
-
 def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
     """name -> (method, path, data, headers): searches, htmx partials, option lists, previews and
     exports beyond the plain pages, each asked for side B by name."""
@@ -336,15 +330,9 @@ def leaks(body: str) -> list[str]:
 
 
 BELOW_ADMIN = [r for r in ROLES if r != "admin"]
-KNOWN_PAGE_LEAKS = {
-    "routing/accounts/<int:pk>/explain/": EXPLAIN_LEAK,
-    "routing/leads/<int:pk>/explain/": EXPLAIN_LEAK,
-}
 
 
-@pytest.mark.parametrize(
-    "route", [pytest.param(r, marks=[KNOWN_PAGE_LEAKS[r]] if r in KNOWN_PAGE_LEAKS else []) for r in sorted(MATRIX)]
-)
+@pytest.mark.parametrize("route", sorted(MATRIX))
 def test_pages_do_not_name_what_the_role_may_not_see(client, world, route):
     """Every page of the matrix each role opens on its own objects (or without one), with the
     form's POST where the view takes one."""

@@ -370,7 +370,7 @@ def test_territory_options_search_by_code_or_name(client, world):
 def test_explanation_shows_winner_candidates_and_why(client, world):
     account = services.account_save(account=Account(name="Kaiser", country="US", state="US-CA",
                                                     industry_code="622110"))
-    login(client, world, "rep")
+    login(client, world, "admin")  # who sees every candidate (test_explanations_mask_... for the others)
     response = client.get(reverse("routing:account_explain", args=[account.pk]))
     body = response.content.decode()
     x = response.context["x"]
@@ -441,7 +441,8 @@ def test_explanation_flags_a_rule_change_with_the_new_target(client, world):
     body = client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()
     assert 'data-change="differs"' in body
     assert "Rules changed since this decision." in body
-    assert "A re-route would move it to <span class=\"code\">US</span> United States." in body
+    link = f'<a href="/territories/{world.t["us"].pk}/"><span class="code">US</span> United States</a>'
+    assert f"A re-route would move it to {link}." in body
 
 
 def test_explanation_of_manual_routing_shows_who_and_why(client, world):
@@ -479,6 +480,65 @@ def test_lead_explanation_reads_the_stored_trace(client, world):
     assert "Why is this lead in West?" in response.content.decode()
 
 
+def hidden_candidates(world: World) -> tuple[Account, Lead]:
+    """An account and a lead in US-W (seen by the rep, his manager and the director) that also
+    match two territories outside the US subtree nobody below the admin sees: a state rule that
+    loses on specificity (then wins on priority after a change, so a visible candidate's reason and
+    the change banner name it) and an overlay that credits them."""
+    hidden = make_territory(world.plan, code="ZZ-HID", name="Hidden Harbor", rule=state_in("US-CA"))
+    make_territory(world.plan, code="ZZ-OVL", name="Hidden Overlay Crew", is_overlay=True, credit_percent=10,
+                   rule=state_in("US-CA"))
+    services.plan_touch(plan=world.plan)
+    account = services.account_save(account=Account(name="Sunset Dental", country="US", state="US-CA",
+                                                    industry_code="51"))
+    lead = services.lead_save(lead=Lead(company="Sunset Leads", country="US", state="US-CA", industry_code="51"))
+    assert territory_of(account) == world.t["west"] and lead.territory == world.t["west"]
+    Territory.objects.filter(pk=hidden.pk).update(priority=50)  # today's rules now pick it
+    services.plan_touch(plan=world.plan)
+    return account, lead
+
+
+HIDDEN_FROM_ALL = ("ZZ-HID", "Hidden Harbor", "ZZ-OVL", "Hidden Overlay Crew")
+
+
+@pytest.mark.parametrize("role", ["director", "manager", "rep"])
+@pytest.mark.parametrize("page", ["account", "lead"])
+def test_explanations_mask_territories_the_role_may_not_see(client, world, role, page):
+    """Candidates (stored and live), reasons, the level checks, the overlay and history rows and the
+    change banner show a territory the role may not see as another team's, without code or name;
+    its outcome stays. The US parent is the director's, not the manager's or the rep's."""
+    account, lead = hidden_candidates(world)
+    login(client, world, role)
+    url = reverse("routing:account_explain", args=[account.pk]) if page == "account" else (
+        reverse("routing:lead_explain", args=[lead.pk]))
+    response = client.get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    hidden = HIDDEN_FROM_ALL + (() if role == "director" else ("United States",))
+    assert [text for text in hidden if text in body] == []
+    assert ("United States" in body) == (role == "director")  # masking only what is hidden
+    assert "US-W" in body and "West" in body
+    x = response.context["x"]
+    assert {c.outcome for c in x.live.candidates if c.shown.hidden} >= {"won", "overlay"}
+    assert {c.code for c in x.live.candidates if c.shown.hidden} == {""}
+    assert "Another team&#x27;s territory" in body
+    # The losing reason keeps its sense without the code: "priority 0 is below ZZ-HID's 50".
+    assert "Priority 0 is below another team&#x27;s territory&#x27;s 50" in body
+    assert 'data-change="differs"' in body and x.change.target_shown.hidden
+
+
+@pytest.mark.parametrize("page", ["account", "lead"])
+def test_the_admin_sees_every_territory_an_explanation_names(client, world, page):
+    account, lead = hidden_candidates(world)
+    login(client, world, "admin")
+    url = reverse("routing:account_explain", args=[account.pk]) if page == "account" else (
+        reverse("routing:lead_explain", args=[lead.pk]))
+    body = client.get(url).content.decode()
+    assert [text for text in HIDDEN_FROM_ALL + ("United States",) if text not in body] == []
+    assert "Another team" not in body
+    assert "Priority 0 is below ZZ-HID&#x27;s 50" in body
+
+
 # --- conflicts -----------------------------------------------------------------------------------
 
 
@@ -497,6 +557,32 @@ def test_a_manager_sees_only_conflicts_won_by_their_teams_territories(client, wo
     assert client.get(reverse("routing:conflicts")).context["page"].paginator.count == 0
     client.force_login(world.users["other_manager"])
     assert client.get(reverse("routing:conflicts")).context["page"].paginator.count == 1
+
+
+def test_a_tied_loser_the_user_may_not_see_is_shown_without_code_or_name(client, world):
+    """The other manager sees TX-A (his rep's), not TX-B, which it beat on the lowest code."""
+    services.account_save(account=Account(name="Lone Star", country="US", state="US-TX"))
+    client.force_login(world.users["other_manager"])
+    body = client.get(reverse("routing:conflicts")).content.decode()
+    assert "Lone Star" in body and "Texas North" in body
+    assert "TX-B" not in body and "Texas South" not in body and "Another team&#x27;s territory" in body
+    login(client, world, "admin")
+    body = client.get(reverse("routing:conflicts")).content.decode()
+    assert "TX-B" in body and "Texas South" in body and "Another team" not in body
+
+
+def test_a_director_sees_only_conflicts_in_the_subtrees_they_lead(client, world):
+    make_territory(world.plan, code="APAC-2", name="Asia Pacific Two",
+                   rule={"all": [{"field": "country", "op": "in", "value": ["JP"]}]})
+    services.plan_touch(plan=world.plan)
+    services.account_save(account=Account(name="Osaka Works", country="JP"))
+    services.account_save(account=Account(name="Lone Star", country="US", state="US-TX"))
+    login(client, world, "director")
+    body = client.get(reverse("routing:conflicts")).content.decode()
+    assert "Lone Star" in body and "Osaka Works" not in body and "Asia Pacific" not in body
+    login(client, world, "admin")
+    body = client.get(reverse("routing:conflicts")).content.decode()
+    assert "Lone Star" in body and "Osaka Works" in body
 
 
 # --- locks ---------------------------------------------------------------------------------------
