@@ -6,7 +6,7 @@ a more specific rule) and an account routed by hand can be taken. So the territo
 describes it replaces (or joins) the stored one in the plan's spec, and the same steps as
 ``routing.batch.plan_reroute`` run on the accounts the change can move (``scope_account_ids``
 over the territory's subtree), with nothing written: the engine's resolution against every
-competing territory, then ``batch.diff`` against the current rows.
+competing territory, then ``batch.changes.diff`` against the current rows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from routing import engine
-from routing.batch import SOURCE_NAMES, diff, read_columns, read_current, scope_account_ids
+from routing.batch.changes import diff
+from routing.batch.read import SOURCE_NAMES, read_columns, read_current
+from routing.batch.scope import scope_account_ids
 from routing.engine import vector
 from routing.models import AccountTerritory
 from routing.services import plan_spec

@@ -1,6 +1,7 @@
 """Background tasks (django-q2). Each takes ids or nothing and calls one service."""
 
 from routing import alerts
+from routing.batch import jobs
 
 
 def unassigned_alert_send() -> int:
@@ -8,7 +9,5 @@ def unassigned_alert_send() -> int:
 
 
 def reroute_job_run(job_id: int) -> str:
-    from routing import batch
-
-    job = batch.reroute_job_run(job_id=job_id)
+    job = jobs.reroute_job_run(job_id=job_id)
     return job.status if job is not None else "missing"

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from routing.batch import reroute_job_start
+from routing.batch.jobs import reroute_job_start
 from routing.models import RoutingJob
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin

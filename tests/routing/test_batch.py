@@ -259,7 +259,7 @@ def test_a_failing_job_is_recorded_not_lost(monkeypatch, django_capture_on_commi
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(batch, "plan_reroute", boom)
+    monkeypatch.setattr(batch.jobs, "plan_reroute", boom)
     with django_capture_on_commit_callbacks(execute=True):
         job = batch.reroute_job_start(plan=plan, scope="full")
     job.refresh_from_db()
@@ -297,9 +297,18 @@ def test_worker_connections_read_and_write_what_one_connection_would(monkeypatch
     if connection.vendor != "postgresql":
         pytest.skip("worker connections are a PostgreSQL path")
     plan = random_plan(seed=17)
-    monkeypatch.setattr(batch, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(batch.workers, "PARALLEL_MIN", 1)
+    opened: list[int] = []
+    real_connection = batch.workers.worker_connection
+
+    def counted_connection():
+        opened.append(1)
+        return real_connection()
+
+    monkeypatch.setattr(batch.workers, "worker_connection", counted_connection)
     now = timezone.now()
     result = batch.plan_reroute(plan=plan, now=now, chunk_size=29)
+    assert len(opened) >= 3  # the run really took the worker path: two readers, writers
     assert result.rows_inserted > 0 and result.processed == Account.objects.count()
     assert result.decisions == RoutingDecision.objects.filter(plan=plan).count()  # parts share decisions
     parallel = state(plan)

@@ -14,6 +14,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from routing import batch, services
+from routing.engine import vector
 from routing.models import AccountTerritory, RoutingJob
 from salesos.models import Account
 from territories.models import Territory
@@ -74,7 +75,7 @@ def test_full_reroutes_during_account_edits_all_finish_and_leave_every_account_r
     batch.plan_reroute(plan=plan)
     account_ids = list(Account.objects.values_list("pk", flat=True))
 
-    real_route, real_diff = batch.vector.route, batch.diff
+    real_route, real_diff = vector.route, batch.reroute.diff
 
     def slow_route(*args, **kwargs):
         time.sleep(SLOW)
@@ -84,8 +85,8 @@ def test_full_reroutes_during_account_edits_all_finish_and_leave_every_account_r
         time.sleep(SLOW)
         return real_diff(*args, **kwargs)
 
-    monkeypatch.setattr(batch.vector, "route", slow_route)
-    monkeypatch.setattr(batch, "diff", slow_diff)
+    monkeypatch.setattr(vector, "route", slow_route)
+    monkeypatch.setattr(batch.reroute, "diff", slow_diff)
 
     stop, errors, edited = threading.Event(), [], []
     editor = threading.Thread(target=_editor, args=(account_ids, stop, errors, edited))
