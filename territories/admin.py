@@ -7,6 +7,7 @@ directly would skip all of that. Plans keep their admin for their name, descript
 kind and effective date; their status (activation) and bookkeeping are read-only there."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
@@ -34,6 +35,18 @@ class ReadOnlyAdmin:
 # exactly one plan is active), ``version`` only through ``routing.services.plan_touch`` (the
 # compiled-rule stamp), and the rest are records of what happened.
 PLAN_SERVICE_FIELDS = ("status", "version", "activated_at", "source_plan", "created_by", "created_at")
+
+
+class HistoryViewOnly(SimpleHistoryAdmin):
+    """The admin history of a read-only model can be looked at, not reverted: simple-history's
+    version page saves the old row on POST, asking only for view permission, which would put back
+    an old rule or reopen an ended assignment with none of the services' checks. It takes
+    ``SimpleHistoryAdmin``'s place last in the bases, so ``IdCheckedAdmin`` still wraps its URLs."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(TerritoryPlan)
@@ -84,7 +97,7 @@ class RepAssignmentInline(ReadOnlyAdmin, admin.TabularInline):
 @admin.register(Territory)
 # IdCheckedAdmin first, so its get_urls wraps guardian's and simple-history's URLs too (mypy sees
 # guardian's change_form_template override through the reordered bases).
-class TerritoryAdmin(ReadOnlyAdmin, IdCheckedAdmin, GuardedModelAdmin, SimpleHistoryAdmin):  # type: ignore[misc]
+class TerritoryAdmin(ReadOnlyAdmin, IdCheckedAdmin, GuardedModelAdmin, HistoryViewOnly):  # type: ignore[misc]
     list_display = ["code", "name", "plan", "type", "priority", "is_overlay", "status", "parent"]
     list_filter = ["plan", "type", "status", "is_overlay"]
     search_fields = ["code", "name"]
@@ -108,7 +121,7 @@ class TerritoryAdmin(ReadOnlyAdmin, IdCheckedAdmin, GuardedModelAdmin, SimpleHis
 
 
 @admin.register(RepAssignment)
-class RepAssignmentAdmin(ReadOnlyAdmin, IdCheckedAdmin, SimpleHistoryAdmin):
+class RepAssignmentAdmin(ReadOnlyAdmin, IdCheckedAdmin, HistoryViewOnly):
     list_display = ["territory", "user", "slot", "split_percent", "start_date", "end_date"]
     list_filter = ["slot"]
     raw_id_fields = ["territory", "user"]

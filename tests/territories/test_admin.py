@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -173,3 +176,33 @@ def test_a_plan_added_in_the_admin_is_a_draft(client, staff):
                             "effective_date": "2028-02-01", "status": "active"})
     assert response.status_code == 302
     assert TerritoryPlan.objects.get(name="FY28").status == "draft"
+
+
+@pytest.mark.parametrize("model", ["territory", "repassignment"])
+def test_the_admin_history_cannot_revert_a_territory_or_an_assignment(client, staff, territory, model):
+    """simple-history's revert view saves an old version of the row on POST without asking for
+    change permission: for the read-only territory admins it is view-only too."""
+    obj = territory if model == "territory" else RepAssignment.objects.get(territory=territory)
+    first = obj.history.earliest().history_id
+    if model == "territory":
+        obj.rule = {"all": [{"field": "state", "op": "in", "value": ["US-OR"]}]}
+    else:
+        obj.end_date = obj.start_date + dt.timedelta(days=30)
+    obj.save()  # a later change, as the services make it
+    url = f"/admin/territories/{model}/{obj.pk}/history/{first}/"
+    page = client.get(url)
+    assert page.status_code == 200  # the old version can still be looked at
+    form = page.context["adminform"].form  # the old version's values, posted back as they are shown
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    if "rule" in data:
+        data["rule"] = json.dumps(data["rule"])
+    for name, value in list(data.items()):
+        if isinstance(value, dt.datetime):  # the admin's split date/time inputs
+            data.update({f"{name}_0": value.date().isoformat(), f"{name}_1": value.time().isoformat()})
+    response = client.post(url, data)
+    obj.refresh_from_db()
+    if model == "territory":
+        assert obj.rule == {"all": [{"field": "state", "op": "in", "value": ["US-OR"]}]}
+    else:
+        assert obj.end_date == obj.start_date + dt.timedelta(days=30)
+    assert response.status_code == 403
