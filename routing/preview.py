@@ -19,15 +19,13 @@ import numpy as np
 
 from routing import engine
 from routing.batch.changes import diff
-from routing.batch.read import SOURCE_NAMES, read_columns, read_current
+from routing.batch.read import MANUAL_CODE, read_columns, read_current
 from routing.batch.scope import scope_account_ids
 from routing.engine import vector
-from routing.models import AccountTerritory
 from routing.services import plan_spec
 from territories.models import Territory, TerritoryPlan
 
 DRAFT_ID = -1  # the id a territory that is not saved yet routes under (0 means "no territory")
-_MANUAL_CODE = SOURCE_NAMES.index(AccountTerritory.Source.MANUAL.value)
 WHOLE_TABLE_FROM = 5_000  # accounts in scope from which every account is read in one pass
 
 
@@ -128,7 +126,7 @@ def territory_change_preview(*, plan: TerritoryPlan, draft: TerritoryDraft) -> C
     current = read_current(plan, compiled, cols, None if read_all else ids)
     work = diff(routed, current, len(cols))
     by_hand = np.zeros(len(cols), dtype=bool)
-    by_hand[current.row[current.primary & (current.source == _MANUAL_CODE)]] = True
+    by_hand[current.row[current.primary & (current.source == MANUAL_CODE)]] = True
     account_ids = np.asarray(cols.ids, dtype=np.int64)
     keep = np.isin(account_ids, np.asarray(ids, dtype=np.int64)) if read_all else slice(None)
     return ChangePreview(
