@@ -23,7 +23,7 @@ column (or ``UPPER`` on SQLite) makes them indexable if a rule-driven query ever
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import reduce
 from typing import Any
@@ -35,7 +35,29 @@ from django.db.models.lookups import Exact, In, StartsWith
 from routing.engine import COLUMNS, FIELDS, compile_rule, fold
 from routing.engine.errors import Problem, RuleError
 from routing.engine.evaluate import CompiledRule
-from routing.engine.fields import HIERARCHY, MONEY, NUMBER_TYPES
+from routing.engine.fields import (
+    BETWEEN,
+    EQ,
+    EQUALS,
+    GT,
+    GTE,
+    HIERARCHY,
+    IN,
+    IS_EMPTY,
+    LT,
+    LTE,
+    MEMBER,
+    MONEY,
+    NE,
+    NOT_IN,
+    NUMBER_TYPES,
+    OPERATORS,
+    PREFIX,
+    SQL,
+    Field,
+    Operator,
+    register_form,
+)
 
 # Leads carry the company name in ``company`` and have no domain column.
 LEAD_COLUMNS: Mapping[str, str] = {**{k: v for k, v in COLUMNS.items() if k != "domain"}, "name": "company"}
@@ -89,47 +111,86 @@ def _any_of(parts: list[Q]) -> Q:
     return reduce(operator.or_, parts)
 
 
+# Each operator's SQL form: (column, field, operator, validated rule value) -> Q. Registered on
+# the operator beside its scalar and vector forms in ``routing.engine`` (same keys).
+
+# The Django lookup of each ordering operator's comparison.
+_ORDER_LOOKUPS: dict[Callable[[Any, Any], Any] | None, str] = {
+    operator.gt: "gt", operator.ge: "gte", operator.lt: "lt", operator.le: "lte",
+}
+
+
+def _convert(field: Field) -> Any:
+    return Decimal if field.type == MONEY else int
+
+
+def _negated(op: Operator, column: str, positive: Q) -> Q:
+    """``positive``, or for ``ne``/``not_in`` its complement with NULL (true on missing; '' is
+    never a validated value, so only NULL needs saying explicitly)."""
+    if op.negates:
+        return Q(**{f"{column}__isnull": True}) | ~positive
+    return positive
+
+
+def _starts(column: str, values: list[str]) -> Q:
+    folded = AsciiUpper(F(column))
+    return _any_of([Q(StartsWith(folded, v)) for v in values])
+
+
+@register_form(SQL, EQ, NE, IN, NOT_IN)
+def _equals(column: str, field: Field, op: Operator, value: Any) -> Q:
+    if field.type in NUMBER_TYPES:
+        convert = _convert(field)
+        if op.kind == MEMBER:
+            positive = Q(**{f"{column}__in": [convert(v) for v in value]})
+        else:
+            positive = Q(**{f"{column}__exact": convert(value)})
+        return _negated(op, column, positive)
+    values = [fold(v) for v in (value if isinstance(value, list) else [value])]
+    if field.type == HIERARCHY:  # a code matches everything below it
+        return _negated(op, column, _starts(column, values))
+    variants = [case_variants(v) for v in values]
+    if all(v is not None for v in variants) and sum(len(v or ()) for v in variants) <= 4 * MAX_CASE_VARIANTS:
+        positive = Q(**{f"{column}__in": sorted({raw for v in variants for raw in v or ()})})
+    elif op.kind == EQUALS:
+        positive = Q(Exact(AsciiUpper(F(column)), values[0]))
+    else:
+        positive = Q(In(AsciiUpper(F(column)), values))
+    return _negated(op, column, positive)
+
+
+@register_form(SQL, PREFIX)
+def _prefix(column: str, field: Field, op: Operator, value: Any) -> Q:
+    values = [fold(v) for v in (value if isinstance(value, list) else [value])]
+    return _negated(op, column, _starts(column, values))
+
+
+@register_form(SQL, GT, GTE, LT, LTE)
+def _order(column: str, field: Field, op: Operator, value: Any) -> Q:
+    return Q(**{f"{column}__{_ORDER_LOOKUPS[op.compare]}": _convert(field)(value)})
+
+
+@register_form(SQL, BETWEEN)
+def _range(column: str, field: Field, op: Operator, value: Any) -> Q:
+    lo, hi = (_convert(field)(v) for v in value)
+    return Q(**{f"{column}__gte": lo, f"{column}__lte": hi})
+
+
+@register_form(SQL, IS_EMPTY)
+def _flag(column: str, field: Field, op: Operator, value: Any) -> Q:
+    if field.type in NUMBER_TYPES:
+        return Q(**{f"{column}__isnull": bool(value)})
+    return _text_missing(column) if value else ~_text_missing(column)
+
+
 def _condition(node: Mapping[str, Any], columns: Mapping[str, str], path: str) -> Q:
-    name, op, value = node["field"], node["op"], node["value"]
+    name, op = node["field"], OPERATORS[node["op"]]
     field = FIELDS[name]
     column = columns.get(name)
     if column is None:
         raise RuleError([Problem(f"{path}.field" if path else "field", f"{field.label} is not available here")])
-
-    if field.type in NUMBER_TYPES:
-        convert = Decimal if field.type == MONEY else int
-        if op == "is_empty":
-            return Q(**{f"{column}__isnull": bool(value)})
-        if op == "between":
-            lo, hi = (convert(v) for v in value)
-            return Q(**{f"{column}__gte": lo, f"{column}__lte": hi})
-        if op in ("in", "not_in"):
-            positive = Q(**{f"{column}__in": [convert(v) for v in value]})
-        else:
-            lookup = "exact" if op in ("eq", "ne") else op
-            positive = Q(**{f"{column}__{lookup}": convert(value)})
-        if op in ("ne", "not_in"):
-            return Q(**{f"{column}__isnull": True}) | ~positive
-        return positive
-
-    if op == "is_empty":
-        return _text_missing(column) if value else ~_text_missing(column)
-    folded = AsciiUpper(F(column))
-    values = [fold(v) for v in (value if isinstance(value, list) else [value])]
-    if op == "prefix" or field.type == HIERARCHY:
-        positive = _any_of([Q(StartsWith(folded, v)) for v in values])
-    else:
-        variants = [case_variants(v) for v in values]
-        if all(v is not None for v in variants) and sum(len(v or ()) for v in variants) <= 4 * MAX_CASE_VARIANTS:
-            positive = Q(**{f"{column}__in": sorted({raw for v in variants for raw in v or ()})})
-        elif op in ("eq", "ne"):
-            positive = Q(Exact(folded, values[0]))
-        else:
-            positive = Q(In(folded, values))
-    if op in ("ne", "not_in"):
-        # '' is never a validated value, so only NULL needs saying explicitly.
-        return Q(**{f"{column}__isnull": True}) | ~positive
-    return positive
+    q: Q = op.form(SQL)(column, field, op, node["value"])
+    return q
 
 
 def _node(node: Mapping[str, Any], columns: Mapping[str, str], path: str) -> Q:

@@ -30,6 +30,7 @@ from typing import Any
 from .fields import (
     BETWEEN,
     EQ,
+    EQUALS,
     FIELDS,
     GEO_LEVEL_NAMES,
     GT,
@@ -40,12 +41,18 @@ from .fields import (
     IS_EMPTY,
     LT,
     LTE,
+    MEMBER,
     MONEY,
     NE,
     NOT_IN,
     NUMBER_TYPES,
+    OPERATORS,
     PREFIX,
+    SCALAR,
+    STARTS,
+    Operator,
     fold,
+    register_form,
 )
 from .validate import validate
 
@@ -115,7 +122,8 @@ class Specificity:
         return {"geo_level": self.geo_level, "geo": GEO_LEVEL_NAMES[self.geo_level], "conditions": self.conditions}
 
 
-_GEO_OPS = frozenset({EQ, IN, PREFIX})
+# The positive operators that pin a value down (not a comparison): they give a geographic level.
+_GEO_OPS = frozenset(n for n, op in OPERATORS.items() if op.positive and op.kind in (EQUALS, MEMBER, STARTS))
 
 
 def specificity(rule: Mapping[str, Any]) -> Specificity:
@@ -148,44 +156,62 @@ def _rule_values(field_type: str, value: Any) -> Any:
     return fold(value)
 
 
+# Each operator's scalar form: (field name, field type, operator, rule value as facts hold it)
+# -> predicate over facts. Registered on the operator (``fields.register_form``), looked up there.
+
+
+@register_form(SCALAR, PREFIX)
+def _starts(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    prefixes = tuple(v) if isinstance(v, list) else (v,)
+    if op.negates:  # the hierarchical ne/not_in: everything outside the branches
+        return lambda f: f[name] is None or not f[name].startswith(prefixes)
+    return lambda f: f[name] is not None and f[name].startswith(prefixes)
+
+
+@register_form(SCALAR, EQ, NE)
+def _equals(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    if ftype == HIERARCHY:  # industry codes are a tree: a code matches everything below it
+        return _starts(name, ftype, op, v)
+    if op.negates:
+        return lambda f: f[name] != v  # None != v: true on missing, the complement of eq
+    return lambda f: f[name] == v
+
+
+@register_form(SCALAR, IN, NOT_IN)
+def _member(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    if ftype == HIERARCHY:
+        return _starts(name, ftype, op, v)
+    members = frozenset(v)
+    if op.negates:
+        return lambda f: f[name] not in members
+    return lambda f: f[name] in members
+
+
+@register_form(SCALAR, GT, GTE, LT, LTE)
+def _order(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    compare = op.compare
+    assert compare is not None
+    return lambda f: (x := f[name]) is not None and compare(x, v)
+
+
+@register_form(SCALAR, BETWEEN)
+def _range(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    lo, hi = v
+    return lambda f: f[name] is not None and lo <= f[name] <= hi
+
+
+@register_form(SCALAR, IS_EMPTY)
+def _flag(name: str, ftype: str, op: Operator, v: Any) -> Predicate:
+    if v:
+        return lambda f: f[name] is None
+    return lambda f: f[name] is not None
+
+
 def _condition(name: str, op: str, value: Any) -> Predicate:
     ftype = FIELDS[name].type
-    v = _rule_values(ftype, value)
-    if op == IS_EMPTY:
-        if v:
-            return lambda f: f[name] is None
-        return lambda f: f[name] is not None
-    if ftype == HIERARCHY and op in (EQ, IN, NE, NOT_IN, PREFIX):
-        # Industry codes are a tree: a code matches itself and everything below it.
-        prefixes = tuple(v) if isinstance(v, list) else (v,)
-        if op in (NE, NOT_IN):
-            return lambda f: f[name] is None or not f[name].startswith(prefixes)
-        return lambda f: f[name] is not None and f[name].startswith(prefixes)
-    if op == EQ:
-        return lambda f: f[name] == v
-    if op == NE:
-        return lambda f: f[name] != v  # None != v: true on missing, the complement of eq
-    if op == IN:
-        members = frozenset(v)
-        return lambda f: f[name] in members
-    if op == NOT_IN:
-        members = frozenset(v)
-        return lambda f: f[name] not in members
-    if op == PREFIX:
-        prefixes = tuple(v)
-        return lambda f: f[name] is not None and f[name].startswith(prefixes)
-    if op == GT:
-        return lambda f: f[name] is not None and f[name] > v
-    if op == GTE:
-        return lambda f: f[name] is not None and f[name] >= v
-    if op == LT:
-        return lambda f: f[name] is not None and f[name] < v
-    if op == LTE:
-        return lambda f: f[name] is not None and f[name] <= v
-    if op == BETWEEN:
-        lo, hi = v
-        return lambda f: f[name] is not None and lo <= f[name] <= hi
-    raise AssertionError(f"unhandled operator {op}")  # validate() admits no other
+    operator = OPERATORS[op]
+    predicate: Predicate = operator.form(SCALAR)(name, ftype, operator, _rule_values(ftype, value))
+    return predicate
 
 
 def _all(preds: list[Predicate]) -> Predicate:

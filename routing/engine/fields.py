@@ -25,9 +25,11 @@ and tests hold them to it):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 # --- operators ------------------------------------------------------------------------------
 
@@ -35,38 +37,93 @@ EQ, NE, IN, NOT_IN = "eq", "ne", "in", "not_in"
 GT, GTE, LT, LTE, BETWEEN = "gt", "gte", "lt", "lte", "between"
 PREFIX, IS_EMPTY = "prefix", "is_empty"
 
+# What an operator tests (``Operator.kind``).
+EQUALS = "equals"  # the value equals the rule's one value
+MEMBER = "member"  # the value is one of the rule's values
+STARTS = "starts"  # the value starts with one of the rule's prefixes
+ORDER = "order"  # the value compares with the rule's value (``Operator.compare``)
+RANGE = "range"  # the value lies between the rule's two values, both included
+FLAG = "flag"  # the value is missing (rule value true) or present (false)
+
+# The forms every operator has, one per evaluator: ``scalar`` (``routing.engine.evaluate``, one
+# record's facts), ``vector`` (``routing.engine.masks``, numpy columns) and ``sql`` (registered by
+# ``routing.compile``, Django ``Q``; the engine itself imports no Django).
+SCALAR, VECTOR, SQL = "scalar", "vector", "sql"
+FORM_KINDS = (SCALAR, VECTOR, SQL)
+
 
 @dataclass(frozen=True, slots=True)
 class Operator:
+    """One operator: what it means, and each evaluator's form of it (``register_form``)."""
+
     name: str
     label: str
     # What the value looks like: "one" scalar, "many" list, "pair" [lo, hi], "prefixes" one
     # string or a list of them, "flag" true/false.
     arity: str
+    kind: str
+    # The operator this one is the exact complement of (true on a missing value, see above).
+    negates: str | None = None
+    # ORDER operators: the comparison, applied as ``compare(record value, rule value)``.
+    compare: Callable[[Any, Any], Any] | None = None
+    forms: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def positive(self) -> bool:
+        """Only true when the field has a value, and narrows a rule (specificity, the index)."""
+        return self.negates is None and self.kind != FLAG
+
+    def form(self, kind: str) -> Callable[..., Any]:
+        """This operator's ``kind`` form (one of ``FORM_KINDS``)."""
+        try:
+            return self.forms[kind]
+        except KeyError:
+            raise LookupError(f"Operator '{self.name}' has no {kind} form registered") from None
 
 
 OPERATORS: Mapping[str, Operator] = MappingProxyType(
     {
         op.name: op
         for op in (
-            Operator(EQ, "equals", "one"),
-            Operator(NE, "does not equal", "one"),
-            Operator(IN, "is one of", "many"),
-            Operator(NOT_IN, "is none of", "many"),
-            Operator(GT, "greater than", "one"),
-            Operator(GTE, "at least", "one"),
-            Operator(LT, "less than", "one"),
-            Operator(LTE, "at most", "one"),
-            Operator(BETWEEN, "between (inclusive)", "pair"),
-            Operator(PREFIX, "starts with", "prefixes"),
-            Operator(IS_EMPTY, "is empty", "flag"),
+            Operator(EQ, "equals", "one", EQUALS),
+            Operator(NE, "does not equal", "one", EQUALS, negates=EQ),
+            Operator(IN, "is one of", "many", MEMBER),
+            Operator(NOT_IN, "is none of", "many", MEMBER, negates=IN),
+            Operator(GT, "greater than", "one", ORDER, compare=operator.gt),
+            Operator(GTE, "at least", "one", ORDER, compare=operator.ge),
+            Operator(LT, "less than", "one", ORDER, compare=operator.lt),
+            Operator(LTE, "at most", "one", ORDER, compare=operator.le),
+            Operator(BETWEEN, "between (inclusive)", "pair", RANGE),
+            Operator(PREFIX, "starts with", "prefixes", STARTS),
+            Operator(IS_EMPTY, "is empty", "flag", FLAG),
         )
     }
 )
 
 # Operators that can only be true when the field has a value, and that make a rule narrower
 # (used for specificity and for the candidate index).
-POSITIVE_OPS = frozenset({EQ, IN, PREFIX, GT, GTE, LT, LTE, BETWEEN})
+POSITIVE_OPS = frozenset(name for name, op in OPERATORS.items() if op.positive)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def register_form(kind: str, *ops: str) -> Callable[[F], F]:
+    """Decorator: the function is the ``kind`` form of ``ops``. Each evaluator looks its form up
+    with ``OPERATORS[op].form(kind)``; a second, different form for the same key is an error."""
+    if kind not in FORM_KINDS:
+        raise ValueError(f"Unknown form kind {kind!r}")
+
+    def register(function: F) -> F:
+        for name in ops:
+            forms = OPERATORS[name].forms
+            existing = forms.get(kind)
+            if existing is not None and existing.__qualname__ != function.__qualname__:
+                raise ValueError(f"Operator '{name}' already has a {kind} form: {existing.__qualname__}")
+            forms[kind] = function
+        return function
+
+    return register
+
 
 # --- fields ---------------------------------------------------------------------------------
 

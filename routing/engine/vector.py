@@ -24,163 +24,26 @@ Tests hold it to ``resolve`` record by record on random plans and records.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .evaluate import _number as engine_number
-from .fields import (
-    BETWEEN,
-    EQ,
-    FIELDS,
-    GT,
-    GTE,
-    HIERARCHY,
-    IN,
-    IS_EMPTY,
-    LT,
-    LTE,
-    MONEY,
-    NE,
-    NOT_IN,
-    NUMBER_TYPES,
-    PREFIX,
-    fold,
-)
+from .columns import EMPTY, Columns, NumberColumn, TextColumn, money_scale
 from .index import CompiledPlan, rule_guards
+from .masks import Mask, compile_mask
 from .plan import LOCK, NAMED, RULE, TIER_NAMED
 from .resolve import decide_matched
 
+# Columns and masks live in their own modules; they are named here too, where routing uses them.
+__all__ = [
+    "SOURCES", "Columns", "Mask", "NumberColumn", "Routed", "TextColumn", "VectorPlan", "compile_mask",
+    "fields_read", "for_plan", "money_scale", "route",
+]
+
 SOURCES = (None, RULE, NAMED, LOCK)  # Routed.source codes
 _SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
-_EMPTY = np.zeros(0, dtype=np.int64)
-
-# --- columns -----------------------------------------------------------------------------------
-
-
-@dataclass
-class TextColumn:
-    """One text field: ``codes[i]`` indexes ``values`` (the distinct raw values), -1 missing."""
-
-    codes: np.ndarray
-    values: Sequence[str]
-    _by_folded: dict[str, np.ndarray] | None = None
-    _prefix: dict[int, tuple[np.ndarray, dict[str, int]]] = field(default_factory=dict)
-    _groups: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-
-    @classmethod
-    def from_values(cls, raw: Iterable[Any]) -> TextColumn:
-        """Codes for raw values (None and "" are missing, as ``prepare`` has it)."""
-        index: dict[str, int] = {}
-        codes = []
-        for value in raw:
-            if value is None or value == "":
-                codes.append(-1)
-                continue
-            text = value if isinstance(value, str) else str(value)
-            codes.append(index.setdefault(text, len(index)))
-        return cls(np.asarray(codes, dtype=np.int64), list(index))
-
-    def codes_of(self, folded: str) -> np.ndarray:
-        """Codes of the raw values that fold to ``folded``."""
-        if self._by_folded is None:
-            groups: dict[str, list[int]] = {}
-            for code, value in enumerate(self.values):
-                groups.setdefault(fold(value), []).append(code)
-            self._by_folded = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
-        return self._by_folded.get(folded, _EMPTY)
-
-    def prefix_codes(self, length: int) -> tuple[np.ndarray, dict[str, int]]:
-        """(per value code: the id of its folded first ``length`` characters, -1 when shorter;
-        with one more entry, -1, for missing) and the ids by prefix."""
-        found = self._prefix.get(length)
-        if found is None:
-            ids: dict[str, int] = {}
-            table = np.empty(len(self.values) + 1, dtype=np.int64)
-            for code, value in enumerate(self.values):
-                folded = fold(value)
-                table[code] = ids.setdefault(folded[:length], len(ids)) if len(folded) >= length else -1
-            table[-1] = -1
-            found = self._prefix[length] = (table, ids)
-        return found
-
-    def group(self, key: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows sorted by value (``key`` 0) or by folded prefix of length ``key``, and where each
-        value starts (value v at ``starts[v + 1]``)."""
-        found = self._groups.get(key)
-        if found is None:
-            if key:
-                table, ids = self.prefix_codes(key)
-                per_row, size = table[self.codes], len(ids)
-            else:
-                per_row, size = self.codes, len(self.values)
-            order = np.argsort(per_row, kind="stable")
-            starts = np.zeros(size + 2, dtype=np.int64)
-            np.cumsum(np.bincount(per_row + 1, minlength=size + 1), out=starts[1:])
-            found = self._groups[key] = (order, starts)
-        return found
-
-
-@dataclass
-class NumberColumn:
-    """One number field as integers: ``values`` scaled by ``scale`` (100 for money: cents)."""
-
-    values: np.ndarray
-    present: np.ndarray
-    scale: int = 1
-
-    @classmethod
-    def from_values(cls, raw: Iterable[Any], scale: int = 1) -> NumberColumn:
-        values, present = [], []
-        for value in raw:
-            number = engine_number(value)
-            if number is None:
-                values.append(0)
-                present.append(False)
-                continue
-            scaled = Decimal(str(number)) * scale if not isinstance(number, int) else number * scale
-            if scaled != int(scaled):
-                raise ValueError(f"{value!r} has more decimals than the column holds")
-            values.append(int(scaled))
-            present.append(True)
-        return cls(np.asarray(values, dtype=np.int64), np.asarray(present, dtype=bool), scale)
-
-
-@dataclass
-class Columns:
-    """The records to route: ids, locks (0 none) and the fields the plan's rules read."""
-
-    ids: np.ndarray
-    locks: np.ndarray
-    text: dict[str, TextColumn] = field(default_factory=dict)
-    numbers: dict[str, NumberColumn] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def from_records(cls, records: Sequence[Mapping[str, Any]], fields: Iterable[str] | None = None) -> Columns:
-        """From plain records keyed by field name, with ``id`` and ``locked_territory_id``."""
-        names = list(fields) if fields is not None else list(FIELDS)
-        out = cls(
-            ids=np.asarray([r.get("id") or 0 for r in records], dtype=np.int64),
-            locks=np.asarray([r.get("locked_territory_id") or 0 for r in records], dtype=np.int64),
-        )
-        for name in names:
-            f = FIELDS[name]
-            if f.type in NUMBER_TYPES:
-                out.numbers[name] = NumberColumn.from_values((r.get(name) for r in records), money_scale(f.type))
-            else:
-                out.text[name] = TextColumn.from_values(r.get(name) for r in records)
-        return out
-
-
-def money_scale(field_type: str) -> int:
-    return 100 if field_type == MONEY else 1
 
 
 def fields_read(plan: CompiledPlan) -> set[str]:
@@ -199,159 +62,6 @@ def fields_read(plan: CompiledPlan) -> set[str]:
     for rule in plan.rules.values():
         walk(rule)
     return found
-
-
-# --- conditions --------------------------------------------------------------------------------
-
-Mask = Callable[[Columns, np.ndarray], np.ndarray]  # (columns, rows) -> bool per row
-
-
-def _member(values: np.ndarray, wanted: Sequence[int] | np.ndarray) -> np.ndarray:
-    """``np.isin`` for the short lists rules hold, without its sorting."""
-    if len(wanted) > 8:
-        return np.isin(values, wanted)
-    out = np.zeros(len(values), dtype=bool)
-    for w in wanted:
-        out |= values == w
-    return out
-
-
-def _scaled(value: Any, scale: int) -> Decimal:
-    return Decimal(str(value)) * scale
-
-
-def _number_condition(name: str, op: str, value: Any, scale: int) -> Mask:
-    def column(cols: Columns) -> NumberColumn:
-        return cols.numbers[name]
-
-    def compare(test: Callable[[np.ndarray], np.ndarray]) -> Mask:
-        def mask(cols: Columns, rows: np.ndarray) -> np.ndarray:
-            col = column(cols)
-            return col.present[rows] & test(col.values[rows])
-
-        return mask
-
-    def eq_mask(values: list[Any]) -> Mask:
-        wanted = [int(s) for s in (_scaled(v, scale) for v in values) if s == int(s)]
-        if not wanted:
-            return lambda cols, rows: np.zeros(len(rows), dtype=bool)
-        if len(wanted) == 1:
-            return compare(lambda x: x == wanted[0])
-        table = np.asarray(wanted, dtype=np.int64)
-        return compare(lambda x: _member(x, table))
-
-    def negate(inner: Mask) -> Mask:
-        return lambda cols, rows: ~inner(cols, rows)
-
-    if op in (EQ, NE):
-        found = eq_mask([value])
-        return found if op == EQ else negate(found)
-    if op in (IN, NOT_IN):
-        found = eq_mask(list(value))
-        return found if op == IN else negate(found)
-    if op == BETWEEN:
-        lo, hi = math.ceil(_scaled(value[0], scale)), math.floor(_scaled(value[1], scale))
-        return compare(lambda x: (x >= lo) & (x <= hi))
-    s = _scaled(value, scale)
-    low, high = math.floor(s), math.ceil(s)
-    if op == GT:
-        return compare(lambda x: x > low)
-    if op == GTE:
-        return compare(lambda x: x >= high)
-    if op == LT:
-        return compare(lambda x: x < high)
-    if op == LTE:
-        return compare(lambda x: x <= low)
-    raise AssertionError(f"unhandled operator {op}")
-
-
-def _text_condition(name: str, op: str, value: Any) -> Mask:
-    f = FIELDS[name]
-    values = [fold(v) for v in (value if isinstance(value, list) else [value])]
-    negative = op in (NE, NOT_IN)
-    if op == PREFIX or (f.type == HIERARCHY and op in (EQ, IN, NE, NOT_IN)):
-        by_length: dict[int, list[str]] = {}
-        for v in values:
-            by_length.setdefault(len(v), []).append(v)
-
-        def prefix_mask(cols: Columns, rows: np.ndarray) -> np.ndarray:
-            col = cols.text[name]
-            codes = col.codes[rows]
-            out = np.zeros(len(rows), dtype=bool)
-            for length, prefixes in by_length.items():
-                table, ids = col.prefix_codes(length)
-                wanted = [ids[p] for p in prefixes if p in ids]
-                if wanted:
-                    per_row = table[codes]
-                    out |= _member(per_row, wanted)
-            return ~out if negative else out
-
-        return prefix_mask
-
-    def exact_mask(cols: Columns, rows: np.ndarray) -> np.ndarray:
-        col = cols.text[name]
-        wanted = np.concatenate([col.codes_of(v) for v in values]) if values else _EMPTY
-        codes = col.codes[rows]
-        out = _member(codes, wanted)
-        return ~out if negative else out
-
-    return exact_mask
-
-
-def _condition(node: Mapping[str, Any]) -> Mask:
-    name, op, value = node["field"], node["op"], node["value"]
-    f = FIELDS[name]
-    if op == IS_EMPTY:
-        if f.type in NUMBER_TYPES:
-            return lambda cols, rows: cols.numbers[name].present[rows] != bool(value)
-        return lambda cols, rows: (cols.text[name].codes[rows] < 0) == bool(value)
-    if f.type in NUMBER_TYPES:
-        return _number_condition(name, op, value, money_scale(f.type))
-    return _text_condition(name, op, value)
-
-
-def _cheap_first(member: Mapping[str, Any]) -> int:
-    """Order of ``all`` members: exact text tests, then the rest, groups last."""
-    if "all" in member or "any" in member:
-        return 2
-    f = FIELDS[member["field"]]
-    return 0 if f.type not in NUMBER_TYPES and member["op"] in (EQ, IN) and f.type != HIERARCHY else 1
-
-
-def compile_mask(node: Mapping[str, Any]) -> Mask:
-    """A validated, normalised rule as a function of (columns, rows) -> bool per row."""
-    if not node:
-        return lambda cols, rows: np.ones(len(rows), dtype=bool)
-    if "all" in node:
-        members = [compile_mask(m) for m in sorted(node["all"], key=_cheap_first)]
-
-        def every(cols: Columns, rows: np.ndarray) -> np.ndarray:
-            keep = np.arange(len(rows))
-            for member in members:
-                keep = keep[member(cols, rows[keep])]
-                if not keep.size:
-                    break
-            out = np.zeros(len(rows), dtype=bool)
-            out[keep] = True
-            return out
-
-        return every
-    if "any" in node:
-        members = [compile_mask(m) for m in node["any"]]
-
-        def some(cols: Columns, rows: np.ndarray) -> np.ndarray:
-            out = np.zeros(len(rows), dtype=bool)
-            rest = np.arange(len(rows))
-            for member in members:
-                ok = member(cols, rows[rest])
-                out[rest[ok]] = True
-                rest = rest[~ok]
-                if not rest.size:
-                    break
-            return out
-
-        return some
-    return _condition(node)
 
 
 # --- the plan, prepared once per version --------------------------------------------------------
@@ -519,7 +229,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
                 continue
             if kind == "x":
                 key = 0
-                wanted = np.concatenate([col.codes_of(v) for v in values]) if values else _EMPTY
+                wanted = np.concatenate([col.codes_of(v) for v in values]) if values else EMPTY
             else:
                 lengths = {len(v) for v in values}
                 if len(lengths) != 1:
@@ -532,7 +242,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
             if total >= limit or (best is not None and total >= len(best)):
                 continue
             parts = [order_[starts[w + 1] : starts[w + 2]] for w in wanted.tolist()]
-            best = np.sort(np.concatenate(parts)) if parts else _EMPTY
+            best = np.sort(np.concatenate(parts)) if parts else EMPTY
         return best
 
     # Territories parent by parent, so the parent's records can be flagged once for its children.
@@ -542,7 +252,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
         kids = vplan.children.get(parent, ())
         if not kids:
             continue
-        base = all_rows if parent is None else matched.get(parent, _EMPTY)
+        base = all_rows if parent is None else matched.get(parent, EMPTY)
         flagged = False
         for t_id in kids:
             t = vplan.territories[t_id]
@@ -551,7 +261,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
                 matched[t_id] = named_rows(t.named)
                 continue
             if t.broken or not base.size:
-                matched[t_id] = _EMPTY
+                matched[t_id] = EMPTY
                 continue
             rows = guard_rows(t, len(base) // 4) if len(base) > 4096 and t.guards else None
             if rows is None:
@@ -561,7 +271,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
                     scratch.flags[base] = True
                     flagged = True
                 rows = rows[scratch.flags[rows]]
-            matched[t_id] = rows[t.mask(cols, rows)] if rows.size else _EMPTY
+            matched[t_id] = rows[t.mask(cols, rows)] if rows.size else EMPTY
         if flagged:
             scratch.flags[base] = False
 
@@ -575,7 +285,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
         if found is None:
             continue
         t = found
-        rows = matched.get(t_id, _EMPTY)
+        rows = matched.get(t_id, EMPTY)
         under_p = below_primary.pop(t_id, [])
         under_o = below_overlay.pop(t_id, [])
         if rows.size:
@@ -619,7 +329,7 @@ def route(vplan: VectorPlan, cols: Columns) -> Routed:
             [np.full(len(rows), vplan.territories[t_id].credit, dtype=np.int64) for rows, t_id in overlay_parts]
         )
     else:
-        overlay_rows = overlay_territory = overlay_credit = _EMPTY
+        overlay_rows = overlay_territory = overlay_credit = EMPTY
 
     # Keys: the set of matching territories (and the lock) hashed per record.
     digest = np.zeros(n, dtype=np.uint64)

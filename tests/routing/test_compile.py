@@ -1,14 +1,19 @@
-"""rule_to_q selects exactly the rows the Python evaluator accepts: random rules against random
-accounts stored in the real database (SQLite by default, PostgreSQL with DATABASE_URL)."""
+"""Every operator's three forms agree: rule_to_q (SQL) selects exactly the rows the Python
+evaluator (scalar) and the column masks (vector) accept, on random rules against random accounts
+stored in the real database (SQLite by default, PostgreSQL with DATABASE_URL)."""
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routing.compile import LEAD_COLUMNS, rule_to_q
-from routing.engine import COLUMNS, RuleError, compile_rule
+from routing.engine import COLUMNS, OPERATORS, RuleError, compile_rule
+from routing.engine.fields import FORM_KINDS
+from routing.engine.masks import compile_mask
+from routing.engine.vector import Columns
 from salesos.models import Account, Lead
 from tests.engine.strategies import records, rules
 
@@ -35,16 +40,27 @@ def _store(rows: list[dict]) -> list[dict]:
     ]
 
 
+def test_every_operator_has_a_scalar_a_vector_and_a_sql_form():
+    missing = [(name, kind) for name, op in OPERATORS.items() for kind in FORM_KINDS if kind not in op.forms]
+    assert missing == []
+    assert {kind for op in OPERATORS.values() for kind in op.forms} == set(FORM_KINDS)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                 HealthCheck.too_slow])
 @given(rows=st.lists(records(ids=()), min_size=1, max_size=25), rule_list=st.lists(rules(), min_size=1, max_size=6))
-def test_q_selects_what_the_evaluator_accepts(rows, rule_list):
+def test_scalar_vector_and_sql_forms_select_the_same_rows(rows, rule_list):
     stored = _store(rows)
+    ids = np.asarray([r["id"] for r in stored])
+    cols = Columns.from_records(stored)
+    every_row = np.arange(len(stored))
     for rule in rule_list:
         compiled = compile_rule(rule)
-        expected = {r["id"] for r in stored if compiled.matches(r)}
-        selected = set(Account.objects.filter(rule_to_q(rule)).values_list("id", flat=True))
-        assert selected == expected, (compiled.rule, [r for r in stored if r["id"] in selected ^ expected])
+        scalar = {r["id"] for r in stored if compiled.matches(r)}
+        vector = set(ids[compile_mask(compiled.rule)(cols, every_row)].tolist())
+        sql = set(Account.objects.filter(rule_to_q(rule)).values_list("id", flat=True))
+        assert vector == scalar, (compiled.rule, [r for r in stored if r["id"] in vector ^ scalar])
+        assert sql == scalar, (compiled.rule, [r for r in stored if r["id"] in sql ^ scalar])
 
 
 def test_empty_rule_selects_every_row():
