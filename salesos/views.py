@@ -4,7 +4,21 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from salesos.http import HtmxHttpRequest
-from salesos.selectors import home_for
+from salesos.roles import Role
+from salesos.selectors import HomeData, home_for
+
+# One home page per role; the shared frame is salesos/home/base.html.
+HOME_TEMPLATES: dict[str, str] = {
+    Role.ADMIN: "salesos/home/admin.html",
+    Role.DIRECTOR: "salesos/home/director.html",
+    Role.MANAGER: "salesos/home/manager.html",
+    Role.REP: "salesos/home/rep.html",
+}
+NO_ROLE_TEMPLATE = "salesos/home/no_role.html"
+
+
+def home_template(data: HomeData) -> str:
+    return HOME_TEMPLATES.get(data.role or "", NO_ROLE_TEMPLATE)
 
 
 @require_GET
@@ -13,7 +27,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     data = home_for(user=request.user, q=q, page=request.GET.get("page"))
     # The rep's account search and paging swap only the table when htmx asks.
-    template = "salesos/home.html#rep-accounts" if request.htmx else "salesos/home.html"
+    template = "salesos/home/rep.html#rep-accounts" if request.htmx else home_template(data)
     return render(request, template, {"home": data, "q": q})
 
 

@@ -323,3 +323,18 @@ def test_an_overlay_without_overlay_reps_is_vacant(client, admin_user, org):
     client.force_login(admin_user)
     body = client.get(reverse("home")).content.decode()
     assert kpi(body, "vacant") == "2"
+
+
+@pytest.mark.parametrize("who", ["admin", "director", "manager", "rep"])
+def test_home_renders_one_page_per_role(client, admin_user, org, who):
+    user = {"admin": admin_user, "director": org.director, "manager": org.manager, "rep": org.rep_west}[who]
+    client.force_login(user)
+    names = {t.name for t in client.get(reverse("home")).templates}
+    assert f"salesos/home/{who}.html" in names
+    others = {f"salesos/home/{other}.html" for other in ["admin", "director", "manager", "rep"] if other != who}
+    assert not others & names
+
+
+def test_user_without_role_gets_the_no_role_page(client, django_user_model, org):
+    client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
+    assert "salesos/home/no_role.html" in {t.name for t in client.get(reverse("home")).templates}
