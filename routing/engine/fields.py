@@ -114,12 +114,12 @@ def register_form(kind: str, *ops: str) -> Callable[[F], F]:
         raise ValueError(f"Unknown form kind {kind!r}")
 
     def register(function: F) -> F:
-        for name in ops:
-            forms = OPERATORS[name].forms
-            existing = forms.get(kind)
+        for name in ops:  # every key checked before any is written
+            existing = OPERATORS[name].forms.get(kind)
             if existing is not None and existing.__qualname__ != function.__qualname__:
                 raise ValueError(f"Operator '{name}' already has a {kind} form: {existing.__qualname__}")
-            forms[kind] = function
+        for name in ops:
+            OPERATORS[name].forms[kind] = function
         return function
 
     return register
