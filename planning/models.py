@@ -3,6 +3,7 @@ and the simulator build on these."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
+
+
+def covering(day: dt.date) -> Q:
+    """Fiscal years and periods that ``day`` falls in: both ends inclusive (the one definition of
+    "the current fiscal year / quarter")."""
+    return Q(start_date__lte=day, end_date__gte=day)
 
 
 class FiscalYear(models.Model):

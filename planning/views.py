@@ -12,7 +12,6 @@ from planning.selectors import fiscal_years_with_quarters, plans_visible_to
 def index(request: HttpRequest) -> HttpResponse:
     context = {
         "plans": list(plans_visible_to(request.user)),
-        "fiscal_years": list(fiscal_years_with_quarters()),
-        "today": timezone.localdate(),
+        "fiscal_years": list(fiscal_years_with_quarters(today=timezone.localdate())),
     }
     return render(request, "planning/index.html", context)
