@@ -96,6 +96,17 @@ def compiled_plan(*, plan: TerritoryPlan) -> engine.CompiledPlan:
     return cached[1]
 
 
+def compiled_plan_forget(*, plan_ids: Iterable[int]) -> None:
+    """Drops this process's compiled copies of these plans. Call it for a plan just created with a
+    creation time that is not the clock's (the demo seed dates its plan from its anchor): its id
+    may have been used before (SQLite reuses row ids, a rolled-back transaction gives its ids
+    back) with the same version and creation time, and it would be routed with the old plan's
+    territories."""
+    with _compiled_lock:
+        for plan_id in plan_ids:
+            _compiled.pop(plan_id, None)
+
+
 def plan_touch(*, plan: TerritoryPlan) -> None:
     """Marks every process's compiled copy of the plan stale. Call after any change to the
     plan's territories, rules, named lists or tree."""

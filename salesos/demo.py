@@ -15,19 +15,19 @@ What gets built, in order:
   subsectors, log-normal company sizes, revenue and potential;
 * the active "FYxxxx Territory Plan": Global -> regions -> areas -> leaf territories, drawn from
   the generated accounts so that leaves are balanced by account count;
-* routing: AccountTerritory rows (an account's territory is its current primary row, its owner
-  that territory's owner: ``routing.placement``), computed here with a small vectorised evaluator
-  that follows DESIGN.md "Rules and routing semantics" for the rule shapes this module writes
-  (see ``_resolve``). Accounts that matched the same territories share one ``RoutingDecision``
-  (the matched ids, from which ``routing.selectors.decision_trace`` rebuilds the trace), so a
-  100,000-account seed writes a few hundred decisions, not 100,000 traces; the routing engine
-  checks each decision as it is made and a test checks that it agrees with every account;
+* routing: the accounts are routed by the production full re-route (``routing.batch.plan_reroute``)
+  once accounts, territories and assignments are stored, so the AccountTerritory rows and their
+  shared ``RoutingDecision`` rows are the ones production writes (an account's territory is its
+  current primary row, its owner that territory's owner: ``routing.placement``). The org is
+  staffed before that from a pre-route of the generated records by the same vectorised engine the
+  batch runs (``routing.engine.vector``, see ``_preroute``); the seed refuses to finish if the two
+  disagree. Routed leads carry the lead router's decision (the compiled plan's ``resolve``);
 * opportunities, activities, leads and quotas.
 
-Speed: attributes are generated column-wise with numpy, and the four big tables (accounts,
-account territories, opportunities, activities) are streamed without Model instances: COPY on
-PostgreSQL, executemany elsewhere (``_stream_rows``). Accounts get explicit ids (continuing after
-the table's largest id; the PostgreSQL sequence is reset afterwards) so that the rows referencing
+Speed: attributes are generated column-wise with numpy, and the big tables (accounts,
+opportunities, activities) are streamed without Model instances: COPY on PostgreSQL, executemany
+elsewhere (``_stream_rows``); the batch streams the routing rows its own way. Accounts get explicit
+ids (continuing after the table's largest id; the PostgreSQL sequence is reset afterwards) so that the rows referencing
 them can be built in the same pass. 100,000 accounts take ~8 s on SQLite and ~12 s on PostgreSQL.
 """
 
@@ -53,7 +53,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
+from routing import batch, placement
+from routing.engine import FIELDS, CompiledPlan, PlanSpec, TerritorySpec, vector
+from routing.engine.fields import NUMBER_TYPES
 from routing.models import AccountTerritory, RoutingDecision
+from routing.services import compiled_plan, compiled_plan_forget
 from salesos import demo_names as words
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -137,9 +141,6 @@ OPEN_STAGES = STAGES[:5]
 STAGE_PROBABILITY = {"prospecting": 10, "qualification": 20, "discovery": 40, "proposal": 60,
                      "negotiation": 80, "closed_won": 100, "closed_lost": 0}
 # Geographic specificity per DESIGN.md (postal 5 … country 1).
-FIELD_SPECIFICITY = {"postal_code": 5, "metro": 4, "state": 3, "region": 2, "country": 1}
-
-
 class SeedError(Exception):
     """The seed cannot run (data already there, reference data unavailable...)."""
 
@@ -265,45 +266,7 @@ def seed_demo(
 
 
 # --------------------------------------------------------------------------------------------
-# Rules: a tiny vectorised evaluator for the rule JSON this module writes.
-
-
-def _eval_rule(rule: dict, cols: dict[str, np.ndarray], n: int) -> np.ndarray:
-    if not rule:
-        return np.ones(n, dtype=bool)
-    if "all" in rule:
-        mask = np.ones(n, dtype=bool)
-        for part in rule["all"]:
-            mask &= _eval_rule(part, cols, n)
-        return mask
-    if "any" in rule:
-        mask = np.zeros(n, dtype=bool)
-        for part in rule["any"]:
-            mask |= _eval_rule(part, cols, n)
-        return mask
-    column = cols[rule["field"]]
-    op, value = rule["op"], rule["value"]
-    if op == "eq":
-        return column == value
-    if op == "in":
-        return np.isin(column, value)
-    if op == "not_in":
-        return ~np.isin(column, value)
-    if op == "prefix":
-        return np.char.startswith(column, value)
-    if op == "gte":
-        return column >= value
-    if op == "lt":
-        return column < value
-    raise ValueError(f"operator {op!r} is not used by the demo rules")
-
-
-def _rule_fields(rule: dict) -> Iterator[str]:
-    if "all" in rule or "any" in rule:
-        for part in rule.get("all", []) + rule.get("any", []):
-            yield from _rule_fields(part)
-    elif rule:
-        yield rule["field"]
+# Rules
 
 
 def _cond(field_name: str, op: str, value: Any) -> dict:
@@ -326,113 +289,37 @@ class _Terr:
     named: np.ndarray | None = None  # account indices of a named-account list
 
 
-TIER: dict[str, int] = {Territory.Type.NAMED_ACCOUNT: 0, Territory.Type.HYBRID: 1}
-
-
 @dataclass
 class _Routing:
     primary: np.ndarray  # territory index per record, -1 = unassigned
-    overlays: list[tuple[int, np.ndarray]]  # (overlay territory index, mask)
-    trace_of: np.ndarray  # index into traces per record
-    # One decision per distinct (candidates, overlays) pattern, in the shape of routing.engine's
-    # Decision.to_dict(), territories by code. "matched" lists every territory that matched:
-    # candidates (winner and losers), their rolled-up ancestors and the overlays.
-    traces: list[dict | None]
-    conflicts: int
-    representative: np.ndarray  # one record index per pattern
+    conflicts: int  # records whose winner was decided by the last tie-break
 
 
-def _resolve(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_named: bool) -> _Routing:
-    """Route n records through the plan, following DESIGN.md:
-
-    1. a territory matches when its own rule and every ancestor's rule match; named-account
-       territories match by their list alone (the lists are chosen inside their ancestors' rules);
-    2. a candidate that is an ancestor of another candidate drops out (deepest match wins);
-    3. tiers: named lists, then hybrid rules, then single-dimension rules; inside the first
-       non-empty tier the highest priority wins, then geographic specificity, then the number of
-       top-level conditions, then the lowest code (reported as a conflict);
-    4. overlay territories do not compete: every matching overlay adds a credit row.
-    """
+def _preroute(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_named: bool) -> _Routing:
+    """Where the production engine puts n generated records, before anything is stored: the
+    vectorised router that ``routing.batch`` runs (``routing.engine.vector``), on a plan built from
+    the designed territories (territory i has id i + 1 here, record j id j + 1). The org is staffed
+    from it (homes, the demo rep's territory, quotas); the stored routing rows are written later by
+    ``routing.batch`` itself, and ``_Seeder.route_accounts`` checks that both agree."""
     index = {t.code: i for i, t in enumerate(terrs)}
-    full: list[np.ndarray] = []
-    effective_rules: list[list[dict]] = []
-    for t in terrs:
-        parent = index[t.parent] if t.parent else None
-        inherited = full[parent] if parent is not None else np.ones(n, dtype=bool)
-        if t.type == Territory.Type.NAMED_ACCOUNT:
-            own = np.zeros(n, dtype=bool)
-            if use_named and t.named is not None:
-                own[t.named] = True
-            if (own & ~inherited).any():
-                raise AssertionError(f"named accounts of {t.code} fall outside its ancestors' rules")
+    specs = tuple(
+        TerritorySpec(
+            id=i + 1, code=t.code, parent_id=index[t.parent] + 1 if t.parent else None, type=t.type,
+            priority=t.priority, rule=t.rule, is_overlay=t.is_overlay, credit_percent=t.credit_percent,
+            named_account_ids=frozenset((t.named + 1).tolist()) if use_named and t.named is not None else frozenset(),
+        )
+        for i, t in enumerate(terrs)
+    )
+    compiled = CompiledPlan.build(PlanSpec(version=0, territories=specs))
+    columns = vector.Columns(ids=np.arange(1, n + 1, dtype=np.int64), locks=np.zeros(n, dtype=np.int64))
+    for name in sorted(vector.fields_read(compiled)):
+        kind = FIELDS[name].type
+        if kind in NUMBER_TYPES:
+            columns.numbers[name] = vector.NumberColumn.from_values(cols[name].tolist(), vector.money_scale(kind))
         else:
-            own = _eval_rule(t.rule, cols, n)
-        full.append(own & inherited)
-        effective_rules.append((effective_rules[parent] if parent is not None else []) + [t.rule])
-
-    competing = [i for i, t in enumerate(terrs) if not t.is_overlay]
-    below = [np.zeros(n, dtype=bool) for _ in terrs]  # some competing descendant matches
-    for i in reversed(competing):
-        parent_code = terrs[i].parent
-        if parent_code:
-            below[index[parent_code]] |= full[i] | below[i]
-    candidate = {i: full[i] & ~below[i] for i in competing}
-
-    def rank(i: int) -> tuple:
-        t = terrs[i]
-        fields = [f for r in effective_rules[i] for f in _rule_fields(r)]
-        specificity = max((FIELD_SPECIFICITY.get(f, 0) for f in fields), default=0)
-        conditions = len(t.rule.get("all", [])) if "all" in t.rule else int(bool(t.rule))
-        return (TIER.get(t.type, 2), -t.priority, -specificity, -conditions, t.code)
-
-    ranks = {i: rank(i) for i in competing}
-    order = sorted(competing, key=lambda i: ranks[i])
-    primary = np.full(n, -1, dtype=np.int64)
-    for i in reversed(order):
-        primary[candidate[i]] = i
-
-    # Records with the same candidates and overlays share one decision and so one trace. The
-    # candidates and the overlays determine everything that matched: a territory that matches
-    # with all its ancestors is a candidate or an ancestor of one.
-    ancestors: list[list[int]] = []
-    for t in terrs:
-        parent = index[t.parent] if t.parent else None
-        ancestors.append(([parent, *ancestors[parent]]) if parent is not None else [])
-    overlay_ids = [i for i, t in enumerate(terrs) if t.is_overlay]
-    matrix = np.stack([candidate[i] for i in order] + [full[i] for i in overlay_ids])
-    patterns, first, trace_of = np.unique(np.packbits(matrix, axis=0).T, axis=0, return_index=True,
-                                          return_inverse=True)
-    trace_of = trace_of.reshape(-1)
-    traces: list[dict | None] = []
-    conflicts = 0
-    tier_names = {0: "named", 1: "hybrid", 2: "single"}
-    for p, pattern in enumerate(patterns):
-        bits = np.unpackbits(pattern)[: len(order) + len(overlay_ids)].astype(bool)
-        cands = [order[k] for k in np.nonzero(bits[: len(order)])[0]]
-        matched_overlays = [overlay_ids[k] for k in np.nonzero(bits[len(order):])[0]]
-        tied = bool(cands) and any(ranks[c][:4] == ranks[cands[0]][:4] for c in cands[1:])
-        if tied:
-            conflicts += int((trace_of == p).sum())
-        matched = sorted({*cands, *(a for c in cands for a in ancestors[c]), *matched_overlays})
-        # The shape of routing.engine's Decision.to_dict(), with codes for ids (filled in later).
-        traces.append({
-            "territory_id": terrs[cands[0]].code if cands else None,
-            "source": ("named" if terrs[cands[0]].type == Territory.Type.NAMED_ACCOUNT else "rule") if cands else None,
-            "overlays": [[terrs[i].code, terrs[i].credit_percent] for i in matched_overlays],
-            "conflict": tied,
-            "matched": [terrs[i].code for i in matched],
-            "trace": {"plan_version": None, "notes": ["Routed by the demo seed"], "candidates": [
-                {"code": terrs[c].code, "tier": tier_names[ranks[c][0]], "priority": terrs[c].priority,
-                 "outcome": "won" if k == 0 else "lost", "is_overlay": False,
-                 "reason": "deepest match, first tier, highest priority" if k == 0 else "outranked"}
-                for k, c in enumerate(cands)
-            ] + [{"code": terrs[i].code, "tier": "single", "priority": terrs[i].priority, "outcome": "overlay",
-                  "is_overlay": True, "reason": f"overlay credit {terrs[i].credit_percent}%"}
-                 for i in matched_overlays]},
-        })
-    overlays = [(i, full[i]) for i in overlay_ids]
-    return _Routing(primary=primary, overlays=overlays, trace_of=trace_of, traces=traces, conflicts=conflicts,
-                    representative=first)
+            columns.text[name] = vector.TextColumn.from_values(cols[name].tolist())
+    routed = vector.route(vector.for_plan(compiled), columns)
+    return _Routing(primary=routed.winner - 1, conflicts=int(routed.conflict.sum()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,7 +466,6 @@ class _Seeder:
         self.anchor_dt = dt.datetime.combine(anchor, dt.time(0), tzinfo=dt.UTC)
         self.clock = clock
         self.report = report
-        self.pending_counts: dict[str, int] = {}
         streams = np.random.SeedSequence(seed).spawn(8)
         self.rng_acc, self.rng_org, self.rng_opp, self.rng_act, self.rng_lead, self.rng_misc = (
             np.random.default_rng(s) for s in streams[:6]
@@ -595,16 +481,16 @@ class _Seeder:
             self.acc = self.generate_companies(self.rng_acc, self.n)
         with self.clock.phase("design territories"):
             self.design_territories()
-        with self.clock.phase("route accounts"):
-            self.routing = _resolve(self.terrs, self.acc["cols"], self.n, use_named=True)
+        with self.clock.phase("pre-route accounts"):
+            self.routing = _preroute(self.terrs, self.acc["cols"], self.n, use_named=True)
         with self.clock.phase("sales org"):
             self.create_org()
         with self.clock.phase("plan and territories"):
             self.create_plan()
         with self.clock.phase("insert accounts"):
             self.insert_accounts()
-        with self.clock.phase("insert account territories"):
-            self.insert_account_territories()
+        with self.clock.phase("route accounts (batch)"):
+            self.route_accounts()
         with self.clock.phase("opportunities"):
             self.create_opportunities()
         with self.clock.phase("activities"):
@@ -1184,6 +1070,8 @@ class _Seeder:
             description=f"Annual territory plan for {fy.name}: geographic coverage by region and area, "
                         "named strategic accounts, hybrid enterprise territories and solution overlays.",
         )
+        # Its id and dates may have been a previous demo plan's in this process (see there).
+        compiled_plan_forget(plan_ids=[self.plan.pk])
         by_code: dict[str, Territory] = {}
         self.territory_objs: list[Territory] = [None] * len(self.terrs)  # type: ignore[list-item]
         for level in sorted(set(self.depth.values())):
@@ -1311,124 +1199,31 @@ class _Seeder:
         self.report.counts["  accounts without owner"] = int((owner_id == 0).sum())
         self.report.counts["named accounts"] = len(named)
 
-    def compiled_plan(self) -> Any:
-        """The plan compiled by routing.engine (None when the engine is not importable)."""
-        if not hasattr(self, "_compiled"):
-            try:
-                from routing.engine import CompiledPlan, PlanSpec, TerritorySpec
-            except ImportError:  # pragma: no cover - the engine ships with the app
-                self._compiled = None
-                return None
-            index = {t.code: i for i, t in enumerate(self.terrs)}
-            specs = tuple(
-                TerritorySpec(
-                    id=int(self.terr_ids[i]), code=t.code,
-                    parent_id=int(self.terr_ids[index[t.parent]]) if t.parent else None, type=t.type,
-                    priority=t.priority, rule=t.rule, is_overlay=t.is_overlay, credit_percent=t.credit_percent,
-                    named_account_ids=frozenset(self.acc_ids[t.named].tolist()) if t.named is not None else frozenset(),
-                )
-                for i, t in enumerate(self.terrs)
+    def route_accounts(self) -> None:
+        """The accounts' routing rows, written by the production full re-route (``routing.batch``)
+        as of the plan's effective date. It must put every account where the pre-route did (the
+        org, deals and quotas were staffed from it); anything else is a bug, not a demo feature."""
+        result = batch.plan_reroute(plan=self.plan, now=self.effective_dt)
+        expected = np.where(self.routing.primary >= 0, self.terr_ids[np.maximum(self.routing.primary, 0)], 0)
+        stored = dict(placement.current_primary_rows(self.plan).values_list("account_id", "territory_id"))
+        found = np.array([stored.get(a, 0) for a in self.acc_ids.tolist()], dtype=np.int64)
+        if (found != expected).any():
+            raise SeedError(f"routing.batch placed {int((found != expected).sum())} accounts differently from "
+                            "the engine's pre-route")
+        # An account enters the plan's history when it was created, if that is after the plan took
+        # effect (the re-route dates every row it writes at ``now``).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {AccountTerritory._meta.db_table} AS r SET valid_from = a.created_at "
+                f"FROM {Account._meta.db_table} AS a WHERE a.id = r.account_id AND r.plan_id = %s "
+                "AND r.valid_to IS NULL AND a.created_at > r.valid_from",
+                [self.plan.pk],
             )
-            self._compiled = CompiledPlan.build(PlanSpec(version=self.plan.version, territories=specs))
-        return self._compiled
-
-    def decisions(self, routing: _Routing, record_of: Callable[[int], dict[str, Any]], key: str) -> list[dict]:
-        """The decision for each routing pattern, as ``Decision.to_dict()``. With the routing
-        engine available, each pattern's representative record is routed by the engine and its
-        decision is kept when it agrees with the seed (same winner, overlays and matched
-        territories; a disagreement is counted and the seed's own decision is kept, so the data
-        stay self-consistent); without it, the seed's decision with ids filled in."""
-        ids = {t.code: int(self.terr_ids[i]) for i, t in enumerate(self.terrs)}
-        compiled = self.compiled_plan()
-        disagreements = 0
-        out = []
-        for p, trace in enumerate(routing.traces):
-            assert trace is not None
-            own = {
-                **trace,
-                "territory_id": ids.get(trace["territory_id"]) if trace["territory_id"] else None,
-                "overlays": [[ids[code], credit] for code, credit in trace["overlays"]],
-                "matched": sorted(ids[code] for code in trace["matched"]),
-                "trace": {**trace["trace"], "plan_version": self.plan.version,
-                          "candidates": [{**c, "territory_id": ids[c["code"]]} for c in trace["trace"]["candidates"]]},
-            }
-            decision = None
-            if compiled is not None:
-                from routing.engine import resolve
-
-                try:
-                    found = resolve(compiled, record_of(int(routing.representative[p])))
-                except Exception:  # noqa: BLE001 - a failing engine must not stop the demo seed
-                    found = None
-                if (found is not None and found.territory_id == own["territory_id"]
-                        and sorted(map(list, found.overlays)) == sorted(own["overlays"])
-                        and sorted(found.matched) == own["matched"]):
-                    decision = found.to_dict()
-                else:
-                    disagreements += int((routing.trace_of == p).sum())
-            out.append(decision or own)
-        self.pending_counts[key] = disagreements
-        return out
-
-    def account_record(self, j: int) -> dict[str, Any]:
-        a = self.acc
-        return {
-            "id": int(self.acc_ids[j]), "name": a["names"][j], "domain": a["domains"][j], "country": a["country"][j],
-            "region": a["region"][j], "state": a["state"][j], "city": a["city"][j], "metro": a["metro"][j],
-            "postal_code": a["postal"][j], "industry": a["ind_code"][j], "employees": int(a["employees"][j]),
-            "annual_revenue": Decimal(int(a["revenue"][j])), "locked_territory_id": None,
-        }
-
-    def insert_account_territories(self) -> None:
-        r = self.routing
-        effective = np.datetime64(self.effective_dt.replace(tzinfo=None), "s")
-        valid_from = np.maximum(self.acc_created, effective)
-        named = np.array([t.type == Territory.Type.NAMED_ACCOUNT for t in self.terrs])
-        decisions = self.decisions(r, self.account_record, "  engine disagreements")
-        rows = np.nonzero(r.primary >= 0)[0]
-        winner = r.primary[rows]
-        pattern = r.trace_of[rows]
-        # One shared decision per pattern that placed accounts (unassigned ones have no primary
-        # row to hang it on); primary rows point to it, overlay rows carry none.
-        used = np.unique(pattern).tolist()
-        stored = RoutingDecision.objects.bulk_create(
-            RoutingDecision(plan=self.plan, plan_version=self.plan.version, matched=decisions[k]["matched"],
-                            locked_territory_id=None, created_at=self.effective_dt)
-            for k in used
-        )
-        decision_ids = np.zeros(len(decisions), dtype=np.int64)
-        decision_ids[used] = [d.pk for d in stored]
-        if not decision_ids[used].all():
-            raise AssertionError("the database did not return the new decisions' ids")
-        conflict = np.array([bool(d["conflict"]) for d in decisions], dtype=bool)
-        parts = [{
-            "account_id": self.acc_ids[rows], "territory_id": self.terr_ids[winner], "is_primary": True,
-            "credit_percent": 100,
-            "source": np.where(named[winner], AccountTerritory.Source.NAMED.value, AccountTerritory.Source.RULE.value),
-            "decision_id": decision_ids[pattern], "valid_from": valid_from[rows], "conflict": conflict[pattern],
-        }]
-        overlay_rows = 0
-        for i, mask in r.overlays:
-            t = self.terrs[i]
-            rows = np.nonzero(mask)[0]
-            overlay_rows += len(rows)
-            parts.append({
-                "account_id": self.acc_ids[rows], "territory_id": int(self.terr_ids[i]), "is_primary": False,
-                "credit_percent": t.credit_percent, "source": AccountTerritory.Source.RULE.value,
-                "decision_id": None, "valid_from": valid_from[rows], "conflict": False,
-            })
-        total = 0
-        for part in parts:
-            count = len(part["account_id"])
-            total += count
-            part.update(plan_id=self.plan.pk, valid_to=None, valid_from=_timestamps(part["valid_from"]))
-            _stream_rows(AccountTerritory, part, count=count, optional=frozenset({"conflict"}))
-        self.report.counts["account territories"] = total
-        self.report.counts["  routing decisions"] = len(stored)
+        overlay_rows = AccountTerritory.objects.filter(plan=self.plan, is_primary=False).count()
+        self.report.counts["account territories"] = result.rows_inserted
+        self.report.counts["  routing decisions"] = result.decisions
         self.report.counts["  overlay credit rows"] = overlay_rows
-        self.report.counts["  routing conflicts"] = r.conflicts
-        self.report.counts.update(self.pending_counts)
-        self.pending_counts.clear()
+        self.report.counts["  routing conflicts"] = self.routing.conflicts
 
     # -- pipeline ------------------------------------------------------------------------------
     def create_opportunities(self) -> None:
@@ -1503,7 +1298,8 @@ class _Seeder:
         rng = self.rng_lead
         n = max(5, round(self.n * 0.05))
         companies = self.generate_companies(rng, n)
-        routing = _resolve(self.terrs, companies["cols"], n, use_named=False)
+        compiled = compiled_plan(plan=self.plan)
+        index_of = {int(t_id): i for i, t_id in enumerate(self.terr_ids.tolist())}
 
         def lead_record(k: int) -> dict[str, Any]:
             c = companies
@@ -1514,7 +1310,6 @@ class _Seeder:
                 "annual_revenue": Decimal(int(c["revenue"][k])), "locked_territory_id": None,
             }
 
-        decisions = self.decisions(routing, lead_record, "  lead engine disagreements")
         statuses = np.array(["new", "working", "qualified", "disqualified", "converted"], dtype=object)
         status = statuses[rng.choice(5, size=n, p=[0.3, 0.25, 0.2, 0.15, 0.1])]
         # New leads arrive unrouted until the routing job picks them up; about half are.
@@ -1527,7 +1322,10 @@ class _Seeder:
         has_trace = any(f.name == "routing_trace" for f in Lead._meta.get_fields())
         objs = []
         for k in range(n):
-            t = int(routing.primary[k]) if routed[k] else -1
+            # A routed lead is where the lead router puts it (what ``routing.services.lead_route``
+            # computes: the plan's compiled index resolving the lead's record), with that trace.
+            decision = compiled.resolve(lead_record(k)) if routed[k] else None
+            t = index_of[decision.territory_id] if decision is not None and decision.territory_id else -1
             owner = self.owner_of.get(t) if t >= 0 else None
             fn, ln = words.FIRST_NAMES[first[k]], words.LAST_NAMES[last[k]]
             objs.append(Lead(
@@ -1539,14 +1337,12 @@ class _Seeder:
                 industry_id=int(self.ind_id[companies["ind"][k]]), industry_code=companies["ind_code"][k],
                 employees=int(companies["employees"][k]), annual_revenue=Decimal(int(companies["revenue"][k])),
                 territory_id=int(self.terr_ids[t]) if t >= 0 else None, owner_id=owner.pk if owner else None,
-                **({"routing_trace": decisions[routing.trace_of[k]] if routed[k] else None} if has_trace else {}),
+                **({"routing_trace": decision.to_dict() if decision is not None else None} if has_trace else {}),
                 created_at=self.anchor_dt - dt.timedelta(days=int(days_ago[k])) + dt.timedelta(seconds=int(seconds[k])),
             ))
         Lead.objects.bulk_create(objs, batch_size=BATCH)
         self.report.counts["leads"] = n
         self.report.counts["  unrouted leads"] = int(sum(1 for o in objs if o.territory_id is None))
-        self.report.counts.update(self.pending_counts)
-        self.pending_counts.clear()
 
     def create_quotas(self) -> None:
         primary = self.routing.primary

@@ -16,11 +16,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing import placement
+from routing import batch, placement
 from routing.models import AccountTerritory, RoutingDecision
 from routing.selectors import decision_traces
 from routing.services import territory_owners
@@ -362,10 +362,45 @@ def test_command_refuses_existing_data_unless_asked(seeded):
             assert cursor.fetchone()[0] == 300
 
 
+def test_the_seed_routes_accounts_through_the_production_batch(django_db_setup, django_db_blocker, monkeypatch):
+    """The routing rows are written by routing.batch's full re-route, called once for the plan as
+    of its effective date, not by a resolver of the seed's own."""
+    calls = []
+    real = batch.plan_reroute
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(batch, "plan_reroute", spy)
+    with django_db_blocker.unblock(), transaction.atomic():
+        demo.reset_demo_data()
+        demo.seed_demo(accounts=300, seed=SEED, anchor=ANCHOR)
+        plan = TerritoryPlan.objects.get(status="active")
+        assert len(calls) == 1
+        assert calls[0]["plan"] == plan
+        assert calls[0].get("account_ids") is None and calls[0].get("territory_ids") is None
+        assert calls[0]["now"] == dt.datetime.combine(plan.effective_date, dt.time(0), tzinfo=dt.UTC)
+        # A second full re-route has nothing to change.
+        again = real(plan=plan, dry_run=True)
+        assert again.changed == 0
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_history_starts_when_the_account_was_created_or_the_plan_took_effect(seeded):
+    plan = TerritoryPlan.objects.get(status="active")
+    effective = dt.datetime.combine(plan.effective_date, dt.time(0), tzinfo=dt.UTC)
+    rows = list(AccountTerritory.objects.filter(plan=plan, valid_to=None).values_list("valid_from",
+                                                                                      "account__created_at"))
+    assert any(created > effective for _, created in rows)
+    assert all(valid_from == max(created, effective) for valid_from, created in rows)
+
+
 @pytest.mark.django_db
 def test_the_routing_engine_agrees_with_the_seed(seeded):
-    """The seed routes with its own vectorised code (for speed); the engine must reach the same
-    decisions, overlays included, without a single tie."""
+    """The engine, record by record, reaches the stored decisions, overlays included, without a
+    single tie."""
     try:
         from routing.engine import CompiledPlan, PlanSpec, TerritorySpec, resolve
     except ImportError:  # pragma: no cover - the engine ships with the app
@@ -384,8 +419,6 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
         overlays.setdefault(account_id, set()).add((territory_id, credit))
     fields = ["id", "name", "domain", "country", "region", "state", "city", "metro", "postal_code", "employees",
               "annual_revenue", "industry_code", "locked_territory_id"]
-    assert seeded.counts["  engine disagreements"] == 0
-    assert seeded.counts["  lead engine disagreements"] == 0
     # The stored decisions are the engine's own: each primary row's decision, rebuilt by
     # routing.selectors.decision_trace, is exactly what the engine decides for its account.
     rows = list(AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None).select_related("decision"))
