@@ -113,6 +113,15 @@ class AccountTerritory(models.Model):
     def __str__(self) -> str:
         return f"{self.account_id} in {self.territory_id} ({'primary' if self.is_primary else 'overlay'})"
 
+    @property
+    def routed_by_hand(self) -> bool:
+        """Placed by a person from the unassigned queue; it holds until a rule claims the account."""
+        return self.source == self.Source.MANUAL
+
+    @property
+    def set_by_lock(self) -> bool:
+        return self.source == self.Source.LOCK
+
 
 class IntegrationToken(models.Model):
     """A credential for one other system (a CRM, a web form) calling the lead-routing API. Only a

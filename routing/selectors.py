@@ -334,6 +334,10 @@ class CandidateRow:
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
+    @property
+    def won(self) -> bool:
+        return self.outcome == engine.plan.WON
+
 
 @dataclass
 class TraceView:
@@ -365,7 +369,7 @@ class TraceView:
 
     @property
     def winner(self) -> CandidateRow | None:
-        return next((c for c in self.candidates if c.outcome == engine.plan.WON), None)
+        return next((c for c in self.candidates if c.won), None)
 
     @property
     def tied(self) -> list[CandidateRow]:
@@ -594,7 +598,7 @@ def account_explanation(*, account: Account, user) -> AccountExplanation:
         assert live is not None
         current_id = primary.territory_id if primary is not None else None
         # A manual row holds until a rule claims the account (see accounts_route_manually).
-        manual = primary is not None and primary.source == AccountTerritory.Source.MANUAL
+        manual = primary is not None and primary.routed_by_hand
         manual_holds = manual and live.territory_id is None
         moves = not manual_holds and live.territory_id != current_id
         overlays_change = {(r.territory_id, r.credit_percent) for r in overlay_rows} != set(live.overlays)

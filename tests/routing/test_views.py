@@ -378,6 +378,9 @@ def test_explanation_shows_winner_candidates_and_why(client, world):
     assert x.primary.territory.code == "W-HC" and x.stored.winner.code == "W-HC"
     assert {c.code: c.outcome for c in x.stored.candidates} == {
         "W-HC": "won", "US-W": "lost", "US": "rollup", "HC-OVL": "overlay"}
+    winner_rows = [row.split("</tr>")[0] for row in body.split('<tr class="is-winner">')[1:]]
+    assert winner_rows and all("W-HC" in row and "US-W" not in row for row in winner_rows)
+    assert "routing engine" in body and "lock set by an admin" not in body and "Routed by hand" not in body
     assert "tier hybrid comes after" not in body and "Tier single comes after hybrid (W-HC)" in body
     assert [(r.territory.code, r.credit_percent) for r in x.overlay_rows] == [("HC-OVL", 40)]
     assert not x.change.differs and 'data-live="same"' in body
@@ -454,6 +457,7 @@ def test_explanation_of_manual_routing_shows_who_and_why(client, world):
     body = response.content.decode()
     assert "Why is Prospect 0 in East?" in body and "Trade show lead" in body and "Dana Director" in body
     assert not response.context["x"].change.moves  # no rule claims it, the manual row stands
+    assert "Routed by hand from the unassigned queue" in body and "the manual routing stands" in body
 
 
 def test_explanation_of_an_unassigned_account(client, world):
@@ -602,6 +606,10 @@ def test_lock_then_unlock(client, world):
     account.refresh_from_db()
     assert account.locked_territory is None and territory_of(account) == world.t["west"]
     assert 'data-lock="unlocked"' in response.content.decode()
+    # A lock row nobody signed reads as an admin's lock in the history, never as the engine's.
+    AccountTerritory.objects.filter(account=account, source="lock").update(routed_by=None, reason="")
+    body = client.get(reverse("routing:account_explain", args=[account.pk])).content.decode()
+    assert "lock set by an admin" in body
 
 
 @pytest.mark.parametrize("code", ["", "NOPE", "HC-OVL"])
