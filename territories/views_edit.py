@@ -8,47 +8,36 @@ territory.
 
 from __future__ import annotations
 
-import operator
-from dataclasses import replace
-from functools import reduce
 from typing import Any
 
-import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from routing.compile import rule_to_q
-from routing.engine import PlanError, RuleError
-from routing.placement import current_territories
-from routing.preview import TerritoryDraft, territory_change_preview
 from salesos.form_fields import allow_form_fields
 from salesos.http import AuthenticatedHttpRequest, parse_id
-from salesos.models import Account, SalesProfile
+from salesos.models import SalesProfile
 from salesos.roles import role_of
-from territories import forms as tf
 from territories import services
 from territories.access import (
     accounts_visible_to,
-    may_see_plan,
     sees_everything,
     territories_for_user,
     territory_get_for_user,
     territory_has_perm,
 )
+from territories.builder import codec, pickers
+from territories.builder.preview import preview_for_post, rule_preview
+from territories.forms import TerritoryForm
 from territories.models import Territory, TerritoryPlan
-from territories.rules_text import territory_rule_text
 from territories.views_assign import refused_retired
 
 Role = SalesProfile.Role
 BUILDER = "territories/rule_builder.html"
-SAMPLE_SIZE = 10
-ID_CHUNK = 5_000  # account ids per query
 
 
 # --- permissions -------------------------------------------------------------------------------
@@ -83,153 +72,6 @@ def territory_url(territory: Territory) -> str:
         return reverse("territories:edit", args=[territory.pk])
 
 
-# --- the preview -------------------------------------------------------------------------------
-
-
-def _int_in(value: str, lo: int, hi: int, default: int) -> int:
-    value = (value or "").strip()
-    if value.lstrip("-").isascii() and value.lstrip("-").isdigit() and len(value) < 8 and lo <= int(value) <= hi:
-        return int(value)
-    return default
-
-
-def _draft(*, data: QueryDict, plan: TerritoryPlan, territory: Territory | None, parent: Territory | None,
-           rule: dict, named_ids: list[int]) -> TerritoryDraft:
-    """The territory as the posted form describes it (lenient: the preview never refuses)."""
-    kind = data.get("type", "")
-    if kind not in Territory.Type.values:
-        kind = territory.type if territory is not None else Territory.Type.GEOGRAPHIC
-    code = (data.get("code") or "").strip()[:40] or (
-        territory.code if territory is not None else services.code_suggest(plan=plan, name=data.get("name", "")[:120])
-    )
-    return TerritoryDraft(
-        pk=territory.pk if territory is not None else None,
-        code=code,
-        parent_id=parent.pk if parent is not None else None,
-        type=kind,
-        priority=_int_in(data.get("priority", ""), -1000, 1000, territory.priority if territory else 0),
-        rule=rule,
-        is_overlay=bool(data.get("is_overlay")),
-        credit_percent=_int_in(data.get("credit_percent", ""), 0, 100, territory.credit_percent if territory else 100),
-        named_account_ids=frozenset(named_ids),
-    )
-
-
-def rule_preview(
-    *, user: Any, plan: TerritoryPlan, rule: dict | None, parent: Territory | None,
-    territory: Territory | None, territory_type: str, named_ids: list[int], data: QueryDict | None = None,
-) -> dict[str, Any]:
-    """What the rule being edited would cover: accounts matching it and every ancestor's rule
-    (a named-account territory: its list alone), and ten of them; and, in the active plan, how
-    many would move in or out of the territory's subtree, from a dry run of the re-route its save
-    starts (``routing.preview``): where the engine puts each account against every competing
-    territory, not a count of matches. Everything counts only accounts ``user`` may see."""
-    out: dict[str, Any] = {"ready": rule is not None}
-    if rule is None:
-        return out
-    visible = None if sees_everything(user) else accounts_visible_to(user)
-    out["scoped"] = visible is not None
-    is_named = territory_type == Territory.Type.NAMED_ACCOUNT
-    if is_named:
-        matched = Account.objects.filter(pk__in=named_ids)
-        out["named"] = True
-    else:
-        chain = [rule]
-        if parent is not None:
-            chain += [t.rule or {} for t in parent.ancestors(include_self=True)]
-        try:
-            q = reduce(operator.and_, (rule_to_q(r) for r in chain), Q())
-        except RuleError:
-            out["broken_ancestor"] = True
-            q = Q(pk__in=[])
-        matched = Account.objects.filter(q)
-    if visible is not None:
-        matched = matched.filter(pk__in=visible.values("pk"))
-    out["matched"] = matched.count()
-    out["today"] = out["move_in"] = out["move_out"] = 0
-    out["moves"] = plan.status == TerritoryPlan.Status.ACTIVE
-    if out["moves"]:
-        draft = _draft(data=data if data is not None else QueryDict(), plan=plan, territory=territory,
-                       parent=parent, rule=rule, named_ids=named_ids)
-        draft = replace(draft, type=territory_type or draft.type)
-        try:
-            dry = territory_change_preview(plan=plan, draft=draft)
-        except PlanError:
-            out["moves"] = False
-        else:
-            seen: set[int] | None = None
-            if visible is not None:
-                ids = dry.account_ids.tolist()
-                seen = set()
-                for start in range(0, len(ids), ID_CHUNK):  # bounded parameter lists (SQLite)
-                    seen.update(visible.filter(pk__in=ids[start:start + ID_CHUNK]).values_list("pk", flat=True))
-
-            def count(ids: list[int]) -> int:
-                return len(ids) if seen is None else sum(1 for i in ids if i in seen)
-
-            before = dry.account_ids[np.isin(dry.before, list(dry.subtree))].tolist()
-            out["today"] = count(before)
-            out["move_in"] = count(dry.moving_in())
-            out["move_out"] = count(dry.moving_out())
-            if not rule and not is_named and not draft.is_overlay:
-                out["catch_all"] = {"queue": count(dry.moving_in_from_queue()),
-                                    "by_hand": count(dry.moving_in_by_hand()), "total": out["move_in"]}
-    sample_rows = list(
-        matched.order_by("name").only(
-            "name", "city", "state", "country", "industry_code", "employees", "annual_revenue"
-        )[:SAMPLE_SIZE]
-    )
-    # Each with the territory it sits in today, in the active plan (one query for the ten).
-    now_in = current_territories(
-        [a.pk for a in sample_rows], plan=plan if plan.status == TerritoryPlan.Status.ACTIVE else None
-    )
-    out["sample"] = [(a, now_in.get(a.pk)) for a in sample_rows]
-    out["text"] = territory_rule_text(rule=rule, territory_type=territory_type, named_count=len(set(named_ids)))
-    return out
-
-
-def _preview_parent(request: HttpRequest, data: QueryDict, plan: TerritoryPlan,
-                    territory: Territory | None) -> tuple[Territory | None, bool]:
-    """The parent whose rules bound the preview, and whether one must still be picked. Only
-    admins restructure, so only they may preview at the top level (an empty parent) or under any
-    territory; anyone else previews an edit under its stored parent, and a new territory under a
-    territory they may create children in (an unknown code and a forbidden one look the same)."""
-    code = data.get("parent", "").strip()
-    if can_restructure(request.user):
-        # As the save reads it: no code is the top level.
-        return (Territory.objects.filter(plan=plan, code__iexact=code).first() if code else None), False
-    if territory is not None:
-        return territory.parent, False
-    allowed = territories_for_user(user=request.user, plan=plan, perm="add_territory")
-    parent = allowed.filter(code__iexact=code).first() if code else None
-    return parent, parent is None
-
-
-def _preview_context(request: HttpRequest, data: QueryDict, parsed: tf.ParsedRule) -> dict[str, Any]:
-    territory = None
-    territory_id = parse_id(data.get("territory", ""))
-    if territory_id:
-        territory = _territory_for(request, territory_id, "change_territory")
-        plan = territory.plan  # whatever plan is posted
-    elif not can_create(request.user):
-        raise Http404("No such territory")
-    else:
-        plan_id = parse_id(data.get("plan", ""))
-        found = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
-        if found is None or not may_see_plan(request.user, found):
-            raise Http404("No plan")
-        plan = found
-    parent, needs_parent = _preview_parent(request, data, plan, territory)
-    if needs_parent:
-        preview: dict[str, Any] = {"ready": False, "needs_parent": True}
-    else:
-        preview = rule_preview(
-            user=request.user, plan=plan, rule=parsed.rule, parent=parent, territory=territory,
-            territory_type=data.get("type", ""), named_ids=tf.named_ids_from_post(data), data=data,
-        )
-    return {"preview": preview, "parsed": parsed, "plan": plan, "territory": territory, "parent": parent}
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -238,14 +80,14 @@ def _named_context(user: Any, territory: Territory | None, named: list[int]) -> 
     the list as bare ids (saving does not drop them); posted ids of other accounts are left out
     and only counted, so the page never names an account outside the user's view."""
     visible = None if sees_everything(user) else accounts_visible_to(user)
-    chips = tf.named_chips(named, visible)
+    chips = pickers.named_chips(named, visible)
     shown = {int(pk) for pk, _ in chips}
     listed = set(territory.named_accounts.values_list("pk", flat=True)) if territory is not None else set()
     kept = [pk for pk in named if pk not in shown and pk in listed]
     return {"named_chips": chips, "named_kept": kept, "named_left_out": len(set(named) - shown - listed)}
 
 
-def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node, plan: TerritoryPlan,
+def _page_context(*, request: HttpRequest, form: TerritoryForm, tree: codec.Node, plan: TerritoryPlan,
                   territory: Territory | None, named: list[int], problems: int = 0) -> dict[str, Any]:
     return {
         **_named_context(request.user, territory, named),
@@ -253,7 +95,7 @@ def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node
         "tree": tree,
         "plan": plan,
         "territory": territory,
-        "field_groups": tf.field_groups(),
+        "field_groups": codec.field_groups(),
         "problems": problems,
         "can_restructure": can_restructure(request.user) or territory is None,
         "can_delete": territory is not None
@@ -263,13 +105,13 @@ def _page_context(*, request: HttpRequest, form: tf.TerritoryForm, tree: tf.Node
 
 
 def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: Territory | None) -> HttpResponse:
-    form = tf.TerritoryForm(request.POST, plan=plan, territory=territory, with_reps=territory is None)
+    form = TerritoryForm(request.POST, plan=plan, territory=territory, with_reps=territory is None)
     if territory is not None and not can_restructure(request.user):
         form.fields["parent"].disabled = True
-    parsed = tf.parse_rule(request.POST)
-    named = tf.named_ids_from_post(request.POST)
+    parsed = codec.parse_rule(request.POST)
+    named = codec.named_ids_from_post(request.POST)
     action = request.POST.get("action", "")
-    named_error = tf.named_id_error(request.POST)
+    named_error = codec.named_id_error(request.POST)
     if named_error:
         form.is_valid()  # add_error needs the form cleaned first
         form.add_error(None, named_error)
@@ -321,7 +163,7 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
 
 
 def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: Territory | None,
-                          form: tf.TerritoryForm, rule: dict, action: str, named: list[int]) -> dict | None:
+                          form: TerritoryForm, rule: dict, action: str, named: list[int]) -> dict | None:
     """What a save would make an active catch-all (no conditions, not a named list, not an
     overlay) takes, from the preview's dry run, unless the post confirms it or the territory was
     already one. None: nothing to confirm."""
@@ -342,7 +184,7 @@ def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryP
     return preview.get("catch_all") or {"total": None}
 
 
-@allow_form_fields(tf.MAX_FORM_FIELDS)
+@allow_form_fields(codec.MAX_FORM_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
 def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -355,13 +197,13 @@ def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     parent_code = request.GET.get("parent", "")
     if parent_code and Territory.objects.filter(plan=plan, code=parent_code).exists():
         initial["parent"] = parent_code
-    form = tf.TerritoryForm(initial=initial, plan=plan)
+    form = TerritoryForm(initial=initial, plan=plan)
     return render(request, "territories/form.html",
-                  _page_context(request=request, form=form, tree=tf.tree_from_rule({}), plan=plan, territory=None,
+                  _page_context(request=request, form=form, tree=codec.tree_from_rule({}), plan=plan, territory=None,
                                 named=[]))
 
 
-@allow_form_fields(tf.MAX_FORM_FIELDS)
+@allow_form_fields(codec.MAX_FORM_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
 def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -370,7 +212,7 @@ def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return refused
     if request.method == "POST":
         return _save(request, plan=territory.plan, territory=territory)
-    form = tf.TerritoryForm(
+    form = TerritoryForm(
         initial={
             "name": territory.name, "description": territory.description, "type": territory.type,
             "parent": territory.parent.code if territory.parent else "", "code": territory.code,
@@ -384,8 +226,8 @@ def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         form.fields["parent"].disabled = True
     named = list(territory.named_accounts.order_by("name").values_list("pk", flat=True))
     return render(request, "territories/form.html",
-                  _page_context(request=request, form=form, tree=tf.tree_from_rule(territory.rule), plan=territory.plan,
-                                territory=territory, named=named))
+                  _page_context(request=request, form=form, tree=codec.tree_from_rule(territory.rule),
+                                plan=territory.plan, territory=territory, named=named))
 
 
 @login_required
@@ -451,26 +293,13 @@ def builder_cond(request: HttpRequest) -> HttpResponse:
     _builder_user(request)
     node_id = request.GET.get("id", "")
     if not node_id:
-        node = tf.blank_condition(request.GET.get("parent", ""))
-        return render(request, f"{BUILDER}#cond", {"node": node, "field_groups": tf.field_groups(), "focus": True})
-    node = tf.node_from_post(request.GET, node_id)
+        node = codec.blank_condition(request.GET.get("parent", ""))
+        return render(request, f"{BUILDER}#cond", {"node": node, "field_groups": codec.field_groups(), "focus": True})
+    node = codec.node_from_post(request.GET, node_id)
     built_for = request.GET.get(f"n-{node_id}-built", "")
-    field = node.field_obj
-    if field is None:
-        node.op, node.values, node.text = "", [], ""
-    elif node.field != built_for or node.op not in field.operators:
-        # A new field: its usual operator and an empty value.
-        node.op = tf.DEFAULT_OP.get(node.field, next(iter(sorted(field.operators))))
-        node.values, node.text, node.lo, node.hi = [], "", "", ""
-    else:
-        # Same field, new operator: carry the values over where the widget allows.
-        if node.widget in ("chips",) and node.text:
-            node.values = tf._dedupe([*node.values, *tf._LIST_SPLIT.split(node.text)])
-            node.text = ""
-        elif node.widget in ("bulk", "list", "numbers") and node.values and not node.text:
-            node.text = ", ".join(node.values)
-    tf.label_chips(node)
-    response = render(request, f"{BUILDER}#cond", {"node": node, "field_groups": tf.field_groups(),
+    codec.carry_values(node, built_for=built_for)
+    codec.label_chips(node)
+    response = render(request, f"{BUILDER}#cond", {"node": node, "field_groups": codec.field_groups(),
                                                    "focus_op": node.field != built_for})
     return _changed(response)
 
@@ -481,9 +310,9 @@ def builder_group(request: HttpRequest) -> HttpResponse:
     """A new nested group (any-of by default: nested groups are usually alternatives) holding one
     blank row."""
     _builder_user(request)
-    group = tf.Node(id=tf.new_id(), kind="group", parent=request.GET.get("parent", ""), join="any")
-    group.children = [tf.blank_condition(group.id)]
-    return render(request, f"{BUILDER}#group", {"node": group, "field_groups": tf.field_groups(), "focus": True})
+    group = codec.Node(id=codec.new_id(), kind="group", parent=request.GET.get("parent", ""), join="any")
+    group.children = [codec.blank_condition(group.id)]
+    return render(request, f"{BUILDER}#group", {"node": group, "field_groups": codec.field_groups(), "focus": True})
 
 
 @login_required
@@ -501,7 +330,7 @@ def builder_options(request: HttpRequest) -> HttpResponse:
         plan_id = parse_id(request.GET.get("plan", ""))
         plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else None
         parents = territories_for_user(user=request.user, plan=plan, perm="add_territory")
-    options = tf.picker_options(kind=kind, q=q[:100], parents=parents, accounts=accounts_visible_to(request.user))
+    options = pickers.picker_options(kind=kind, q=q[:100], parents=parents, accounts=accounts_visible_to(request.user))
     return render(request, f"{BUILDER}#options", {"options": options})
 
 
@@ -513,7 +342,7 @@ def builder_chip(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     name = request.GET.get("name", "")
     q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "name")), "")
-    hit = tf.resolve_chip(kind=kind, q=q[:200], accounts=accounts_visible_to(request.user))
+    hit = pickers.resolve_chip(kind=kind, q=q[:200], accounts=accounts_visible_to(request.user))
     if hit is None:
         response = render(request, f"{BUILDER}#chip_missing", {"q": q})
         response["HX-Reswap"] = "none"
@@ -521,13 +350,14 @@ def builder_chip(request: HttpRequest) -> HttpResponse:
     return _changed(render(request, f"{BUILDER}#chip", {"value": hit[0], "label": hit[1], "name": name}))
 
 
-@allow_form_fields(tf.MAX_FORM_FIELDS)
+@allow_form_fields(codec.MAX_FORM_FIELDS)
 @login_required
 @require_POST
 def builder_preview(request: HttpRequest) -> HttpResponse:
     """The live preview: posted with the whole form on every change (debounced)."""
     _builder_user(request)
-    parsed = tf.parse_rule(request.POST, include_typed=False, labels=False)
-    context = _preview_context(request, request.POST, parsed)
+    parsed = codec.parse_rule(request.POST, include_typed=False, labels=False)
+    context = preview_for_post(user=request.user, data=request.POST, parsed=parsed,
+                               may_create=can_create(request.user), may_restructure=can_restructure(request.user))
     return render(request, f"{BUILDER}#preview", context)
 

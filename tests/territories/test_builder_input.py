@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from territories import forms as tf
+from territories.builder import codec as tf
 from territories.models import Territory
 from tests import factories
 from tests.territories.test_rule_builder import Builder

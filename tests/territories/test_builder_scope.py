@@ -202,7 +202,7 @@ def test_emptying_an_active_territorys_rule_asks_for_the_confirmation(world):
 
 
 def test_visible_moves_are_counted_in_bounded_id_lists(world, monkeypatch):
-    from territories import views_edit
+    from territories.builder import preview
 
     c = client_for(world, "manager")
     b = Builder()
@@ -210,7 +210,7 @@ def test_visible_moves_are_counted_in_bounded_id_lists(world, monkeypatch):
     b.cond(root, "employees", "gte", text="1")
     post = b.post(plan=world.plan.pk, territory=world.west.pk, type="size")
     whole = c.post(reverse("territories:builder_preview"), post).content.decode()
-    monkeypatch.setattr(views_edit, "ID_CHUNK", 1)
+    monkeypatch.setattr(preview, "ID_CHUNK", 1)
     chunked = c.post(reverse("territories:builder_preview"), post).content.decode()
     assert 'id="here-today">1<' in whole
     for element in ("move-in", "move-out", "here-today"):

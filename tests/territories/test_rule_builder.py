@@ -12,7 +12,7 @@ from django.urls import reverse
 from routing.compile import rule_to_q
 from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, Industry
-from territories import forms as tf
+from territories.builder import codec as tf
 from territories.models import RepAssignment, Territory
 from tests import factories
 
@@ -406,7 +406,7 @@ def test_manager_with_object_permission_edits_rule_but_not_parent(plan):
 
 
 def test_preview_of_a_parent_compares_with_its_whole_subtree(db):
-    from territories.views_edit import rule_preview
+    from territories.builder.preview import rule_preview
     from tests import factories
 
     plan = factories.make_plan()
