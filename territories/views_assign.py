@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.models import SalesProfile
 from salesos.roles import bulk_assigns, role_of
-from territories import coverage, csv_assign, proposals, services
+from territories import coverage, csv_assign, services, staffing
 from territories.access import territory_get_for_user, territory_has_perm
 from territories.forms import RepChoiceField
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -249,20 +249,20 @@ def csv_upload(request: HttpRequest) -> HttpResponse:
 def propose(request: HttpRequest) -> HttpResponse:
     plan = _bulk_user(request)
     data = request.POST if request.method == "POST" else request.GET
-    method = data.get("method") or proposals.ROUND_ROBIN
+    method = data.get("method") or staffing.ROUND_ROBIN
     measure = data.get("measure") or "accounts"
-    if method not in proposals.METHODS or measure not in proposals.MEASURES:
-        method, measure = proposals.ROUND_ROBIN, "accounts"
+    if method not in staffing.METHODS or measure not in staffing.MEASURES:
+        method, measure = staffing.ROUND_ROBIN, "accounts"
     may = _may_assign(request.user)
     ids = None
     if may is not None:
-        ids = [t.pk for t in proposals.vacant_territories(plan) if may(t)] or [0]
+        ids = [t.pk for t in staffing.vacant_territories(plan) if may(t)] or [0]
     stale = False
     if request.method == "POST" and data.get("apply") == "yes":
         try:
-            done = proposals.proposal_apply(plan=plan, method=method, measure=measure,
+            done = staffing.staffing_apply(plan=plan, method=method, measure=measure,
                                             shown_hash=data.get("hash", ""), by=request.user, territory_ids=ids)
-        except proposals.StaleProposal:
+        except staffing.StaleProposal:
             stale = True
         except ValidationError as exc:
             messages.error(request, f"Nothing was assigned: {'; '.join(exc.messages)}")
@@ -270,8 +270,8 @@ def propose(request: HttpRequest) -> HttpResponse:
             n = len(done.assigned)
             messages.success(request, f"{n} vacant territor{'y' if n == 1 else 'ies'} assigned.")
             return redirect(f"{reverse('territories:propose')}?method={method}&measure={measure}")
-    proposal = proposals.proposal_build(plan=plan, method=method, measure=measure, territory_ids=ids)
+    proposal = staffing.staffing_proposal(plan=plan, method=method, measure=measure, territory_ids=ids)
     return render(request, "territories/proposal.html", {
         "plan": plan, "proposal": proposal, "method": method, "measure": measure, "stale": stale,
-        "methods": proposals.METHODS, "measures": proposals.MEASURES,
+        "methods": staffing.METHODS, "measures": staffing.MEASURES,
     }, status=409 if stale else 200)

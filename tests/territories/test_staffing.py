@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from territories import proposals
+from territories import staffing
 from territories.models import RepAssignment
 from tests import factories
 
@@ -37,7 +37,7 @@ def test_round_robin_rotates_by_current_load(plan):
     factories.assign(factories.make_territory(plan, code="C0"), cy)
     vacant = [factories.make_territory(plan, code=f"V{i}") for i in range(5)]
     factories.make_leave(rep("dee"))  # on leave: gets nothing
-    p = proposals.proposal_build(plan=plan, method="round_robin")
+    p = staffing.staffing_proposal(plan=plan, method="round_robin")
     got = [(pick.territory.code, pick.user.username) for pick in p.picks]
     # Loads ann 2, bob 0, cy 1: the least loaded rep takes each next vacancy (ties by name).
     assert got == [("V0", "bob"), ("V1", "bob"), ("V2", "cy"), ("V3", "ann"), ("V4", "bob")]
@@ -59,7 +59,7 @@ def test_capacity_respects_capacity_and_ramp(plan):
     for territory, n in ((big, 50), (small, 20), (huge, 500)):
         for _ in range(n):
             factories.make_account(territory=territory)
-    p = proposals.proposal_build(plan=plan, method="capacity", measure="accounts")
+    p = staffing.staffing_proposal(plan=plan, method="capacity", measure="accounts")
     picks = {pick.territory.code: pick for pick in p.picks}
     assert picks["HUGE"].user is None and "no rep has room" in picks["HUGE"].note
     # BIG (50) first: senior has 60 left -> 10 after; half has ~60 (120 x ~0.5) -> ~10 after.
@@ -77,9 +77,9 @@ def test_weighted_pipeline_measure(plan):
     t = factories.make_territory(plan, code="T")
     acc = factories.make_account(territory=t)
     factories.make_opportunity(acc, amount=Decimal(200_000), probability=25)  # weighted 50k
-    p = proposals.proposal_build(plan=plan, method="capacity", measure="pipeline")
+    p = staffing.staffing_proposal(plan=plan, method="capacity", measure="pipeline")
     assert p.picks[0].load == Decimal(50_000) and p.picks[0].user.username == "ann"
-    p = proposals.proposal_build(plan=plan, method="capacity", measure="deals")
+    p = staffing.staffing_proposal(plan=plan, method="capacity", measure="deals")
     assert p.picks[0].user is None  # 200k of deal volume is over 100k capacity
 
 
@@ -130,7 +130,7 @@ def test_a_solutions_engineer_on_another_team_is_never_proposed_as_primary(plan,
     # The specialist is the least loaded and has the most room: still never a primary.
     rep("se", manager=org["olga"], specialist=True, title="Solutions Engineer", capacity_accounts=10_000)
     outsider = rep("otto", manager=org["olga"], capacity_accounts=50)
-    p = proposals.proposal_build(plan=plan, method=method)
+    p = staffing.staffing_proposal(plan=plan, method=method)
     pick = next(p for p in p.picks if p.territory.code == "BR")
     assert pick.user == outsider and pick.slot == RepAssignment.Slot.PRIMARY
     assert "from any team" in pick.why
@@ -141,13 +141,13 @@ def test_picks_prefer_the_territorys_manager_then_its_director(plan, org):
     in_org = rep("ivy", manager=org["dina"])
     for i in range(2):
         factories.assign(factories.make_territory(plan, code=f"IVY{i}"), in_org)
-    p = proposals.proposal_build(plan=plan, method="round_robin")
+    p = staffing.staffing_proposal(plan=plan, method="round_robin")
     pick = next(p for p in p.picks if p.territory.code == "BR")
     assert pick.user == in_org and "Dina Tester’s organisation (AMER)" in pick.why
     in_team = rep("tom", manager=org["max"])
     for i in range(3):
         factories.assign(factories.make_territory(plan, code=f"TOM{i}"), in_team)
-    p = proposals.proposal_build(plan=plan, method="round_robin")
+    p = staffing.staffing_proposal(plan=plan, method="round_robin")
     pick = next(p for p in p.picks if p.territory.code == "BR")
     assert pick.user == in_team and "Max Tester’s team (USW)" in pick.why
     assert outsider not in [p.user for p in p.picks]
@@ -157,10 +157,10 @@ def test_an_overlay_vacancy_gets_a_specialist_as_overlay(plan, org, admin_user):
     se = rep("se", manager=org["max"], specialist=True)
     rep("ann", manager=org["max"])
     overlay = factories.make_territory(plan, code="HC-OVL", is_overlay=True, parent=org["usw"])
-    p = proposals.proposal_build(plan=plan, method="round_robin")
+    p = staffing.staffing_proposal(plan=plan, method="round_robin")
     pick = next(p for p in p.picks if p.territory == overlay)
     assert pick.user == se and pick.slot == RepAssignment.Slot.OVERLAY and "specialist" in pick.why
-    proposals.proposal_apply(plan=plan, method="round_robin", measure="accounts", shown_hash=p.hash, by=admin_user)
+    staffing.staffing_apply(plan=plan, method="round_robin", measure="accounts", shown_hash=p.hash, by=admin_user)
     held = RepAssignment.objects.get(territory=overlay)
     assert (held.user, held.slot, held.split_percent) == (se, RepAssignment.Slot.OVERLAY, 100)
     assert RepAssignment.objects.get(territory=org["br"]).user.username == "ann"

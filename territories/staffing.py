@@ -1,4 +1,4 @@
-"""Proposals for filling vacant territories of the active plan (``coverage.vacant_on``): a
+"""Staffing: proposals for filling vacant territories of the active plan (``coverage.vacant_on``): a
 primary from the reps (role rep, not overlay specialists) for a territory with no primary, an
 overlay specialist for an overlay territory with no overlay rep.
 
@@ -173,7 +173,7 @@ def _pools(plan: TerritoryPlan, vacancies: list[Territory], on: Any) -> dict[int
     return pools
 
 
-def proposal_build(
+def staffing_proposal(
     *, plan: TerritoryPlan, method: str, measure: str = "accounts", territory_ids: list[int] | None = None,
     on: Any = None,
 ) -> Proposal:
@@ -276,7 +276,7 @@ class StaleProposal(Exception):
 
 
 @transaction.atomic
-def proposal_apply(
+def staffing_apply(
     *, plan: TerritoryPlan, method: str, measure: str, shown_hash: str, by: Any,
     territory_ids: list[int] | None = None,
 ) -> Proposal:
@@ -284,7 +284,7 @@ def proposal_apply(
     overlay for an overlay territory)."""
     # Lock the plan's vacancies against a concurrent apply while recomputing.
     list(Territory.objects.select_for_update().filter(plan=plan).values_list("pk", flat=True))
-    proposal = proposal_build(plan=plan, method=method, measure=measure, territory_ids=territory_ids)
+    proposal = staffing_proposal(plan=plan, method=method, measure=measure, territory_ids=territory_ids)
     if proposal.hash != shown_hash:
         raise StaleProposal("The data changed since the proposal was shown: review it again.")
     for pick in proposal.assigned:
