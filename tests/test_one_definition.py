@@ -50,7 +50,7 @@ COVERAGE_HOME = {
     "territories/coverage.py",
     "territories/models.py",  # the schema: one open primary, end after start (database constraints)
     "planning/models.py",  # fiscal years and periods: their own dates
-    "salesos/demo.py",  # writes the demo's dated history
+    "planning/demo/plan.py",  # writes the demo's dated history (assignments, leaves)
     "territories/management/commands/bench_territory_pages.py",
     "routing/bench.py",
 }

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from salesos.demo import seed_demo
+from planning.demo import seed_demo
 
 pytestmark = pytest.mark.browser
 

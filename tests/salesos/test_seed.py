@@ -1,4 +1,4 @@
-"""The demo company (``salesos.demo`` / ``manage.py seed_demo``): reproducible, the right size,
+"""The demo company (``planning.demo`` / ``manage.py seed_demo``): reproducible, the right size,
 and internally consistent.
 
 The company is seeded once for the module (reference data and a seed take a few seconds), committed
@@ -19,12 +19,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, F
 
+from planning import demo
 from planning.models import FiscalPeriod, FiscalYear, Quota
 from routing import batch, placement
 from routing.models import AccountTerritory, RoutingDecision
 from routing.selectors import decision_traces
 from routing.services import territory_owners
-from salesos import demo
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
 

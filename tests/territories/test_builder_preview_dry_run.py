@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from planning import demo
 from routing import services as routing_services
 from routing.models import AccountTerritory
-from salesos import demo
 from salesos.models import Account, GeoArea, Industry
 from territories.models import Territory, TerritoryPlan
 from tests import factories

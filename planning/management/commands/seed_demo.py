@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: create the demo company (see ``salesos.demo``)."""
+"""``manage.py seed_demo``: create the demo company (see ``planning.demo``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from salesos import demo
+from planning import demo
 
 
 class Command(BaseCommand):

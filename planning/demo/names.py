@@ -1,4 +1,4 @@
-"""Word lists for the demo data generator (``salesos.demo``): people, company names, deal and
+"""Word lists for the demo data generator (``planning.demo``): people, company names, deal and
 activity wording. Plain tuples so that index-based picks stay reproducible."""
 
 from __future__ import annotations
