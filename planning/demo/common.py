@@ -162,7 +162,7 @@ def _preroute(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_na
     vectorised router that ``routing.batch`` runs (``routing.engine.vector``), on a plan built from
     the designed territories (territory i has id i + 1 here, record j id j + 1). The org is staffed
     from it (homes, the demo rep's territory, quotas); the stored routing rows are written later by
-    ``routing.batch`` itself, and ``_Seeder.route_accounts`` checks that both agree."""
+    ``routing.batch`` itself, and ``accounts.AccountSteps.route_accounts`` checks that both agree."""
     index = {t.code: i for i, t in enumerate(terrs)}
     specs = tuple(
         TerritorySpec(
