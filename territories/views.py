@@ -18,21 +18,18 @@ from django.views.decorators.http import require_GET, require_POST
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.roles import bulk_assigns, is_admin
 from territories.access import territory_get_for_user, territory_perms
+from territories.detail import AccountFilters, move_candidates, territory_accounts_page, territory_top_deals
+from territories.history import territory_history
 from territories.models import Territory
-from territories.selectors import (
+from territories.tree import (
     LIST_PAGE_SIZE,
-    AccountFilters,
     Row,
     TreeFilters,
     children_rows,
-    move_candidates,
     plan_choose,
     plan_tree,
     plans_for,
-    territory_accounts_page,
-    territory_history,
     territory_list_page,
-    territory_top_deals,
     tree_level_rows,
 )
 

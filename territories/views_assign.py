@@ -59,7 +59,7 @@ def assign_context(
 ) -> dict[str, Any]:
     """What ``assign_section.html`` needs (the territory page may call this to render the section
     inline instead of letting it load itself; it passes the ``perms`` it already has)."""
-    from territories.selectors import territory_assignments
+    from territories.detail import territory_assignments
 
     rows = territory_assignments(territory)  # one query, each with ``on_leave``
     today = coverage.today()

@@ -15,7 +15,7 @@ from routing import api, placement, services
 from territories import coverage
 from territories import services as territory_services
 from territories.models import RepAssignment, Territory
-from territories.selectors import plan_tree
+from territories.tree import plan_tree
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from planning.models import Quota
 from salesos.models import SalesProfile
 from territories.grants import grants_rebuild
 from territories.models import RepAssignment, Territory
-from territories.selectors import TreeFilters, plan_tree, territory_list_page
+from territories.tree import TreeFilters, plan_tree, territory_list_page
 from tests import factories
 
 Role = SalesProfile.Role

@@ -1,0 +1,107 @@
+"""The territory page: its accounts (paged and filtered), top open deals and assignments, and
+the territories it may move under."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+
+from routing.models import AccountTerritory
+from routing.placement import Placement, placed
+from salesos.models import Account, Opportunity
+from territories import coverage
+from territories.models import RepAssignment, Territory
+
+# --- the territory page -----------------------------------------------------------------------
+
+ACCOUNTS_PAGE_SIZE = 50
+TOP_DEALS = 20
+
+@dataclass
+class AccountFilters:
+    q: str = ""
+    state: str = ""
+    industry: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> AccountFilters:
+        return cls(
+            q=query.get("q", "").strip()[:100],
+            state=query.get("state", "").strip()[:8],
+            industry=query.get("industry", "").strip()[:16],
+        )
+
+    @property
+    def querystring(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in (("q", self.q), ("state", self.state), ("industry", self.industry)) if v})
+
+
+def territory_accounts(territory: Territory) -> QuerySet[Account]:
+    """The accounts a territory holds now: its current rows, primary or overlay credit."""
+    rows = AccountTerritory.objects.filter(territory=territory, valid_to__isnull=True).values("account_id")
+    return Account.objects.filter(pk__in=rows)
+
+
+def territory_accounts_page(
+    *, territory: Territory, filters: AccountFilters, page: int | str | None = 1
+) -> tuple[Page, list[tuple[Account, Placement]], list[str]]:
+    """One page of the territory's accounts, the page's rows (each account with where it sits in
+    the territory's plan: its primary territory and that territory's owner today) and the states
+    to filter by."""
+    accounts = territory_accounts(territory)
+    states = sorted(s for s in accounts.exclude(state="").order_by().values_list("state", flat=True).distinct())
+    if filters.q:
+        accounts = accounts.filter(name__icontains=filters.q)
+    if filters.state:
+        accounts = accounts.filter(state=filters.state)
+    if filters.industry:
+        accounts = accounts.filter(industry_code__startswith=filters.industry)
+    result = Paginator(accounts.order_by("name", "pk"), ACCOUNTS_PAGE_SIZE).get_page(page)
+    return result, placed(result, plan=territory.plan_id), states
+
+
+def territory_top_deals(territory: Territory) -> list[Opportunity]:
+    deals = Opportunity.objects.filter(
+        account__in=territory_accounts(territory).values("pk"), status=Opportunity.Status.OPEN
+    )
+    return list(deals.select_related("account", "owner").order_by("-amount", "pk")[:TOP_DEALS])
+
+
+def territory_assignments(territory: Territory) -> list[RepAssignment]:
+    """Current assignments (in force today or later) first (primary, overlay, backup), then past
+    ones, newest first; each with ``on_leave`` (away today) and ``coverage.date_flags``."""
+    from salesos.models import users_on_leave
+
+    rows = (
+        RepAssignment.objects.filter(territory=territory)
+        .select_related("user")
+        .annotate(on_leave=Exists(users_on_leave().filter(user_id=OuterRef("user_id"))), **coverage.date_flags())
+    )
+    slot_rank = {s: i for i, s in enumerate(RepAssignment.Slot.values)}
+    today = coverage.today()
+    return sorted(rows, key=lambda a: (coverage.is_past(a, today), slot_rank.get(a.slot, 9), -a.start_date.toordinal()))
+
+
+MOVE_CANDIDATES = 20
+
+
+def move_candidates(*, territory: Territory, q: str) -> list[Territory]:
+    """Territories of the same plan, outside the subtree, whose code or name matches ``q``."""
+    if not q:
+        return []
+    subtree = territory.descendants(include_self=True).values("pk")
+    return list(
+        Territory.objects.filter(plan_id=territory.plan_id)
+        .exclude(pk__in=subtree)
+        .filter(Q(code__icontains=q) | Q(name__icontains=q))
+        .order_by("code")[:MOVE_CANDIDATES]
+    )
