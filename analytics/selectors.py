@@ -10,13 +10,11 @@ from django.db.models import Count, Q, Sum
 
 from routing.placement import is_placed
 from salesos.models import Opportunity, Region
-from salesos.roles import sees_coverage
 from territories.access import accounts_visible_to
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import account_count_of, is_staffed, territories_visible_to
 
 VACANT_LIST_SIZE = 25
-can_see_coverage = sees_coverage  # salesos.roles
 
 
 @dataclass

@@ -37,10 +37,6 @@ HISTORY_LIMIT = 100
 # How many territories the route/lock inputs offer before the user types (the rest are found by
 # the search endpoint, so a plan of 10,000 territories does not ship 10,000 options).
 TARGET_OPTIONS_LIMIT = 300
-# Who works the unassigned queue and the conflicts list (``salesos.roles``); reps are told routing
-# belongs to sales ops.
-can_see_queue = works_queue
-can_route = works_queue
 active_plan = TerritoryPlan.active
 
 

@@ -16,7 +16,7 @@ from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
 from salesos.record_lists import Options
-from salesos.roles import is_admin
+from salesos.roles import is_admin, works_queue
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
 
 
@@ -46,7 +46,7 @@ def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRo
 @require_GET
 @login_required
 def index(request: HtmxHttpRequest) -> HttpResponse:
-    if not selectors.can_see_queue(request.user):
+    if not works_queue(request.user):
         return render(request, "routing/index.html", {"page": None})
     context = _queue_context(request, filter_data=request.GET)
     # Filtering and paging swap only the queue when htmx asks.
@@ -58,7 +58,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def route(request: HtmxHttpRequest) -> HttpResponse:
     """Routes the selected queue accounts to one territory by hand, with a reason."""
-    if not selectors.can_route(request.user):
+    if not works_queue(request.user):
         raise Http404
     plan = selectors.active_plan()
     form = BulkRouteForm(
@@ -93,7 +93,7 @@ def territory_options(request: HttpRequest) -> HttpResponse:
             raise Http404
         territories = selectors.lock_targets(plan=plan)
     else:
-        if not selectors.can_route(request.user):
+        if not works_queue(request.user):
             raise Http404
         territories = selectors.route_targets(user=request.user, plan=plan)
     term = request.GET.get("territory", "") or request.GET.get("q", "")
@@ -165,7 +165,7 @@ def lead_explain(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def conflicts(request: HtmxHttpRequest) -> HttpResponse:
-    if not selectors.can_see_queue(request.user):
+    if not works_queue(request.user):
         raise Http404
     plan, page = selectors.conflicts_page(user=request.user, page=request.GET.get("page"))
     template = "routing/conflicts.html#conflicts" if request.htmx else "routing/conflicts.html"

@@ -9,7 +9,20 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from routing.placement import accounts_in, is_placed
@@ -208,7 +221,12 @@ def rep_assignments(*, rep, plan: TerritoryPlan) -> list[RepAssignment]:
         default=Value(2),
         output_field=IntegerField(),
     )
-    assignments = _assignments_with_coverage(plan).filter(user=rep).order_by(slot_rank, "territory__code")
+    assignments = (
+        _assignments_with_coverage(plan)
+        .filter(user=rep)
+        .annotate(is_overlay_slot=ExpressionWrapper(Q(slot=Slot.OVERLAY), output_field=BooleanField()))
+        .order_by(slot_rank, "territory__code")
+    )
     return list(assignments)
 
 

@@ -89,3 +89,26 @@ def test_queue_roles_agree_with_the_readme():
 
     Role = SalesProfile.Role
     assert {Role.ADMIN, Role.DIRECTOR, Role.MANAGER} == QUEUE_ROLES
+
+
+def test_role_predicates_are_called_by_their_own_name():
+    # ``can_route = works_queue`` made one rule look like two; call the salesos.roles predicate.
+    pattern = re.compile(
+        r"^\w+\s*=\s*(works_queue|edits_accounts|is_admin|opens_any_plan|bulk_assigns|sees_coverage|leads_team|role_of)"
+        r"\s*(#.*)?$"
+    )
+    found = offenders(pattern, sources(".py"), {"salesos/roles.py"})
+    assert not found, "\n".join(found)
+
+
+def test_pages_get_enum_facts_from_the_view_not_string_comparisons():
+    # A role page, the plans page and the explanation compare no role, status, source or outcome
+    # with a literal: the view or selector hands them a boolean.
+    files = [
+        *sorted((ROOT / "templates/salesos").glob("home*.html")),
+        *sorted((ROOT / "templates/salesos/home").glob("*.html")),
+        ROOT / "templates/planning/index.html",
+        ROOT / "templates/routing/explain.html",
+    ]
+    found = offenders(re.compile(r"""[=!]=\s*["']|\{%[^%]*\btoday\b"""), files, set())
+    assert not found, "\n".join(found)

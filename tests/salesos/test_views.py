@@ -338,3 +338,11 @@ def test_home_renders_one_page_per_role(client, admin_user, org, who):
 def test_user_without_role_gets_the_no_role_page(client, django_user_model, org):
     client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
     assert "salesos/home/no_role.html" in {t.name for t in client.get(reverse("home")).templates}
+
+
+def test_rep_home_shows_credit_on_overlay_slots_only(client, org):
+    client.force_login(org.other_rep)
+    body = client.get(reverse("home")).content.decode()
+    overlay_card = body[body.index(">OVL-HC<") :].split("</article>")[0]
+    assert "50% credit" in overlay_card
+    assert body.count("% credit") == 1  # the primary slot's card names no credit
