@@ -22,11 +22,9 @@ from salesos.form_fields import allow_form_fields
 from salesos.http import AuthenticatedHttpRequest, parse_id
 from salesos.models import SalesProfile
 from salesos.roles import role_of
-from territories import services
+from territories import editing, services
 from territories.access import (
     accounts_visible_to,
-    sees_everything,
-    territories_for_user,
     territory_get_for_user,
     territory_has_perm,
 )
@@ -56,14 +54,6 @@ def _territory_for(request: HttpRequest, pk: int, perm: str) -> Territory:
     return territory_get_for_user(user=request.user, pk=pk, perm=perm)
 
 
-def _plan_for_new(request: HttpRequest) -> TerritoryPlan:
-    plan_id = parse_id(request.POST.get("plan") or request.GET.get("plan") or "")
-    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else TerritoryPlan.active()
-    if plan is None or plan.status == TerritoryPlan.Status.ARCHIVED:
-        raise Http404("No plan to add territories to")
-    return plan
-
-
 def territory_url(territory: Territory) -> str:
     """The territory's page, or its edit page while the detail page is not installed."""
     try:
@@ -75,22 +65,10 @@ def territory_url(territory: Territory) -> str:
 # --- pages -------------------------------------------------------------------------------------
 
 
-def _named_context(user: Any, territory: Territory | None, named: list[int]) -> dict[str, Any]:
-    """The named-account chips the user may see by name. Listed accounts they cannot see stay on
-    the list as bare ids (saving does not drop them); posted ids of other accounts are left out
-    and only counted, so the page never names an account outside the user's view."""
-    visible = None if sees_everything(user) else accounts_visible_to(user)
-    chips = pickers.named_chips(named, visible)
-    shown = {int(pk) for pk, _ in chips}
-    listed = set(territory.named_accounts.values_list("pk", flat=True)) if territory is not None else set()
-    kept = [pk for pk in named if pk not in shown and pk in listed]
-    return {"named_chips": chips, "named_kept": kept, "named_left_out": len(set(named) - shown - listed)}
-
-
 def _page_context(*, request: HttpRequest, form: TerritoryForm, tree: codec.Node, plan: TerritoryPlan,
                   territory: Territory | None, named: list[int], problems: int = 0) -> dict[str, Any]:
     return {
-        **_named_context(request.user, territory, named),
+        **editing.named_context(request.user, territory, named),
         "form": form,
         "tree": tree,
         "plan": plan,
@@ -190,12 +168,12 @@ def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryP
 def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_create(request.user):
         raise Http404("No such page")
-    plan = _plan_for_new(request)
+    plan = editing.plan_for_new(parse_id(request.POST.get("plan") or request.GET.get("plan") or ""))
     if request.method == "POST":
         return _save(request, plan=plan, territory=None)
     initial: dict[str, Any] = {}
     parent_code = request.GET.get("parent", "")
-    if parent_code and Territory.objects.filter(plan=plan, code=parent_code).exists():
+    if editing.has_code(plan, parent_code):
         initial["parent"] = parent_code
     form = TerritoryForm(initial=initial, plan=plan)
     return render(request, "territories/form.html",
@@ -224,7 +202,7 @@ def territory_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     if not can_restructure(request.user):
         form.fields["parent"].disabled = True
-    named = list(territory.named_accounts.order_by("name").values_list("pk", flat=True))
+    named = editing.named_account_ids(territory)
     return render(request, "territories/form.html",
                   _page_context(request=request, form=form, tree=codec.tree_from_rule(territory.rule),
                                 plan=territory.plan, territory=territory, named=named))
@@ -236,16 +214,10 @@ def territory_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     territory = _territory_for(request, pk, "delete_territory")
     if (refused := refused_retired(request, territory)) is not None:
         return refused
-    subtree = territory.descendants().filter(plan=territory.plan)
     choice = request.POST.get("children") or request.GET.get("children") or "up"
-    target = None
-    error = ""
-    if choice == "other":
-        code = (request.POST.get("target") or request.GET.get("target") or "").strip()
-        target = Territory.objects.filter(plan=territory.plan, code__iexact=code).first() if code else None
-        if target is None or subtree.filter(pk=target.pk).exists() or target.pk == territory.pk:
-            error = "Choose a territory outside the one being deleted." if code else "Choose where the children go."
-            target = None
+    chosen = editing.children_target(territory=territory, choice=choice,
+                                     code=request.POST.get("target") or request.GET.get("target") or "")
+    target, error = chosen.target, chosen.error
     impact = services.territory_delete_impact(
         territory=territory, reassign_children_to=target, delete_children=choice == "delete"
     )
@@ -268,7 +240,7 @@ def territory_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                         reverse("territories:index"))
     return render(request, "territories/delete.html", {
         "territory": territory, "impact": impact, "choice": choice, "target": target, "error": error,
-        "subtree_count": subtree.count(),
+        "subtree_count": chosen.subtree_count,
     }, status=422 if request.method == "POST" and error else 200)
 
 
@@ -325,11 +297,7 @@ def builder_options(request: HttpRequest) -> HttpResponse:
     q = next((v for k, v in request.GET.dict().items() if k not in ("kind", "plan")), "")
     parents = None
     if kind == "parent":
-        # Parents to pick: a plan the user may open, and there only territories they may create
-        # children in (admins: any).
-        plan_id = parse_id(request.GET.get("plan", ""))
-        plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else None
-        parents = territories_for_user(user=request.user, plan=plan, perm="add_territory")
+        parents = pickers.parent_choices(user=request.user, plan_id=parse_id(request.GET.get("plan", "")))
     options = pickers.picker_options(kind=kind, q=q[:100], parents=parents, accounts=accounts_visible_to(request.user))
     return render(request, f"{BUILDER}#options", {"options": options})
 

@@ -5,11 +5,13 @@ the user may see (``territories.access``)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from salesos.models import Account, GeoArea, Industry, Region
-from territories.models import Territory
+from territories.access import territories_for_user
+from territories.models import Territory, TerritoryPlan
 
 SEARCH_LIMIT = 20
 
@@ -98,3 +100,10 @@ def named_chips(ids: list[int], accounts: QuerySet[Account] | None = None) -> li
     see): a posted id never reveals the name of an account outside it."""
     names = dict((accounts if accounts is not None else Account.objects).filter(pk__in=ids).values_list("pk", "name"))
     return [(str(i), names[i]) for i in ids if i in names]
+
+
+def parent_choices(*, user: Any, plan_id: int | None) -> QuerySet[Territory]:
+    """Parents to pick: in a plan the user may open, only territories they may create children in
+    (admins: any)."""
+    plan = TerritoryPlan.objects.filter(pk=plan_id).first() if plan_id else None
+    return territories_for_user(user=user, plan=plan, perm="add_territory")
