@@ -245,5 +245,17 @@ class RoutingJob(models.Model):
         return f"{minutes} min {rest} s"
 
     @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
     def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else int(100 * self.processed / self.total) if self.total else 0
+        return 100 if self.is_done else int(100 * self.processed / self.total) if self.total else 0

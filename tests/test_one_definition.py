@@ -102,13 +102,16 @@ def test_role_predicates_are_called_by_their_own_name():
 
 
 def test_pages_get_enum_facts_from_the_view_not_string_comparisons():
-    # A role page, the plans page and the explanation compare no role, status, source or outcome
-    # with a literal: the view or selector hands them a boolean.
+    # A role page, the plans page, the explanation and the job pages compare no role, status,
+    # source or outcome with a literal: the view, selector or model hands them a boolean.
     files = [
         *sorted((ROOT / "templates/salesos").glob("home*.html")),
         *sorted((ROOT / "templates/salesos/home").glob("*.html")),
         ROOT / "templates/planning/index.html",
         ROOT / "templates/routing/explain.html",
+        ROOT / "templates/routing/job.html",
+        ROOT / "templates/routing/job_status.html",
+        ROOT / "templates/routing/jobs.html",
     ]
     found = offenders(re.compile(r"""[=!]=\s*["']|\{%[^%]*\btoday\b"""), files, set())
     assert not found, "\n".join(found)

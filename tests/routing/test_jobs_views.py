@@ -81,10 +81,16 @@ def test_running_job_polls_its_progress_fragment(admin_client, plan):
     assert "hx-trigger" not in fragment and "100%" in fragment
 
 
-def test_failed_job_shows_its_error(admin_client, plan):
-    job = RoutingJob.objects.create(plan=plan, status="failed", error="OperationalError: gone")
+def test_failed_job_shows_its_error(admin_client, admin_user, plan):
+    job = RoutingJob.objects.create(plan=plan, status="failed", error="OperationalError: gone", created_by=admin_user)
     html = admin_client.get(reverse("routing:job", args=[job.pk])).content.decode()
     assert "The job failed" in html and "OperationalError: gone" in html
+    assert "bi-x-octagon" in html and "bg-danger" in html  # the failed badge and a red bar
+    listed = admin_client.get(reverse("routing:jobs")).content.decode()
+    assert "bi-x-octagon" in listed and "bg-danger" in listed
+    RoutingJob.objects.filter(pk=job.pk).update(status="done")
+    html = admin_client.get(reverse("routing:job", args=[job.pk])).content.decode()
+    assert "bg-danger" not in html and "bi-x-octagon" not in html and "bi-check2" in html
 
 
 @pytest.mark.parametrize("role", ["rep", "manager", "director"])
