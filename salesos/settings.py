@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "leaflet",
     "simple_history",
     "axes",
+    "django_fsm_log",
     "salesos",
     "territories",
     "routing",
