@@ -47,7 +47,7 @@ class AccountTerritory(models.Model):
     # The busiest table: a full re-route writes one row per account. Its references are checked
     # by the services that write it, not by database foreign keys: a deferred key check locks
     # every referenced account row and, measured on a million-row re-route, tripled its time
-    # (routing/bench.py). Deletes still cascade (Django collects the rows). No single-column
+    # (routing/bench/). Deletes still cascade (Django collects the rows). No single-column
     # indexes either: the composite ones below lead with account and territory.
     account = models.ForeignKey(
         "salesos.Account", on_delete=models.CASCADE, related_name="territory_rows", db_index=False,

@@ -49,10 +49,10 @@ NOT_ASSIGNMENTS = re.compile(r"FiscalYear|FiscalPeriod|fiscal_year|period\.|fy\.
 COVERAGE_HOME = {
     "territories/coverage.py",
     "territories/models.py",  # the schema: one open primary, end after start (database constraints)
-    "planning/models.py",  # fiscal years and periods: their own dates
+    "planning/models/fiscal.py",  # fiscal years and periods: their own dates
     "planning/demo/plan.py",  # writes the demo's dated history (assignments, leaves)
     "territories/management/commands/bench_territory_pages.py",
-    "routing/bench.py",
+    "routing/bench/synthetic.py",
 }
 
 
