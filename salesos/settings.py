@@ -276,7 +276,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Background tasks (django-q2) -----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER: dict = {
-    "name": "salesos",
+    # The queue's name: environments sharing one Redis keep apart by naming their queues apart.
+    "name": os.environ.get("Q_NAME", "salesos"),
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "timeout": 3600,
     "retry": 3700,
