@@ -50,7 +50,8 @@ SKIPPED = {
 
 @dataclass(frozen=True)
 class Row:
-    kind: str  # what the URL's ids point at: "" (none), territory, account, lead, job, notification, assignment
+    kind: str  # what the URL's ids point at: "" (none), territory, account, lead, job, notification, assignment,
+    # fiscal_year (the organisation's: the same year is "own" and "foreign")
     method: str  # GET, or POST for POST-only views
     expect: dict  # role -> status (no object) or role -> (own, foreign); missing objects always 404
 
@@ -122,6 +123,13 @@ MATRIX: dict[str, Row] = {
     "routing/notifications/read-all/": Row("", "POST", same(302)),
     # --- planning and analytics
     "planning/": Row("", "GET", same(200)),
+    # fiscal calendar and settings: sales ops admins only (an empty POST re-renders with errors, 400)
+    "planning/fiscal/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
+    "planning/fiscal/settings/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    "planning/fiscal/years/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    "planning/fiscal/years/<int:pk>/periods/": Row(
+        "fiscal_year", "POST", obj((302, 302), (404, 404), (404, 404), (404, 404))
+    ),
     "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
 }
 
@@ -204,12 +212,14 @@ def world(db) -> World:
     grants_rebuild()
     own = {
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
-               "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk)}
+               "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
+               "fiscal_year": (fy.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
-               "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk)}
+               "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
+               "fiscal_year": (fy.pk,)}
         for role in ROLES
     }
     return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)

@@ -1,0 +1,53 @@
+"""Forms of the planning pages: they parse and validate input; the services write."""
+
+from __future__ import annotations
+
+import calendar
+from decimal import Decimal
+
+from django import forms
+
+from planning import fiscal
+from planning.models import PlanningSettings
+
+MONTHS = [(m, calendar.month_name[m]) for m in range(1, 13)]
+
+
+class PlanningSettingsForm(forms.Form):
+    fiscal_year_start_month = forms.TypedChoiceField(label="Fiscal year starts in", choices=MONTHS, coerce=int)
+    overload_percent = forms.IntegerField(
+        label="Overloaded above (% of capacity)", min_value=1, max_value=1000,
+        help_text="A territory whose accounts or pipeline exceed this share of its rep’s capacity is flagged.",
+    )
+    light_percent = forms.IntegerField(
+        label="Has room below (% of capacity)", min_value=0, max_value=999,
+        help_text="A staffed territory below this share of capacity can take more.",
+    )
+    balance_tolerance_percent = forms.DecimalField(
+        label="Rebalancing tolerance (± % of the average)", min_value=Decimal("0.5"), max_value=Decimal(50),
+        max_digits=5, decimal_places=2,
+    )
+
+    def clean(self):
+        data = super().clean()
+        light, over = data.get("light_percent"), data.get("overload_percent")
+        if light is not None and over is not None and light >= over:
+            self.add_error("light_percent", "Must be below the overload threshold.")
+        return data
+
+    @classmethod
+    def for_settings(cls, settings: PlanningSettings) -> PlanningSettingsForm:
+        return cls(initial={
+            "fiscal_year_start_month": settings.fiscal_year_start_month,
+            "overload_percent": settings.overload_percent,
+            "light_percent": settings.light_percent,
+            "balance_tolerance_percent": settings.balance_tolerance_percent,
+        })
+
+
+class FiscalYearForm(forms.Form):
+    end_year = forms.IntegerField(
+        label="Fiscal year ending in", min_value=fiscal.FIRST_YEAR, max_value=fiscal.LAST_YEAR,
+        error_messages={"min_value": "Choose a year from %(limit_value)s.",
+                        "max_value": "Choose a year up to %(limit_value)s."},
+    )
