@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, Tags, register
+
+from salesos.health import broker_ok
 
 
 @register(Tags.security, deploy=True)
@@ -26,3 +29,16 @@ def production_database(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=True)
+def broker_reachable(app_configs, **kwargs):
+    if not settings.REDIS_URL or broker_ok():
+        return []
+    return [
+        checks.Warning(
+            "REDIS_URL is set but Redis does not answer: queued tasks (re-routes, alerts, schedules) will not run.",
+            hint="Start Redis or correct REDIS_URL; without REDIS_URL the database is the task broker.",
+            id="salesos.W001",
+        )
+    ]

@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
+from salesos.health import health_response
 from salesos.http import HtmxHttpRequest
 from salesos.roles import Role
 from salesos.selectors import HomeData, home_for
@@ -31,6 +32,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, {"home": data, "q": q})
 
 
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """``ok`` or ``unavailable`` (503); ``salesos.health.HealthCheckMiddleware`` answers this path
+    before the other middleware, so this view is reached only without it."""
+    return health_response()
