@@ -9,21 +9,18 @@ before anything reaches the engine or the database, so no input can cause a 500.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -31,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from routing import engine, ratelimit, services
 from routing.api_auth import AuthError, token_from_request, unauthorized
 from salesos.middleware import client_ip
-from salesos.models import GeoArea, Lead, users_on_leave
+from salesos.models import GeoArea, Lead
 from territories import coverage
 from territories.models import Territory, TerritoryPlan
 
@@ -498,54 +495,6 @@ def answer(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class _Named:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Person:
-    username: str
-    email: str
-
-
-def territories_and_owner(
-    ids: list[int], winner_id: int | None, on: dt.date
-) -> tuple[dict[int, _Named], _Person | None]:
-    """The named territories (code, name) and the winner's owner in ONE query: each territory
-    left-joined to the winner's current primary/backup assignments, with the rep's leave. The
-    owner rule is ``coverage.pick_owner`` (the primary; the first backup not on leave while the
-    primary is away) on the assignments in force (``coverage.in_force_q``); a test holds this
-    one-query form to ``coverage.owner_ids_on``."""
-    if not ids:
-        return {}, None
-    current = (
-        Q(assignments__territory_id=winner_id or 0)
-        & Q(assignments__slot__in=["primary", "backup"])
-        & coverage.in_force_q(on, prefix="assignments__")
-    )
-    away = users_on_leave(on).filter(user_id=OuterRef("rep__user_id"))
-    rows = (
-        Territory.objects.filter(pk__in=ids)
-        .annotate(rep=FilteredRelation("assignments", condition=current))
-        .annotate(away=Exists(away))
-        .order_by("id", "rep__start_date", "rep__id")
-        .values_list("id", "code", "name", "rep__slot", "rep__user__username", "rep__user__email", "away")
-    )
-    territories: dict[int, _Named] = {}
-    primary: tuple[_Person, bool] | None = None
-    backups: list[tuple[_Person, bool]] = []
-    for t_id, code, name, slot, username, email, is_away in rows:
-        territories[t_id] = _Named(code, name)
-        if slot == "primary":
-            primary = (_Person(username, email), is_away)
-        elif slot == "backup":
-            backups.append((_Person(username, email), is_away))
-    owner = coverage.pick_owner(primary, backups, lambda held: held[1])
-    return territories, owner[0] if owner is not None else None
-
-
 def preview(record: Mapping[str, Any]) -> dict[str, Any]:
     """Where a record would go in the active plan, as the API answers it; stores nothing. Three
     queries: the active plan, its version stamp (``compiled_plan``), the territories with the
@@ -556,7 +505,7 @@ def preview(record: Mapping[str, Any]) -> dict[str, Any]:
                       notes=("No active territory plan: nothing can be routed.",))
     decision = services.compiled_plan(plan=plan).resolve(dict(record))
     ids = [t for t in [decision.territory_id, *(o for o, _ in decision.overlays)] if t is not None]
-    territories, owner = territories_and_owner(ids, decision.territory_id, timezone.localdate())
+    territories, owner = coverage.names_and_owner_on(ids, decision.territory_id, timezone.localdate())
     territory = territories.get(decision.territory_id) if decision.territory_id is not None else None
     return answer(decision=decision.to_dict(), territory=territory, owner=owner, territories=territories)
 

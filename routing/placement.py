@@ -3,7 +3,7 @@
 An account's territory is its current primary ``AccountTerritory`` row in the active plan; there
 is no copy on ``Account`` (a copy would double every re-route's writes: a full re-route of a
 million accounts would rewrite the account table too). Its owner is that territory's owner today
-(``services.territory_owners``: the primary, or the backup while the primary is on leave), so
+(``territories.coverage.owner_ids_on``: the primary, or the backup while the primary is on leave), so
 leaves and reassignments change owners without touching a single account row.
 
 Every query here uses the current-row indexes of ``AccountTerritory``: (account, plan) for "where
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from routing.models import AccountTerritory
 from salesos.models import Account
+from territories import coverage
 from territories.models import Territory, TerritoryPlan
 
 User = get_user_model()
@@ -73,8 +74,6 @@ def with_territory(qs: QuerySet[Account], *, plan: TerritoryPlan | int | None = 
 
 def territories_owned_by(user: Any, *, plan: TerritoryPlan | int | None = None) -> list[int]:
     """Territories of the plan (the active one by default) that ``user`` owns today."""
-    from routing.services import territory_owners
-
     plan_id = _plan_id(plan)
     if plan_id is None or user is None or user.pk is None:
         return []
@@ -83,7 +82,7 @@ def territories_owned_by(user: Any, *, plan: TerritoryPlan | int | None = None) 
     mine = Territory.objects.filter(
         plan_id=plan_id, assignments__user=user, assignments__slot__in=["primary", "backup"]
     ).values_list("pk", flat=True)
-    owners = territory_owners(territory_ids=set(mine))
+    owners = coverage.owner_ids_on(territory_ids=set(mine))
     return sorted(t for t, owner in owners.items() if owner == user.pk)
 
 
@@ -116,20 +115,16 @@ def placements(account_ids: Iterable[int], *, plan: TerritoryPlan | int | None =
     """Territory and owner of each account: one query for the rows and territories, three for the
     owners, one for the users, whatever the number of accounts. Accounts without a current
     primary row map to ``UNASSIGNED``."""
-    from routing.services import territory_owners
-
     ids = list(dict.fromkeys(account_ids))
     found: dict[int, Placement] = dict.fromkeys(ids, UNASSIGNED)
     if not ids:
         return found
     rows = list(current_primary_rows(plan).filter(account_id__in=ids).select_related("territory"))
-    owners = territory_owners(territory_ids={row.territory_id for row in rows})
-    users = User.objects.in_bulk([u for u in owners.values() if u is not None])
+    owners = coverage.owners_of({row.territory_id for row in rows})
     for row in rows:
-        owner_id = owners.get(row.territory_id)
         found[row.account_id] = Placement(
             territory=row.territory,
-            owner=users.get(owner_id) if owner_id is not None else None,
+            owner=owners.get(row.territory_id),
             source=row.source,
             conflict=row.conflict,
             row=row,
@@ -144,8 +139,6 @@ def placement(account: Account | int, *, plan: TerritoryPlan | int | None = None
 
 def territory_account_counts(territory_ids: Iterable[int]) -> dict[int, int]:
     """Accounts whose current primary territory is each of these (0 for none)."""
-    from django.db.models import Count
-
     ids = list(territory_ids)
     counts = dict.fromkeys(ids, 0)
     for territory_id, n in (

@@ -21,9 +21,10 @@ from django.db.models import Q, QuerySet
 from routing import engine, placement
 from routing.engine.fields import GEO_LEVEL_NAMES, OPERATORS
 from routing.models import AccountTerritory, RoutingDecision
-from routing.services import compiled_plan, record_of, territory_owners
+from routing.services import compiled_plan, record_of
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import works_queue
+from territories import coverage
 from territories.access import sees_everything
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
@@ -686,8 +687,7 @@ def current_owner(*, territory: Territory | None):
     """The owner of a territory today (primary, or the backup covering a leave)."""
     if territory is None:
         return None
-    owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
-    return User.objects.filter(pk=owner_id).first() if owner_id else None
+    return coverage.owners_of([territory.pk]).get(territory.pk)
 
 
 # --- conflicts -------------------------------------------------------------------------------

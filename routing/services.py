@@ -141,21 +141,13 @@ def account_value_columns() -> list[str]:
 # --- owners ----------------------------------------------------------------------------------
 
 
-def territory_owners(
-    *, territory_ids: Iterable[int] | None = None, plan: TerritoryPlan | None = None, on: dt.date | None = None
-) -> dict[int, int | None]:
-    """Owner user id per territory on a date: the primary, or the backup while the primary is on
-    leave (``territories.coverage.owner_ids_on``, the one definition)."""
-    return coverage.owner_ids_on(territory_ids=territory_ids, plan=plan, on=on)
-
-
 def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None:
     """Who gets a new lead in a territory: its owner, or the next rep by round-robin or by spare
     capacity where the territory is configured so. Reps on leave are skipped."""
     on = on or timezone.localdate()
     mode = territory.lead_assignment
     if mode == Territory.LeadAssignment.PRIMARY:
-        return territory_owners(territory_ids=[territory.pk], on=on).get(territory.pk)
+        return coverage.owner_ids_on(territory_ids=[territory.pk], on=on).get(territory.pk)
     away = set(users_on_leave(on).values_list("user_id", flat=True))
     reps = [
         user_id
@@ -166,7 +158,7 @@ def lead_owner(*, territory: Territory, on: dt.date | None = None) -> int | None
         if user_id not in away
     ]
     if not reps:
-        return territory_owners(territory_ids=[territory.pk], on=on).get(territory.pk)
+        return coverage.owner_ids_on(territory_ids=[territory.pk], on=on).get(territory.pk)
     if mode == Territory.LeadAssignment.ROUND_ROBIN:
         # The cursor row is locked so two concurrent leads never get the same rep.
         cursor = Territory.objects.select_for_update().values_list("lead_cursor", flat=True).get(pk=territory.pk)
@@ -448,33 +440,6 @@ def accounts_route_manually(*, account_ids: Iterable[int], territory: Territory,
 
 
 # --- leads and previews ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoutePreview:
-    decision: engine.Decision | None
-    territory: Territory | None
-    owner: Any  # User | None
-    overlays: tuple[tuple[Territory, int], ...]
-
-
-def route_preview(
-    *, record: Mapping[str, Any], plan: TerritoryPlan | None = None, for_lead: bool = True
-) -> RoutePreview:
-    """Where a record would go, without storing anything (the lead-routing API's answer)."""
-    plan = plan or active_plan()
-    if plan is None:
-        return RoutePreview(None, None, None, ())
-    decision = compiled_plan(plan=plan).resolve(dict(record))
-    ids = [t for t in [decision.territory_id, *(o for o, _ in decision.overlays)] if t is not None]
-    territories = Territory.objects.in_bulk(ids)
-    territory = territories.get(decision.territory_id) if decision.territory_id else None
-    owner = None
-    if territory is not None:
-        owner_id = territory_owners(territory_ids=[territory.pk]).get(territory.pk)
-        owner = User.objects.filter(pk=owner_id).first() if owner_id else None
-    overlays = tuple((territories[t], credit) for t, credit in decision.overlays if t in territories)
-    return RoutePreview(decision, territory, owner, overlays)
 
 
 @transaction.atomic

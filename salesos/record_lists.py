@@ -25,8 +25,8 @@ from django.db.models import Q, QuerySet
 
 from routing.placement import UNASSIGNED as NOWHERE
 from routing.placement import Placement, accounts_assigned, accounts_in, accounts_unassigned, placements
-from routing.services import territory_owners
 from salesos.models import Account, GeoArea, Industry, Lead
+from territories import coverage
 from territories.access import accounts_visible_to, leads_visible_to
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
@@ -62,7 +62,7 @@ class Options:
     @classmethod
     def for_user(cls, user, *, plan: TerritoryPlan | None, lead_owners: bool = False) -> Options:
         territories = list(territories_visible_to(user, plan).order_by("code"))
-        owner_of = territory_owners(territory_ids=[t.pk for t in territories])
+        owner_of = coverage.owner_ids_on(territory_ids=[t.pk for t in territories])
         owner_ids = {u for u in owner_of.values() if u is not None}
         if lead_owners:
             # Leads carry their owner: offer the owners of the leads in view.

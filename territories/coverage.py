@@ -14,6 +14,10 @@ outgoing rep, and on D+1 they all name the incoming one.
 * ``owners_on(...)`` / ``owner_ids_on(...)``: per territory, its primary, overlays and backups on
   a date, and its owner (``pick_owner``: the primary; the first backup not on leave while the
   primary is away).
+* ``owners_of(...)``: the same owners as user objects (one more query), for pages.
+* ``names_and_owner_on(...)``: territories' code and name plus one territory's owner (username,
+  email) in ONE query, for the lead-routing API's latency; the same ``pick_owner`` on the same
+  ``in_force_q`` rows, held to ``owner_ids_on`` by a test.
 * ``staffed(on)`` (SQL) and ``is_vacant(...)`` (Python, same rule): "vacant" means an active,
   non-overlay territory with no primary on the date, or an active overlay territory with no
   overlay rep. Draft and retired territories own nothing, so they are never vacant.
@@ -28,14 +32,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from salesos.models import users_on_leave
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 Slot = RepAssignment.Slot
+User = get_user_model()
 
 
 def today() -> dt.date:
@@ -158,6 +176,60 @@ def owner_ids_on(
         for pk, held in owners_on(territory_ids=territory_ids, plan=plan, on=on).items()
         if held.primary is not None or held.backups
     }
+
+
+def owners_of(territory_ids: Iterable[int], *, on: dt.date | None = None) -> dict[int, Any]:
+    """Owner (a user) per territory on a date, for territories that have one (``owner_ids_on``)."""
+    ids = owner_ids_on(territory_ids=territory_ids, on=on)
+    users = User.objects.in_bulk([u for u in ids.values() if u is not None])
+    return {t: users[u] for t, u in ids.items() if u is not None and u in users}
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    username: str
+    email: str
+
+
+def names_and_owner_on(
+    ids: list[int], owner_of: int | None, on: dt.date | None = None
+) -> tuple[dict[int, Named], Person | None]:
+    """The territories ``ids`` (code, name) and the owner of ``owner_of`` in ONE query: each
+    territory left-joined to ``owner_of``'s primary and backup assignments in force
+    (``in_force_q``), with the rep's leave; the owner is ``pick_owner`` of them."""
+    if not ids:
+        return {}, None
+    on = on or today()
+    current = (
+        Q(assignments__territory_id=owner_of or 0)
+        & Q(assignments__slot__in=[Slot.PRIMARY, Slot.BACKUP])
+        & in_force_q(on, prefix="assignments__")
+    )
+    away = users_on_leave(on).filter(user_id=OuterRef("rep__user_id"))
+    rows = (
+        Territory.objects.filter(pk__in=ids)
+        .annotate(rep=FilteredRelation("assignments", condition=current))
+        .annotate(away=Exists(away))
+        .order_by("id", "rep__start_date", "rep__id")
+        .values_list("id", "code", "name", "rep__slot", "rep__user__username", "rep__user__email", "away")
+    )
+    territories: dict[int, Named] = {}
+    primary: tuple[Person, bool] | None = None
+    backups: list[tuple[Person, bool]] = []
+    for t_id, code, name, slot, username, email, is_away in rows:
+        territories[t_id] = Named(code, name)
+        if slot == Slot.PRIMARY:
+            primary = (Person(username, email), is_away)
+        elif slot == Slot.BACKUP:
+            backups.append((Person(username, email), is_away))
+    owner = pick_owner(primary, backups, lambda held: held[1])
+    return territories, owner[0] if owner is not None else None
 
 
 def staffed(on: dt.date | None = None, *, territory_ref: str = "pk") -> Case:

@@ -309,7 +309,7 @@ class PlanSteps(_SeederBase):
         away = self.owner_of[away_t]
         backup = self.owner_of[backup_t]
         # The backup owns the territory's accounts while the primary is away, as routing decides
-        # (routing.services.territory_owners).
+        # (territories.coverage.owner_ids_on).
         self.covering = {away_t: backup}
         leave_start = self.anchor - dt.timedelta(days=20)
         leave_end = self.anchor + dt.timedelta(days=70)

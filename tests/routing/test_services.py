@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from routing import placement, services
+from routing import api, placement, services
 from routing.models import AccountTerritory
 from routing.selectors import decision_trace
 from salesos.models import Account, Lead, Leave
+from territories import coverage
 from territories.models import Territory
 from tests.factories import assign, make_account, make_plan, make_territory, make_user
 
@@ -93,7 +94,7 @@ def test_backup_owns_while_the_primary_is_on_leave(plan):
     Leave.objects.create(user=primary, start=today - dt.timedelta(days=1), end=today + dt.timedelta(days=5))
     account = services.account_save(account=Account(name="Acme", country="US", state="US-CA"))
     assert placement.placement(account).owner == backup
-    assert services.territory_owners(territory_ids=[plan.t["west"].pk], on=today + dt.timedelta(days=6)) == {
+    assert coverage.owner_ids_on(territory_ids=[plan.t["west"].pk], on=today + dt.timedelta(days=6)) == {
         plan.t["west"].pk: primary.pk
     }
 
@@ -141,9 +142,9 @@ def test_compiled_plan_is_rebuilt_only_when_the_version_moves(plan):
 def test_route_preview_stores_nothing(plan):
     rep = make_user()
     assign(plan.t["west"], rep)
-    preview = services.route_preview(record={"country": "US", "state": "US-CA", "industry": "621"})
-    assert preview.territory == plan.t["west"] and preview.owner == rep
-    assert [(t.code, c) for t, c in preview.overlays] == [("HC-OVERLAY", 40)]
+    preview = api.preview({"country": "US", "state": "US-CA", "industry": "621"})
+    assert preview["territory"]["code"] == plan.t["west"].code and preview["owner"]["username"] == rep.username
+    assert [(o["territory"]["code"], o["credit_percent"]) for o in preview["overlays"]] == [("HC-OVERLAY", 40)]
     assert AccountTerritory.objects.count() == 0
 
 

@@ -24,8 +24,8 @@ from planning.models import FiscalPeriod, FiscalYear, Quota
 from routing import batch, placement
 from routing.models import AccountTerritory, RoutingDecision
 from routing.selectors import decision_traces
-from routing.services import territory_owners
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
+from territories.coverage import owner_ids_on as territory_owners
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 N = 1200

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from routing import api, placement, services
+from routing import placement
 from territories import coverage
 from territories import services as territory_services
 from territories.models import RepAssignment, Territory
@@ -47,13 +47,13 @@ def owners_everywhere(world) -> dict[str, str | None]:
         for u in User.objects.filter(pk__in=[old.pk, new.pk]).order_by("username")
         if u.has_perm("territories.view_territory", Territory.objects.get(pk=territory.pk))
     ]
-    _, person = api.territories_and_owner([territory.pk], territory.pk, timezone.localdate())
+    _, person = coverage.names_and_owner_on([territory.pk], territory.pk, timezone.localdate())
     where = placement.placements([account.pk], plan=plan)[account.pk]
     return {
         "tree": names.get(plan_tree(user=admin, plan=plan).nodes[territory.pk].primary_id),
         "tree page": ",".join(shown),
         "grants": ",".join(granted),
-        "routing": names.get(services.territory_owners(territory_ids=[territory.pk]).get(territory.pk)),
+        "routing": names.get(coverage.owner_ids_on(territory_ids=[territory.pk]).get(territory.pk)),
         "api": person.username if person else None,
         "account owner": where.owner.username if where.owner else None,
     }
