@@ -138,6 +138,9 @@ class Account(RoutableFields):
         related_name="locked_accounts",
         help_text="Manual override: the account stays in this territory whatever the rules say.",
     )
+    # Who hears from us when the account team changes (reassignment customer notices).
+    contact_name = models.CharField("primary contact", max_length=200, blank=True)
+    contact_email = models.EmailField("primary contact email", blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

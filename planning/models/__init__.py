@@ -2,7 +2,34 @@
 (the organisation's fiscal start month and planning thresholds), ``reassignments`` (proposals and
 what execution changed), ``approvals`` (policies and decisions)."""
 
+from planning.models.approvals import ApprovalPolicy, ApprovalPolicyStep, ApprovalTask, Subject
 from planning.models.fiscal import FiscalPeriod, FiscalYear, Quota, covering
+from planning.models.reassignments import (
+    CustomerNotice,
+    DealDecision,
+    DealOwnerChange,
+    DealPolicy,
+    Reassignment,
+    ReassignmentMove,
+    ReassignmentSettings,
+)
 from planning.models.settings import PlanningSettings
 
-__all__ = ["FiscalPeriod", "FiscalYear", "PlanningSettings", "Quota", "covering"]
+__all__ = [
+    "ApprovalPolicy",
+    "ApprovalPolicyStep",
+    "ApprovalTask",
+    "CustomerNotice",
+    "DealDecision",
+    "DealOwnerChange",
+    "DealPolicy",
+    "FiscalPeriod",
+    "FiscalYear",
+    "PlanningSettings",
+    "Quota",
+    "Reassignment",
+    "ReassignmentMove",
+    "ReassignmentSettings",
+    "Subject",
+    "covering",
+]
