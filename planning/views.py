@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from planning.selectors import fiscal_years_with_quarters, plans_visible_to
+from salesos.roles import is_admin
 
 
 @require_GET
@@ -13,5 +14,6 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "plans": list(plans_visible_to(request.user)),
         "fiscal_years": list(fiscal_years_with_quarters(today=timezone.localdate())),
+        "edits_fiscal_calendar": is_admin(request.user),
     }
     return render(request, "planning/index.html", context)
