@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 from decimal import Decimal
 
 from django import forms
@@ -51,3 +52,25 @@ class FiscalYearForm(forms.Form):
         error_messages={"min_value": "Choose a year from %(limit_value)s.",
                         "max_value": "Choose a year up to %(limit_value)s."},
     )
+
+
+class PlanImportForm(forms.Form):
+    """A plan export (``manage.py export_plan`` or the plans page's download) to read back as a
+    draft. The file is parsed here; ``planning.transfer.plan_import`` checks what it says."""
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    file = forms.FileField(label="Plan file (JSON)", help_text="A file downloaded from this page or written by "
+                                                              "manage.py export_plan.")
+    name = forms.CharField(label="Name of the new draft", max_length=120, required=False,
+                           help_text="Leave empty to keep the exported name (made unique).")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {self.MAX_BYTES // (1024 * 1024)} MB.")
+        try:
+            self.cleaned_data["document"] = json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise forms.ValidationError(f"This file is not JSON ({exc}).") from None
+        return upload

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from planning import views, views_fiscal
+from planning import views, views_fiscal, views_transfer
 
 app_name = "planning"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("plans/<int:pk>/export.json", views_transfer.plan_export_download, name="plan_export"),
+    path("plans/import/", views_transfer.plan_import_upload, name="plan_import"),
     path("fiscal/", views_fiscal.fiscal_settings, name="fiscal"),
     path("fiscal/settings/", views_fiscal.fiscal_settings_save, name="fiscal_settings_save"),
     path("fiscal/years/", views_fiscal.fiscal_year_add, name="fiscal_year_add"),

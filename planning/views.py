@@ -4,16 +4,29 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from planning.forms import PlanImportForm
 from planning.selectors import fiscal_years_with_quarters, plans_visible_to
 from salesos.roles import is_admin
+
+
+def index_page(
+    request: HttpRequest, *, import_form: PlanImportForm | None = None,
+    import_problems: list[tuple[str, str]] | None = None, status: int = 200,
+) -> HttpResponse:
+    """The plans page; the plan import view shows it again with the file's problems."""
+    admin = is_admin(request.user)
+    context = {
+        "plans": list(plans_visible_to(request.user)),
+        "fiscal_years": list(fiscal_years_with_quarters(today=timezone.localdate())),
+        "edits_fiscal_calendar": admin,
+        "transfers_plans": admin,
+        "import_form": (import_form or PlanImportForm()) if admin else None,
+        "import_problems": import_problems or [],
+    }
+    return render(request, "planning/index.html", context, status=status)
 
 
 @require_GET
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    context = {
-        "plans": list(plans_visible_to(request.user)),
-        "fiscal_years": list(fiscal_years_with_quarters(today=timezone.localdate())),
-        "edits_fiscal_calendar": is_admin(request.user),
-    }
-    return render(request, "planning/index.html", context)
+    return index_page(request)

@@ -123,6 +123,9 @@ MATRIX: dict[str, Row] = {
     "routing/notifications/read-all/": Row("", "POST", same(302)),
     # --- planning and analytics
     "planning/": Row("", "GET", same(200)),
+    # plan export (a JSON download) and import (an empty upload is a form error): admins only
+    "planning/plans/<int:pk>/export.json": Row("plan", "GET", obj((200, 200), *[(404, 404)] * 3)),
+    "planning/plans/import/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     # fiscal calendar and settings: sales ops admins only (an empty POST re-renders with errors, 400)
     "planning/fiscal/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
     "planning/fiscal/settings/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
@@ -213,13 +216,13 @@ def world(db) -> World:
     own = {
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
                "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
-               "fiscal_year": (fy.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
-               "fiscal_year": (fy.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,)}
         for role in ROLES
     }
     return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
