@@ -1,11 +1,30 @@
+"""Analytics pages: coverage, performance, comparisons and coaching, forecast and credit, and the
+CSV export of each. Every figure is read for the user's part of the tree (``analytics.selectors``)."""
+
+from __future__ import annotations
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from analytics import charts, exports
 from analytics.selectors import coverage_summary
+from analytics.selectors.performance import performance_page
+from analytics.selectors.periods import period_choice
+from analytics.selectors.scope import scope_for
 from salesos.roles import sees_coverage
 from territories.selectors import active_plan
+
+
+def _territory_param(request: HttpRequest) -> tuple[int | None, str]:
+    raw = request.GET.get("territory", "").strip()
+    if not raw:
+        return None, ""
+    try:
+        return int(raw), ""
+    except ValueError:
+        return None, "Pick a territory from the list."
 
 
 @require_GET
@@ -13,6 +32,56 @@ from territories.selectors import active_plan
 def index(request: HttpRequest) -> HttpResponse:
     plan = active_plan()
     coverage = None
+    trend_chart = None
     if plan is not None and sees_coverage(request.user):
         coverage = coverage_summary(plan=plan, user=request.user)
-    return render(request, "analytics/index.html", {"plan": plan, "coverage": coverage})
+        trend_chart = charts.trend(coverage.trend, [
+            ("orphaned", "Orphaned accounts"), ("vacant", "Vacant territories"), ("conflicts", "Conflicts"),
+            ("white_space", "White-space areas"),
+        ])
+    return render(request, "analytics/index.html", {"plan": plan, "coverage": coverage, "trend_chart": trend_chart})
+
+
+@require_GET
+@login_required
+def performance(request: HttpRequest) -> HttpResponse:
+    choice = period_choice(request.GET.get("period"))
+    territory_id, error = _territory_param(request)
+    scope = scope_for(request.user)
+    page = performance_page(scope=scope, choice=choice, territory_id=territory_id)
+    if territory_id is not None and page.focus is None:
+        error = "That territory is not one you can see; showing your part of the tree."
+    labels = [f.node.code for f in page.rows]
+    context = {
+        "plan": scope.plan, "page": page, "choice": choice, "error": error or choice.error,
+        "attainment_chart": charts.bars(labels, [("Won", [f.won_amount for f in page.rows]),
+                                                  ("Quota", [f.quota for f in page.rows])], y_title="amount ($)"),
+        "rate_chart": charts.bars(labels, [("Win rate %", [f.win_rate or 0 for f in page.rows]),
+                                           ("Attainment %", [f.attainment or 0 for f in page.rows])],
+                                  y_title="percent"),
+    }
+    return render(request, "analytics/performance.html", context)
+
+
+EXPORTS = {"coverage", "performance"}
+
+
+@require_GET
+@login_required
+def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+    """The figures of one page as CSV, for the same filters."""
+    if kind not in EXPORTS:
+        raise Http404
+    if kind == "coverage":
+        plan = active_plan()
+        if plan is None or not sees_coverage(request.user):
+            raise Http404
+        rows = exports.coverage_csv(coverage_summary(plan=plan, user=request.user))
+    else:
+        choice = period_choice(request.GET.get("period"))
+        territory_id, _ = _territory_param(request)
+        scope = scope_for(request.user)
+        rows = exports.performance_csv(performance_page(scope=scope, choice=choice, territory_id=territory_id))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
+    return response

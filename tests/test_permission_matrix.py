@@ -134,6 +134,9 @@ MATRIX: dict[str, Row] = {
         "fiscal_year", "POST", obj((302, 302), (404, 404), (404, 404), (404, 404))
     ),
     "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
+    "analytics/coverage.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "analytics/performance/": Row("", "GET", same(200)),  # each role its own part (tests/analytics)
+    "analytics/performance.csv": Row("", "GET", same(200)),
 }
 
 
@@ -299,6 +302,7 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
     """name -> (method, path, data, headers): searches, htmx partials, option lists, previews and
     exports beyond the plain pages, each asked for side B by name."""
     own_t, foreign_acc = world.own["rep"]["territory"][0], world.foreign["rep"]["account"][0]
+    foreign_t = world.foreign["rep"]["territory"][0]
     htmx = {"HTTP_HX_REQUEST": "true"}
     return {
         "tree search": ("GET", "/territories/?q=B", {}, {}),
@@ -309,6 +313,9 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "leads search": ("GET", "/leads/?q=Foreign", {}, {}),
         "leads export": ("GET", "/leads/export.csv", {}, {}),
         "route targets": ("GET", "/routing/territory-options/?q=B", {}, {}),
+        # Analytics asked for side B's territory by id: the answer must not name or count it.
+        "performance of B": ("GET", f"/analytics/performance/?territory={foreign_t}", {}, {}),
+        "performance export of B": ("GET", f"/analytics/performance.csv?territory={foreign_t}", {}, {}),
         "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
         "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),
         "parent options": ("GET", f"/territories/builder/options/?kind=parent&plan={world.plan_id}&parent=B", {}, {}),

@@ -1,0 +1,71 @@
+"""CSV exports of the analytics pages: the same figures the page shows, for the same user and
+filters, streamed row by row."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from analytics.selectors.coverage import Coverage
+from analytics.selectors.performance import Figures, PerformancePage
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return value
+
+
+def stream(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def coverage_csv(c: Coverage) -> Iterator[str]:
+    rows: list[list[Any]] = [
+        ["count", "accounts", "", c.accounts],
+        ["count", "orphaned_accounts", "", c.orphaned],
+        ["count", "territories", "", c.territories],
+        ["count", "vacant_territories", "", c.vacant],
+        ["count", "conflicts", "", c.conflicts],
+        ["count", "white_space_areas", "", c.white_space.total if c.white_space else 0],
+    ]
+    rows += [["vacant_territory", t.code, t.name, t.account_count] for t in c.vacant_list]
+    if c.white_space:
+        rows += [[f"white_space_{a.level}", a.code, a.state, a.unassigned] for a in c.white_space.gaps]
+    rows += [["trend", "orphaned", day["day"].isoformat(), day["orphaned"]] for day in c.trend]
+    rows += [["trend", "vacant", day["day"].isoformat(), day["vacant"]] for day in c.trend]
+    rows += [["trend", "conflicts", day["day"].isoformat(), day["conflicts"]] for day in c.trend]
+    rows += [["trend", "white_space", day["day"].isoformat(), day["white_space"]] for day in c.trend]
+    return stream(["section", "name", "detail", "value"], rows)
+
+
+PERFORMANCE_COLUMNS = [
+    "territory_code", "territory_name", "type", "period", "quota", "won_amount", "attainment_percent", "deals_won",
+    "deals_lost", "win_rate_percent", "avg_deal_size", "sales_cycle_days", "open_deals", "open_amount",
+    "pipeline_velocity_per_day", "accounts", "calls", "emails", "meetings", "activities_per_account",
+]
+
+
+def performance_row(f: Figures, period: str) -> list[Any]:
+    return [
+        f.node.code, f.node.name, f.node.type_label, period, f.quota, f.won_amount, f.attainment, f.won_n, f.lost_n,
+        f.win_rate, f.avg_deal, f.cycle, f.open_n, f.open_amount, f.velocity, f.accounts, f.calls, f.emails,
+        f.meetings, f.activity_density,
+    ]
+
+
+def performance_csv(page: PerformancePage) -> Iterator[str]:
+    period = str(page.choice.period or "")
+    rows = ([page.focus] if page.focus else []) + page.rows
+    return stream(PERFORMANCE_COLUMNS, (performance_row(f, period) for f in rows))
