@@ -54,7 +54,7 @@ def _url(name: str, *args: int) -> str:
 
 def proposal_url(reassignment: Reassignment) -> str:
     """The proposal's page (the proposals list until that page exists)."""
-    return _url("planning:reassignment_detail", reassignment.pk) or _url("planning:approvals")
+    return _url("planning:reassignment_detail", reassignment.pk) or _url("approvals:inbox")
 
 
 def territory_ids_of(reassignment: Reassignment) -> set[int]:
@@ -145,7 +145,7 @@ def reassignment_notify(*, event: str, reassignment: Reassignment, actor=None) -
         "effective_date": f"{reassignment.effective_date:%d %b %Y}",
     }
     body = _body(reassignment, actor)
-    detail, inbox = proposal_url(reassignment), _url("planning:approvals")
+    detail, inbox = proposal_url(reassignment), _url("approvals:inbox")
     now = timezone.now()
     notes = [
         Notification(

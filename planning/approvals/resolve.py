@@ -221,3 +221,14 @@ def resolve_steps(*, policy: ApprovalPolicy, facts: ApprovalFacts, on: dt.date) 
 def _up(user_id: int, initiator: int, chart: _OrgChart) -> Approver | None:
     stand_in = _stand_in(user_id, initiator_id=initiator, chart=chart)
     return Approver(stand_in, delegated_from_id=user_id) if stand_in is not None else None
+
+
+def stand_in_for(user_id: int, *, initiator_id: int, on: dt.date, exclude: Iterable[int] = ()) -> int | None:
+    """Who takes ``user_id``'s approval when it escalates: the first manager above them who is
+    available on ``on``, is not the initiator and is not already in the step (``exclude``); when
+    nobody above qualifies, the first such admin; ``None`` when there is nobody at all."""
+    chart = _OrgChart(on)
+    excluded = {initiator_id, user_id, *exclude}
+    above = [u for u in chart.chain(user_id) if chart.available(u) and u not in excluded]
+    admins = [u for u in chart.admins if chart.available(u) and u not in excluded]
+    return next(iter(above or admins), None)

@@ -1,0 +1,162 @@
+"""What the approval pages read: the inbox (proposals waiting for the user's decision now), the
+nav badge's count, and the user's recent decisions. A task is "waiting for you now" when it is
+waiting, its proposal awaits approval, and no earlier step of its round still waits (steps are
+sequential: the first step with a waiting task is the active one)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from planning.models import ApprovalTask, Reassignment
+from planning.notify import proposal_url
+
+Status = ApprovalTask.Status
+
+
+def _active_waiting(tasks: QuerySet[ApprovalTask]) -> QuerySet[ApprovalTask]:
+    earlier = ApprovalTask.objects.filter(
+        reassignment_id=OuterRef("reassignment_id"),
+        round=OuterRef("round"),
+        step_order__lt=OuterRef("step_order"),
+        status=Status.WAITING,
+    )
+    return tasks.filter(status=Status.WAITING, reassignment__status=Reassignment.Status.SUBMITTED).exclude(
+        Exists(earlier)
+    )
+
+
+def waiting_count(user) -> int:
+    """How many proposals wait for ``user``'s decision now (one query; the nav badge)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return _active_waiting(ApprovalTask.objects.filter(approver=user)).count()
+
+
+@dataclass
+class StepView:
+    order: int
+    name: str
+    mode: str
+    tasks: list[ApprovalTask]
+
+    @property
+    def state(self) -> str:
+        statuses = {t.status for t in self.tasks}
+        if Status.REJECTED in statuses or Status.CHANGES_REQUESTED in statuses:
+            return "stopped"
+        if Status.WAITING in statuses:
+            return "waiting"
+        return "done" if Status.APPROVED in statuses else "skipped"
+
+
+@dataclass
+class ImpactSummary:
+    """The headline figures of a proposal's impact snapshot, as approvers see them."""
+
+    moved_accounts: int | None = None
+    moved_deals: int | None = None
+    moved_pipeline: Decimal | None = None
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def known(self) -> bool:
+        return self.moved_accounts is not None
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def impact_summary(impact: Any) -> ImpactSummary:
+    """Reads the snapshot's totals (``totals`` or top level) and its from -> to pairs."""
+    if not isinstance(impact, dict):
+        return ImpactSummary()
+    totals: dict[str, Any] = impact["totals"] if isinstance(impact.get("totals"), dict) else impact
+    accounts, deals = _number(totals.get("moved_accounts")), _number(totals.get("moved_deals"))
+    pairs = impact.get("pairs") or impact.get("moves") or []
+    return ImpactSummary(
+        moved_accounts=int(accounts) if accounts is not None else None,
+        moved_deals=int(deals) if deals is not None else None,
+        moved_pipeline=_number(totals.get("moved_pipeline")),
+        pairs=[p for p in pairs if isinstance(p, dict)][:8] if isinstance(pairs, list) else [],
+    )
+
+
+@dataclass
+class InboxItem:
+    task: ApprovalTask
+    reassignment: Reassignment
+    steps: list[StepView]
+    impact: ImpactSummary
+    url: str = ""
+
+
+def steps_of(tasks: list[ApprovalTask]) -> list[StepView]:
+    """One round's tasks grouped into its steps, in order."""
+    grouped: dict[int, list[ApprovalTask]] = defaultdict(list)
+    for task in tasks:
+        grouped[task.step_order].append(task)
+    return [
+        StepView(order=order, name=rows[0].step_name, mode=rows[0].mode, tasks=rows)
+        for order, rows in sorted(grouped.items())
+    ]
+
+
+def inbox(user) -> list[InboxItem]:
+    """The proposals waiting for ``user``'s decision now, oldest first, each with its approval
+    chain (the round's steps and who decided what) and its impact snapshot. Three queries."""
+    tasks = list(
+        _active_waiting(ApprovalTask.objects.filter(approver=user))
+        .select_related("reassignment__initiator", "reassignment__plan", "delegated_from")
+        .order_by("created_at", "pk")
+    )
+    rounds: dict[tuple[int | None, int], list[ApprovalTask]] = defaultdict(list)
+    if tasks:
+        chain = ApprovalTask.objects.filter(reassignment_id__in=[t.reassignment_id for t in tasks]).select_related(
+            "approver", "delegated_from"
+        )
+        for row in chain.order_by("step_order", "pk"):
+            rounds[(row.reassignment_id, row.round)].append(row)
+    return [
+        InboxItem(
+            task=task,
+            reassignment=task.reassignment,
+            steps=steps_of(rounds[(task.reassignment_id, task.round)]),
+            impact=impact_summary(task.reassignment.impact),
+            url=proposal_url(task.reassignment),
+        )
+        for task in tasks
+        if task.reassignment is not None
+    ]
+
+
+def recent_decisions(user, *, limit: int = 10) -> list[ApprovalTask]:
+    """The user's latest decisions (approved, rejected, changes requested), newest first."""
+    return list(
+        ApprovalTask.objects.filter(
+            approver=user,
+            reassignment__isnull=False,
+            status__in=[Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED],
+        )
+        .select_related("reassignment")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def approval_subject_for_user(user, pk: int) -> Reassignment | None:
+    """The proposal ``pk`` if ``user`` holds an approval task on it (any round), else ``None``:
+    approvers act only on proposals that ask them."""
+    return (
+        Reassignment.objects.filter(pk=pk, approval_tasks__approver=user)
+        .select_related("initiator", "plan")
+        .distinct()
+        .first()
+    )
