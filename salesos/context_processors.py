@@ -13,6 +13,7 @@ NAV_AREAS = [
     ("routing", "Routing", "signpost-split"),
     ("planning", "Planning", "calendar3"),
     ("analytics", "Analytics", "bar-chart-line"),
+    ("map", "Map", "geo-alt"),
 ]
 
 DEMO_USERNAMES = ["admin", "director", "manager", "rep"]

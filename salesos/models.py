@@ -311,6 +311,10 @@ class SalesProfile(models.Model):
     home_city = models.CharField(max_length=120, blank=True)
     home_lat = models.FloatField(null=True, blank=True)
     home_lon = models.FloatField(null=True, blank=True)
+    share_location = models.BooleanField(
+        default=False,
+        help_text="Show this person's home location on the map to their managers and admins (opt-in)",
+    )
 
     class Meta:
         ordering = ["user__username"]

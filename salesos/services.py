@@ -30,3 +30,13 @@ def profile_delete(*, profile: SalesProfile) -> None:
     affected = [u for u in (profile.user_id, profile.manager_id) if u]
     profile.delete()
     grants_sync(users=affected)
+
+
+@transaction.atomic
+def profile_set_share_location(*, user, share: bool) -> SalesProfile:
+    """Turns a person's own opt-in to show their home location on the map on or off."""
+    profile = SalesProfile.objects.select_for_update().get(user=user)
+    if profile.share_location != share:
+        profile.share_location = share
+        profile.save(update_fields=["share_location"])
+    return profile

@@ -15,6 +15,7 @@ urlpatterns = [
     path("routing/", include("routing.urls")),
     path("planning/", include("planning.urls")),
     path("analytics/", include("analytics.urls")),
+    path("map/", include("analytics.map_urls")),
     path("api/v1/", include("routing.urls_api")),
     path("admin/", admin.site.urls),
 ]

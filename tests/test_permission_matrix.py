@@ -32,6 +32,7 @@ from tests import factories
 Role = SalesProfile.Role
 ROLES = ("admin", "director", "manager", "rep")
 MISSING = 987654
+LOCATIONS = {"US-CA": (37.77, -122.42), "US-NY": (40.71, -74.0)}  # accounts are on the map
 
 # Not in the matrix, on purpose: the admin site (staff login of its own), the login and logout
 # views (anonymous by design), the health check (public), and the lead-routing API (token auth,
@@ -137,6 +138,16 @@ MATRIX: dict[str, Row] = {
     "analytics/coverage.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "analytics/performance/": Row("", "GET", same(200)),  # each role its own part (tests/analytics)
     "analytics/performance.csv": Row("", "GET", same(200)),
+    # --- the map: every role sees the map of what it may see (tests/analytics/test_map.py)
+    "map/": Row("", "GET", same(200)),
+    "map/base.json": Row("", "GET", same(200)),  # reference outlines only
+    "map/boundaries.json": Row("", "GET", same(200)),
+    "map/points.json": Row("", "GET", same(200)),
+    "map/heat.json": Row("", "GET", same(200)),
+    "map/reps.json": Row("", "GET", same(200)),  # an empty list for reps
+    "map/territories/<int:pk>/card/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "map/accounts/<int:pk>/card/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "map/location/": Row("", "POST", same(302)),  # one's own opt-in, nobody else's
 }
 
 
@@ -202,7 +213,8 @@ def world(db) -> World:
     factories.assign(t_a, rep_a, slot=RepAssignment.Slot.BACKUP)
 
     def account(name, territory, state, amount):
-        a = factories.make_account(name=name, territory=territory, state=state)  # its current primary row
+        a = factories.make_account(name=name, territory=territory, state=state,  # its current primary row
+                                   lat=LOCATIONS[state][0], lon=LOCATIONS[state][1])
         factories.make_opportunity(a, amount=Decimal(amount), name=f"{name} deal")
         return a
 
@@ -323,6 +335,9 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "named chip": ("GET", f"/territories/builder/chip/?kind=named&name=named&named-q=%23{foreign_acc}", {}, {}),
         "named preview": ("POST", "/territories/builder/preview/", {"territory": own_t, "type": "named_account",
                                                                     "named": [foreign_acc]}, {}),
+        # Side B's territory is drawn from its account's location (no reference shapes here).
+        "map boundaries": ("GET", "/map/boundaries.json?level=all", {}, {}),
+        "map heat": ("GET", "/map/heat.json?area=state&metric=revenue", {}, {}),
         "rule preview": ("POST", "/territories/builder/preview/", {
             "territory": own_t, "type": "geographic", "parent": "", "node": ["g1", "c1"],
             "n-g1-parent": "", "n-g1-kind": "group", "n-g1-join": "all", "n-c1-parent": "g1",
@@ -390,3 +405,5 @@ def test_the_admin_sees_side_b_so_the_search_is_not_vacuous(client, world):
     _, chip = body_of(client, "GET", *probe_list(world)["named chip"][1:2], {}, {})
     assert "Foreign Co" in page and "Foreign Co" in export and "Leaf B1" in tree and "Foreign Co" in options
     assert "Foreign Co" in chip
+    _, boundaries = body_of(client, "GET", "/map/boundaries.json?level=all", {}, {})
+    assert "Leaf B1" in boundaries

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from analytics import map_views
+
+app_name = "map"
+urlpatterns = [
+    path("", map_views.index, name="index"),
+    path("base.json", map_views.base, name="base"),
+    path("boundaries.json", map_views.boundaries, name="boundaries"),
+    path("points.json", map_views.points, name="points"),
+    path("heat.json", map_views.heat, name="heat"),
+    path("reps.json", map_views.reps, name="reps"),
+    path("territories/<int:pk>/card/", map_views.territory_card, name="territory_card"),
+    path("accounts/<int:pk>/card/", map_views.account_card, name="account_card"),
+    path("location/", map_views.share_location, name="share_location"),
+]

@@ -1,0 +1,132 @@
+"""The map page and its data endpoints (JSON for the layers, HTML partials for the cards)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from analytics.geo import base_outlines
+from analytics.map_forms import HeatForm, MapFilterForm, ShareLocationForm, ViewportForm
+from analytics.map_heat import LEVELS, METRICS
+from analytics.map_selectors import (
+    map_account_card,
+    map_boundaries,
+    map_heat,
+    map_levels,
+    map_location_shared,
+    map_points,
+    map_rep_locations,
+    map_territory_card,
+)
+from salesos.services import profile_set_share_location
+from territories.models import TerritoryPlan
+
+
+def _bad(form) -> JsonResponse:
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    return JsonResponse({"error": "Invalid map request.", "fields": errors}, status=400)
+
+
+def _json(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type="application/json")
+
+
+@require_GET
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    form = MapFilterForm(request.GET or None, max_depth=map_levels(user=request.user))
+    leaflet = getattr(settings, "LEAFLET_CONFIG", {})
+    tiles = leaflet.get("TILES") or []
+    context = {
+        "plan": TerritoryPlan.active(),
+        "form": form,
+        "metrics": METRICS,
+        "levels": LEVELS,
+        "tiles_url": tiles[0][1] if tiles else "",
+        "tiles_attribution": tiles[0][2].get("attribution", "") if tiles else "",
+        "center": leaflet.get("DEFAULT_CENTER", (39.5, -98.35)),
+        "zoom": leaflet.get("DEFAULT_ZOOM", 4),
+        "shares_location": map_location_shared(user=request.user),
+    }
+    return render(request, "analytics/map.html", context)
+
+
+@require_GET
+@login_required
+def base(request: HttpRequest) -> HttpResponse:
+    """Country and state outlines under everything else (reference data, the same for everyone)."""
+    response = _json(base_outlines())
+    patch_cache_control(response, private=True, max_age=3600)
+    return response
+
+
+@require_GET
+@login_required
+def boundaries(request: HttpRequest) -> HttpResponse:
+    form = MapFilterForm(request.GET)
+    if not form.is_valid():
+        return _bad(form)
+    return _json(map_boundaries(user=request.user, query=form.query()))
+
+
+@require_GET
+@login_required
+def points(request: HttpRequest) -> HttpResponse:
+    form, view = MapFilterForm(request.GET), ViewportForm(request.GET)
+    if not form.is_valid():
+        return _bad(form)
+    if not view.is_valid():
+        return _bad(view)
+    return JsonResponse(map_points(user=request.user, query=form.query(), view=view.viewport()))
+
+
+@require_GET
+@login_required
+def heat(request: HttpRequest) -> HttpResponse:
+    form, view, choice = MapFilterForm(request.GET), ViewportForm(request.GET), HeatForm(request.GET)
+    for each in (form, view, choice):
+        if not each.is_valid():
+            return _bad(each)
+    return _json(map_heat(
+        user=request.user, query=form.query(), view=view.viewport(), metric=choice.cleaned_data["metric"],
+        level=choice.cleaned_data["area"], white_space=choice.cleaned_data["white_space"],
+    ))
+
+
+@require_GET
+@login_required
+def reps(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"reps": map_rep_locations(user=request.user)})
+
+
+@require_GET
+@login_required
+def territory_card(request: HttpRequest, pk: int) -> HttpResponse:
+    card = map_territory_card(user=request.user, pk=pk)
+    return render(request, "analytics/map.html#territory-card", {"card": card})
+
+
+@require_GET
+@login_required
+def account_card(request: HttpRequest, pk: int) -> HttpResponse:
+    account, where = map_account_card(user=request.user, pk=pk)
+    return render(request, "analytics/map.html#account-card", {"account": account, "where": where})
+
+
+@require_POST
+@login_required
+def share_location(request: HttpRequest) -> HttpResponse:
+    form = ShareLocationForm(request.POST)
+    if map_location_shared(user=request.user) is None or not form.is_valid():
+        messages.error(request, "Only people with a sales profile can share a location.")
+        return redirect("map:index")
+    share = form.cleaned_data["share"]
+    profile_set_share_location(user=request.user, share=share)
+    messages.success(request, "Your home location is now shown to your managers." if share
+                     else "Your location is no longer shown on the map.")
+    return redirect("map:index")

@@ -1,0 +1,105 @@
+"""The map in a real browser: it draws territory boundaries and account clusters, filters change
+what is drawn, a click opens a card, and a rep sees only their own territory."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import Page, expect
+
+from analytics.map_points import point_table_clear
+from salesos.models import Account, GeoArea
+from salesos.reference import DATA_DIR
+from territories.models import Territory
+
+pytestmark = pytest.mark.browser
+
+CITIES = {"San Francisco": (37.77, -122.42), "Los Angeles": (34.05, -118.24), "San Diego": (32.72, -117.16),
+          "Oakland": (37.80, -122.27), "Seattle": (47.61, -122.33), "Boston": (42.36, -71.06),
+          "Munich": (48.14, 11.58)}
+
+
+@pytest.fixture
+def on_the_map(world):
+    """The browser world with locations, state boundaries from the shipped data, and state rules."""
+    with gzip.open(DATA_DIR / "us_states.geojson.gz", "rt", encoding="utf-8") as fh:
+        states = {f["properties"]["code"]: f for f in json.load(fh)["features"]}
+    for code in ("US-CA", "US-WA", "US-OR", "US-MA", "US-NY"):
+        f = states[code]
+        GeoArea.objects.create(level="state", code=code, name=f["properties"]["name"], country="US",
+                               geometry=f["geometry"])
+    for city, (lat, lon) in CITIES.items():
+        Account.objects.filter(city=city).update(lat=lat, lon=lon)
+    # Spread each city's accounts a little so street zoom shows pins.
+    for i, account in enumerate(Account.objects.exclude(lat=None).order_by("pk")):
+        Account.objects.filter(pk=account.pk).update(lat=account.lat + (i % 5) * 0.01, lon=account.lon + (i % 3) * 0.01)
+    rules = {"AMER-W-CA": ["US-CA"], "AMER-W-PNW": ["US-WA", "US-OR"], "AMER-E": ["US-MA", "US-NY"]}
+    for code, values in rules.items():
+        Territory.objects.filter(code=code).update(rule={"field": "state", "op": "in", "value": values})
+    point_table_clear()
+    cache.clear()  # other tests' reference areas (ids come back after a rollback)
+    return world
+
+
+def counts(page: Page) -> dict[str, int]:
+    data = page.locator("#map").evaluate("el => ({...el.dataset})")
+    return {k[: -len("Count")]: int(v) for k, v in data.items() if k.endswith("Count")}
+
+
+def wait_ready(page: Page) -> None:
+    expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=15_000)
+
+
+def test_the_map_draws_boundaries_and_clusters_and_filters_change_them(page: Page, live_server, on_the_map, login,
+                                                                       shot):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(on_the_map.admin)
+    page.goto(f"{live_server.url}/map/")
+    wait_ready(page)
+    drawn = counts(page)
+    assert drawn["boundaries"] == 3  # California, Pacific Northwest, East Coast
+    assert drawn["clusters"] >= 1 and drawn["clusters"] + drawn["pins"] >= 3
+    assert page.locator(".leaflet-overlay-pane path").count() >= 3
+    assert page.locator(".map-cluster").count() == drawn["clusters"]
+    shot("map-admin")
+
+    page.get_by_label("Heat map").check()
+    expect(page.locator("#map-legend")).to_be_visible()
+    expect(page.locator("#map-legend")).to_contain_text("Accounts")
+    expect(page.locator("#map")).not_to_have_attribute("data-heat-count", "0")
+    shot("map-admin-heat")
+    page.get_by_label("Heat map").uncheck()
+
+    # Filters: only unassigned accounts (all of them in Munich, out of view) and a type with no shapes.
+    page.get_by_label("Unassigned").check()
+    expect(page.locator("#map")).to_have_attribute("data-pins-count", "0")
+    expect(page.locator("#map")).to_have_attribute("data-clusters-count", "0")
+    page.get_by_label("Unassigned").uncheck()
+    page.get_by_label("Territory type").select_option("named_account")
+    expect(page.locator("#map")).to_have_attribute("data-boundaries-count", "0")
+    page.get_by_label("Territory type").select_option([])
+    expect(page.locator("#map")).to_have_attribute("data-boundaries-count", "3")
+
+    # A click on a territory opens its card; a click on a cluster zooms in.
+    page.locator(".leaflet-overlay-pane path").first.click()
+    expect(page.locator("#map-card")).to_be_visible()
+    expect(page.locator("#map-card")).to_contain_text("Open territory")
+    shot("map-admin-card")
+    page.locator("#map-card [data-close-card]").click()
+    zoom_before = int(page.locator("#map").get_attribute("data-view-zoom"))
+    page.locator(".map-cluster").first.click()
+    expect(page.locator("#map")).to_have_attribute("data-view-zoom", str(zoom_before + 2))
+
+
+def test_a_rep_sees_only_their_territories(page: Page, live_server, on_the_map, login, shot):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(on_the_map.rep)
+    page.goto(f"{live_server.url}/map/")
+    wait_ready(page)
+    drawn = counts(page)
+    assert drawn["boundaries"] == 2  # California (primary) and Pacific Northwest (backup), not the East Coast
+    expect(page.locator("#map-status")).to_contain_text("2 territories")
+    shot("map-rep")
