@@ -259,3 +259,30 @@ class RoutingJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if self.is_done else int(100 * self.processed / self.total) if self.total else 0
+
+
+class RoutingJobShard(models.Model):
+    """One account-id range of a sharded full re-route (``routing.batch.shards``): its own task on
+    any worker, reading, routing and writing the accounts with ``first_id <= id < before_id``
+    (no upper end on the last shard). Its parent job's counters add up its progress."""
+
+    job = models.ForeignKey(RoutingJob, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+    first_id = models.BigIntegerField()
+    before_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=RoutingJob.Status.choices, default=RoutingJob.Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the attempt that finished")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="one_shard_number_per_job")]
+
+    def __str__(self) -> str:
+        return f"Shard {self.number} of job {self.job_id} ({self.get_status_display()})"

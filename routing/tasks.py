@@ -1,7 +1,7 @@
 """Background tasks (django-q2). Each takes ids or nothing and calls one service."""
 
 from routing import alerts
-from routing.batch import jobs
+from routing.batch import jobs, shards
 
 
 def unassigned_alert_send() -> int:
@@ -11,3 +11,8 @@ def unassigned_alert_send() -> int:
 def reroute_job_run(job_id: int) -> str:
     job = jobs.reroute_job_run(job_id=job_id)
     return job.status if job is not None else "missing"
+
+
+def reroute_shard_run(shard_id: int) -> str:
+    shard = shards.reroute_shard_run(shard_id=shard_id)
+    return shard.status if shard is not None else "missing"

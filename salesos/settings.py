@@ -295,6 +295,14 @@ else:
 if TESTING:
     Q_CLUSTER["sync"] = True
 
+# --- Sharded full re-routes (routing/batch/shards.py) ---------------------------------------------
+# A full re-route of at least ROUTING_SHARD_FROM accounts splits into account-id ranges of
+# ROUTING_SHARD_SIZE accounts, each its own task on any worker; smaller ones run in one process.
+ROUTING_SHARD_FROM = int(os.environ.get("ROUTING_SHARD_FROM", "1000000"))
+ROUTING_SHARD_SIZE = int(os.environ.get("ROUTING_SHARD_SIZE", "250000"))
+if ROUTING_SHARD_SIZE < 1 or ROUTING_SHARD_FROM < 1:
+    raise ImproperlyConfigured("ROUTING_SHARD_SIZE and ROUTING_SHARD_FROM must be positive whole numbers.")
+
 # --- Lead-routing API rate limits (routing/ratelimit.py) --------------------------------------
 # Each a `limits` string ("120/minute", "10/second", "5000/day"); empty turns that limit off.
 # Over a limit the API answers 429 with Retry-After. Counted in the database: one count for all

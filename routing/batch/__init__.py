@@ -22,8 +22,11 @@ reading every account (``scope``).
 ``reroute_job_start`` records a ``RoutingJob`` and queues ``routing.tasks.reroute_job_run``
 after commit; the job's counters move every chunk so its page can poll them (``jobs``).
 
+A full re-route of many accounts (``ROUTING_SHARD_FROM``) runs as account-id shards, one task each
+on any worker, sharing their decisions; the last shard closes the job (``shards``).
+
 The modules, in the order a run uses them: ``scope``, ``read``, ``changes``, ``write`` (with
-``workers``), ``reroute`` (the pipeline, with ``result``), ``jobs``.
+``workers``), ``reroute`` (the pipeline, with ``result``), ``jobs``, ``shards``.
 """
 
 from routing.batch.changes import RowChanges, decision_keys, diff

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from routing.batch.reroute import plan_reroute
+from routing.batch.shards import shards_start, shards_wanted
 from routing.models import RoutingJob
 from territories.models import TerritoryPlan
 
@@ -55,6 +56,12 @@ def reroute_job_run(*, job_id: int) -> RoutingJob | None:
     if job is None or job.status not in (RoutingJob.Status.QUEUED, RoutingJob.Status.FAILED):
         return job
     RoutingJob.objects.filter(pk=job.pk).update(status=RoutingJob.Status.RUNNING, started_at=timezone.now(), error="")
+    if shards_wanted(job=job):
+        # Many accounts: one task per account-id range, on any worker; the last one closes the job.
+        job.status = RoutingJob.Status.RUNNING
+        shards_start(job=job)
+        job.refresh_from_db()
+        return job
     try:
         params = job.params or {}
         kwargs: dict[str, Any] = {}

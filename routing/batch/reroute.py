@@ -47,6 +47,7 @@ def plan_reroute(
     now: dt.datetime | None = None,
     chunk_size: int = CHUNK_SIZE,
     settle: bool = True,
+    shared_decisions: bool = False,
 ) -> RerouteResult:
     """Re-routes every account of the plan (no ids given), the accounts ``account_ids``, or
     the accounts a change to ``territory_ids`` can move; see the package doc. With
@@ -56,7 +57,10 @@ def plan_reroute(
 
     People keep editing accounts while a run goes: a chunk leaves alone the accounts that changed
     after the run read them (``write._stale_accounts``), and at the end those are routed again from
-    their current facts (``settle``; without it they are only listed in ``result.stale``)."""
+    their current facts (``settle``; without it they are only listed in ``result.stale``).
+
+    ``shared_decisions``: the run is one shard of a sharded full re-route (``shards``); the shards
+    of one run (one ``now``) store each decision once between them."""
     now = now or timezone.now()
     clock = time.perf_counter()
     compiled = compiled_plan(plan=plan)
@@ -98,7 +102,7 @@ def plan_reroute(
 
         seen = Snapshot(versions=versions, pk=current.pk, row=current.row)
         result.stale = sorted(set(write_changes(plan, compiled, cols, routed, changes, now, chunk_size, result,
-                                                progress, seen)))
+                                                progress, seen, shared_decisions)))
         clock = result.lap("write", clock)
         if settle and result.stale:
             result.settled = _settle(plan, result.stale, now)

@@ -75,6 +75,37 @@ def _decision_rows(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: v
     ]
 
 
+DECISION_LOCK = 0x5A1E5  # with the plan's id: the advisory lock shards take to share decisions
+
+
+def _shared_decision_ids(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+                         keys: np.ndarray, now: dt.datetime) -> list[int]:
+    """The decisions of ``keys`` for one run split into shards (one plan version, one run time
+    ``now``): under a lock on the plan's decisions (an advisory lock on PostgreSQL; SQLite's
+    writes queue anyway), those another shard of the run already stored are reused and only the
+    missing ones inserted, so each distinct outcome is stored once however many shards meet it.
+    Call inside a transaction."""
+    version = version_number(compiled.version)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DECISION_LOCK, plan.pk])
+    have: dict[tuple[tuple[int, ...], int | None], int] = {
+        (tuple(matched), lock): pk
+        for pk, matched, lock in RoutingDecision.objects.filter(
+            plan=plan, plan_version=version, created_at=now
+        ).values_list("pk", "matched", "locked_territory_id")
+    }
+    wanted = [(tuple(int(t) for t in routed.matched[k]), int(routed.lock[k]) or None) for k in keys.tolist()]
+    missing = [key for key in dict.fromkeys(wanted) if key not in have]
+    made = RoutingDecision.objects.bulk_create(
+        [RoutingDecision(plan=plan, plan_version=version, matched=list(matched), locked_territory_id=lock,
+                         created_at=now) for matched, lock in missing],
+        batch_size=1000,
+    )
+    have.update({key: decision.pk for key, decision in zip(missing, made, strict=True)})
+    return [have[key] for key in wanted]
+
+
 def _reserve_ids(count: int) -> list[int]:
     """Ids for ``count`` new decisions, taken from their sequence up front so that the rows that
     point at them can be written before (or while) the decisions are."""
@@ -235,11 +266,13 @@ def _write_chunk(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: ve
 
 def write_changes(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.Columns, routed: vector.Routed,
                   changes: RowChanges, now: dt.datetime, chunk_size: int, result: RerouteResult,
-                  progress: Any, seen: Snapshot | None = None) -> list[int]:
+                  progress: Any, seen: Snapshot | None = None, shared_decisions: bool = False) -> list[int]:
     """The decisions first (one transaction), then the rows chunk by chunk, each chunk in its own
     transaction; on a large PostgreSQL run ``workers.WORKERS`` connections write chunks side by side
     (index maintenance dominates the writing and runs in the database, one core per connection).
-    Returns the accounts left alone because they changed after the run read them."""
+    ``shared_decisions``: this run is one shard of several, which share their decisions
+    (``_shared_decision_ids``). Returns the accounts left alone because they changed after the run
+    read them."""
     n = len(cols)
     keys = changes.insert_key[changes.insert_key >= 0]
     needed = np.unique(keys)
@@ -247,7 +280,10 @@ def write_changes(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vect
     postgres = connection.vendor == "postgresql"
     parallel = workers.parallel(n)
     started = time.perf_counter()
-    if not postgres:
+    if shared_decisions:
+        with transaction.atomic():
+            ids = _shared_decision_ids(plan, compiled, routed, needed, now)
+    elif not postgres:
         with transaction.atomic():
             made = RoutingDecision.objects.bulk_create(_decision_rows(plan, compiled, routed, needed, now),
                                                        batch_size=500)
@@ -310,7 +346,7 @@ def write_changes(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vect
 
     shares = [chunks[i::workers.WORKERS] for i in range(workers.WORKERS)]
     with ThreadPoolExecutor(max_workers=workers.WORKERS + 1) as pool:
-        pending = pool.submit(decisions_worker) if needed.size else None
+        pending = pool.submit(decisions_worker) if needed.size and not shared_decisions else None
         for finished, skipped in pool.map(worker, shares):
             stale.extend(skipped)
             for chunk in finished:
