@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
-from planning import fiscal
+from planning import fiscal, quotas
 from planning.models import PlanningSettings
 
 MONTHS = [(m, calendar.month_name[m]) for m in range(1, 13)]
@@ -74,3 +74,44 @@ class PlanImportForm(forms.Form):
         except (UnicodeDecodeError, ValueError) as exc:
             raise forms.ValidationError(f"This file is not JSON ({exc}).") from None
         return upload
+
+
+class QuotaPlanForm(forms.Form):
+    """The quota page's inputs: the top-down target, the blend's weights and any overrides
+    (``override-<territory id>``, one per territory the user plans)."""
+
+    target = forms.DecimalField(
+        label="Target for the year", min_value=Decimal("0.01"), max_digits=14, decimal_places=2, required=False,
+        error_messages={"max_digits": "The target is too large.", "max_decimal_places": "Use whole cents."},
+    )
+
+    def __init__(self, *args, territory_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.territory_ids = territory_ids
+        for key, label in quotas.METRICS.items():
+            self.fields[f"w_{key}"] = forms.IntegerField(label=f"{label} weight", min_value=0, max_value=100,
+                                                         required=False, initial=quotas.DEFAULT_WEIGHTS[key])
+        for tid in territory_ids:
+            self.fields[f"override-{tid}"] = forms.DecimalField(
+                min_value=Decimal(0), max_digits=14, decimal_places=2, required=False,
+                error_messages={"max_decimal_places": "Use whole cents."},
+            )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and self.is_bound and not any(data.get(f"w_{k}") for k in quotas.METRICS):
+            raise forms.ValidationError("Give at least one metric a weight above zero.")
+        return data
+
+    @property
+    def weights(self) -> dict[str, int]:
+        d = self.cleaned_data
+        return {k: (d[f"w_{k}"] if d.get(f"w_{k}") is not None else 0) for k in quotas.METRICS}
+
+    @property
+    def overrides(self) -> dict[int, Decimal]:
+        d = self.cleaned_data
+        return {tid: d[f"override-{tid}"] for tid in self.territory_ids if d.get(f"override-{tid}") is not None}
+
+    def weight_fields(self):
+        return [self[f"w_{k}"] for k in quotas.METRICS]

@@ -1,4 +1,4 @@
-"""Writes of the planning module's fiscal calendar and settings. Keyword-only, typed, atomic; a
+"""Writes of the planning module: the fiscal calendar and settings, and quota plans. Keyword-only, typed, atomic; a
 refused input raises ``ValidationError`` with a message for the page and writes nothing."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from planning import fiscal
-from planning.models import FiscalPeriod, FiscalYear, PlanningSettings
+from planning import fiscal, quota_page, quotas
+from planning.models import FiscalPeriod, FiscalYear, PlanningSettings, Quota
 
 
 @transaction.atomic
@@ -80,3 +81,53 @@ def _create_missing_periods(year: FiscalYear) -> int:
             )
     FiscalPeriod.objects.bulk_create(new)
     return len(new)
+
+
+@transaction.atomic
+def quotas_plan_save(
+    *, user, fiscal_year: FiscalYear, target: Decimal, weights: dict[str, int], overrides: dict[int, Decimal]
+) -> quota_page.QuotaTable:
+    """Spread ``target`` over the territories ``user`` plans in ``fiscal_year`` and save each one's
+    quarterly quotas (full amount, the holder and the holder's ramp factor for the quarter). The
+    figures are computed here, never taken from the browser; a total that does not add up to the
+    target (the territories', or any territory's quarters) is refused and nothing is written."""
+    year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
+    inputs = quota_page.quota_inputs(user=user, year=year)
+    if inputs.plan is None or not inputs.leaves:
+        raise ValidationError("There are no territories for you to plan in this year’s plan.")
+    if len(inputs.quarters) != 4:
+        raise ValidationError(f"{year.name} needs its four quarters before quotas can be split over them: add them "
+                              "on the fiscal calendar page.")
+    try:
+        spread = quotas.spread(target=target, rows=[leaf.metrics for leaf in inputs.leaves], weights=weights,
+                               overrides=overrides)
+    except quotas.QuotaError as exc:
+        raise ValidationError(str(exc)) from exc
+    table = quota_page.quota_table(inputs, spread, overrides)
+    leaf_rows = [r for r in table.rows if r.is_leaf]
+    if sum((r.amount for r in leaf_rows), Decimal(0)) != target or any(
+        sum(r.per_quarter, Decimal(0)) != r.amount for r in leaf_rows
+    ):
+        raise ValidationError(f"The quotas do not add up to the target {target:,.2f}; nothing was saved.")
+    existing = {(q.territory_id, q.period_id): q for q in Quota.objects.select_for_update().filter(
+        territory_id__in=[r.territory.pk for r in leaf_rows], period__in=inputs.quarters)}
+    leaves = {leaf.territory.pk: leaf for leaf in inputs.leaves}
+    new, changed = [], []
+    for row in leaf_rows:
+        leaf = leaves[row.territory.pk]
+        for i, period in enumerate(inputs.quarters):
+            values = {"amount": row.per_quarter[i], "ramp_factor": leaf.ramp[i], "user_id": leaf.holders[i].user_id}
+            quota = existing.get((row.territory.pk, period.pk))
+            if quota is None:
+                new.append(Quota(territory_id=row.territory.pk, period=period, **values))
+            elif any(getattr(quota, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(quota, k, v)
+                changed.append(quota)
+    reason = f"Quota plan {year.name}: target {target:,.2f}"
+    if new:
+        bulk_create_with_history(new, Quota, default_user=user, default_change_reason=reason)
+    if changed:
+        bulk_update_with_history(changed, Quota, ["amount", "ramp_factor", "user"], default_user=user,
+                                 default_change_reason=reason)
+    return table

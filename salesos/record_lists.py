@@ -226,6 +226,9 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+csv_cell = _cell  # for the other modules' CSV exports
+
+
 ACCOUNT_COLUMNS = ["id", "name", "domain", "status", "territory_code", "territory_name", "owner", "owner_email",
                    "industry_code", "employees", "annual_revenue", "country", "state", "city"]
 LEAD_COLUMNS = ["id", "company", "first_name", "last_name", "email", "status", "source", "territory_code",

@@ -34,3 +34,33 @@ def test_admin_adds_a_fiscal_year_and_fills_a_years_months(wide: Page, live_serv
     expect(page.get_by_text("Must be below the overload threshold.")).to_be_visible()
     shot("planning-fiscal")
     assert FiscalYear.objects.get(name="FY2028").periods.count() == 16
+
+
+def test_admin_plans_quotas_overrides_one_and_saves(wide: Page, live_server, world, login, shot):
+    from decimal import Decimal
+
+    from planning.models import Quota
+    from territories.models import Territory
+
+    page = wide
+    fy = FiscalYear.objects.get(name="FY2026")
+    login(world.admin)
+    page.goto(f"{live_server.url}/planning/")
+    page.get_by_role("link", name="Quotas").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Quota planning FY2026")
+    page.get_by_label("Target for the year").fill("2400000")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#quota-sum")).to_contain_text("adds up")
+    east = Territory.objects.get(code="AMER-E")
+    page.get_by_label("Override AMER-E").fill("900000")
+    page.get_by_role("button", name="Save quotas").click()
+    expect(page.locator(".messages")).to_contain_text("Saved the FY2026 quotas")
+    expect(page.locator("#quota-sum")).to_contain_text("2,400,000.00")
+    shot("planning-quotas")
+    saved = Quota.objects.filter(period__fiscal_year=fy)
+    assert sum(q.amount for q in saved) == Decimal(2400000)
+    assert sum(q.amount for q in saved if q.territory_id == east.pk) == Decimal(900000)
+    page.get_by_label("Override AMER-E").fill("3000000")
+    page.get_by_role("button", name="Save quotas").click()
+    expect(page.locator("#quota-error")).to_contain_text("more than the target")
+    assert sum(q.amount for q in Quota.objects.filter(period__fiscal_year=fy)) == Decimal(2400000)
