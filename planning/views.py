@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from planning.forms import PlanImportForm
+from planning.quota_page import may_plan
 from planning.selectors import fiscal_years_with_quarters, plans_visible_to
 from salesos.roles import is_admin
 
@@ -20,6 +21,7 @@ def index_page(
         "fiscal_years": list(fiscal_years_with_quarters(today=timezone.localdate())),
         "edits_fiscal_calendar": admin,
         "transfers_plans": admin,
+        "plans_quotas": may_plan(request.user),
         "import_form": (import_form or PlanImportForm()) if admin else None,
         "import_problems": import_problems or [],
     }

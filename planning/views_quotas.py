@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from planning import quota_page, quotas, services
 from planning.forms import QuotaPlanForm
 from planning.models import FiscalYear
 from salesos.record_lists import csv_cell
+from salesos.roles import is_admin
 
 
 def _year_for(request: HttpRequest, pk: int) -> FiscalYear:
@@ -72,9 +72,10 @@ def quotas_page(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     elif form.errors:
         status = 400
-    context = {"year": year, "inputs": inputs, "form": form, "table": table, "target": target, "error": error,
-               "metrics": quotas.METRICS, "saved": {leaf.territory.pk: sum((a for a in leaf.saved if a), Decimal(0))
-                                                     for leaf in inputs.leaves}}
+    context = {
+        "year": year, "inputs": inputs, "form": form, "table": table, "target": target, "error": error,
+        "metrics": quotas.METRICS, "edits_fiscal_calendar": is_admin(request.user),
+    }
     return render(request, "planning/quotas.html", context, status=status)
 
 
