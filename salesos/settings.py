@@ -351,3 +351,5 @@ LOGGING = {
 
 # --- SalesOS --------------------------------------------------------------------------------
 SALESOS_DEMO_PASSWORD = "salesos-demo"  # used only by `manage.py seed_demo`
+# The organisation's name as customers know it (the reassignment customer notices).
+SALESOS_COMPANY_NAME = os.environ.get("SALESOS_COMPANY_NAME", "SalesOS")

@@ -17,6 +17,9 @@ it editable (queue roles route the queue from its own page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -28,6 +31,24 @@ from territories.models import RepAssignment, Territory, TerritoryPlan, Territor
 from territories.selectors import current_assignments, team_user_ids, territories_visible_to, view_grants
 
 Role = SalesProfile.Role
+
+# Accounts a user may also see (read-only) for a reason an upper layer knows: planning registers
+# the outgoing rep of a reassignment inside its transition window. Each returns a queryset of
+# account ids, or None. Registered in the upper app's ``AppConfig.ready``.
+_VISIBILITY_EXTENSIONS: list[Callable[[Any], QuerySet | None]] = []
+
+
+def account_visibility_extend(provider: Callable[[Any], QuerySet | None]) -> None:
+    if provider not in _VISIBILITY_EXTENSIONS:
+        _VISIBILITY_EXTENSIONS.append(provider)
+
+
+def _extended(user, seen: Q) -> Q:
+    for provider in _VISIBILITY_EXTENSIONS:
+        extra = provider(user)
+        if extra is not None:
+            seen |= Q(pk__in=extra)
+    return seen
 
 
 def sees_everything(user) -> bool:
@@ -102,7 +123,7 @@ def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> Query
     queue = works_queue(user)  # directors and managers route the unassigned queue
     if plan is None:
         # No active plan places anything: every account is in the queue.
-        return Account.objects.all() if queue else Account.objects.none()
+        return Account.objects.all() if queue else Account.objects.filter(_extended(user, Q(pk__in=[])))
     visible = territories_visible_to(user, plan).values("pk")
     # Any current row (primary or overlay) in a visible territory, or the current primary row in a
     # territory the user owns today (its primary, or the backup covering a primary on leave).
@@ -115,7 +136,7 @@ def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> Query
     if queue:
         # So they may open what is in it.
         seen |= Q(~is_placed(plan=plan))
-    return Account.objects.filter(seen)
+    return Account.objects.filter(_extended(user, seen))
 
 
 def territories_editable_by(user, plan: TerritoryPlan | None) -> QuerySet[Territory]:

@@ -12,19 +12,42 @@ stale snapshot send it back to its initiator, who edits and submits again (a new
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template import Context, Template
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from planning.models import DealPolicy, Reassignment, ReassignmentSettings
+from planning.approvals.errors import ApprovalError
+from planning.approvals.services import Outcome, approval_decide, approval_round_close, approval_round_open
+from planning.models import (
+    CustomerNotice,
+    DealDecision,
+    DealPolicy,
+    Reassignment,
+    ReassignmentMove,
+    ReassignmentSettings,
+)
+from planning.notify import reassignment_notify
 from planning.reassignments.access import may_propose
 from planning.reassignments.changes import change_validate
 from planning.reassignments.errors import ReassignmentError
-from salesos.models import Opportunity
+from planning.reassignments.execute import ExecuteResult
+from planning.reassignments.execute import reassignment_execute as execute_one
+from planning.reassignments.impact import NEW_TERRITORY, Impact, moves_of, reassignment_impact
+from routing.placement import current_primary_rows
+from salesos.models import Account, Opportunity
 from salesos.roles import is_admin
-from territories.models import TerritoryPlan
+from territories.models import Territory, TerritoryPlan
+
+User = get_user_model()
+logger = logging.getLogger(__name__)
 
 Kind = Reassignment.Kind
 Status = Reassignment.Status
@@ -180,7 +203,53 @@ def reassignment_update(*, by, reassignment: Reassignment, version: int, **field
     reassignment.save()
     if reassignment.deal_policy != DealPolicy.MANUAL:
         reassignment.deal_decisions.all().delete()
+    elif "change" in fields:
+        keep = [d.pk for d in open_deals_of(reassignment)]
+        reassignment.deal_decisions.exclude(opportunity_id__in=keep).delete()
     return reassignment
+
+
+def open_deals_of(reassignment: Reassignment) -> list[Opportunity]:
+    """The open deals the proposal's moves touch, for the manual deal grid."""
+    account_ids, _, _ = moves_of(reassignment)
+    if reassignment.kind == Kind.SLOT_CHANGE:
+        change = reassignment.change or {}
+        if not change.get("from_user"):
+            return []
+        return list(Opportunity.objects.filter(status=Opportunity.Status.OPEN, owner_id=change["from_user"],
+                                               account__territory_rows__territory_id=change["territory"],
+                                               account__territory_rows__valid_to__isnull=True,
+                                               account__territory_rows__is_primary=True)
+                    .select_related("account", "owner").order_by("account__name", "pk"))
+    return list(Opportunity.objects.filter(status=Opportunity.Status.OPEN, account_id__in=account_ids.tolist())
+                .select_related("account", "owner").order_by("account__name", "pk"))
+
+
+@transaction.atomic
+def reassignment_deal_decisions_set(*, by, reassignment: Reassignment, choices: Mapping[int, str]) -> int:
+    """Records the manual grid's choices (deal id -> "stay" | "move"; "" clears one). Only deals
+    the proposal touches; only while it is editable and under the manual policy. Returns how many
+    deals are still undecided."""
+    reassignment = _locked(reassignment)
+    _refuse_unless_initiator(by=by, reassignment=reassignment, action="edit")
+    if not reassignment.is_editable:
+        raise ReassignmentError("This proposal can no longer be edited.")
+    if reassignment.deal_policy != DealPolicy.MANUAL:
+        raise ReassignmentError.one("deal_policy", "Deal-by-deal choices apply under the manual policy only.")
+    allowed = {"", *DealDecision.Choice.values}
+    bad = [str(c) for c in choices.values() if c not in allowed]
+    if bad:
+        raise ReassignmentError.one("choices", "Choose stay or move for each deal.")
+    deals = {d.pk for d in open_deals_of(reassignment)}
+    foreign = [pk for pk in choices if int(pk) not in deals]
+    if foreign:
+        raise ReassignmentError.one("choices", f"{len(foreign)} of these deals are not part of this proposal.")
+    for pk, choice in choices.items():
+        DealDecision.objects.update_or_create(reassignment=reassignment, opportunity_id=int(pk),
+                                              defaults={"choice": choice})
+    decided = set(reassignment.deal_decisions.exclude(choice="").values_list("opportunity_id", flat=True))
+    Reassignment.objects.filter(pk=reassignment.pk).update(version=reassignment.version + 1)
+    return len(deals - decided)
 
 
 @transaction.atomic
@@ -201,4 +270,252 @@ def reassignment_withdraw(*, by, reassignment: Reassignment, comment: str = "") 
 
 
 def _after_withdraw(reassignment: Reassignment) -> None:
-    reassignment.notices.filter(status="queued").update(status="cancelled")
+    reassignment.notices.filter(status=CustomerNotice.Status.QUEUED).update(status=CustomerNotice.Status.CANCELLED)
+    approval_round_close(reassignment=reassignment)
+    reassignment_notify(event="withdrawn", reassignment=reassignment, actor=reassignment.initiator)
+
+
+# --- submit and decide -----------------------------------------------------------------------------
+
+
+def _revalidate(*, by, reassignment: Reassignment) -> dict[str, Any]:
+    """The change and fields checked again at submit: a target retired meanwhile, a date passed."""
+    values = {name: getattr(reassignment, name) for name in EDIT_FIELDS - {"change"}}
+    problems = _check_fields(values)
+    change, change_problems = change_validate(by=by, plan=reassignment.plan, kind=reassignment.kind,
+                                              change=reassignment.change)
+    for field, messages in change_problems.items():
+        problems.setdefault(field, []).extend(messages)
+    _refuse(problems)
+    return change
+
+
+def _freeze_moves(reassignment: Reassignment, impact: Impact) -> None:
+    """The moves as approved: execution works from these rows."""
+    reassignment.moves.all().delete()
+    ReassignmentMove.objects.bulk_create(
+        (
+            ReassignmentMove(reassignment_id=reassignment.pk, account_id=a, from_territory_id=f or None,
+                             to_territory_id=t if t > 0 else None)
+            for a, f, t in zip(impact.account_ids.tolist(), impact.from_ids.tolist(), impact.to_ids.tolist(),
+                               strict=True)
+        ),
+        batch_size=5000,
+    )
+
+
+def _undecided(reassignment: Reassignment, impact: Impact) -> int:
+    decided = set(reassignment.deal_decisions.exclude(choice="").values_list("opportunity_id", flat=True))
+    return sum(1 for d in impact.deals if d.id not in decided)
+
+
+def notice_context(reassignment: Reassignment, *, account: Account, new_owner: str, old_owner: str,
+                   territory: str) -> Context:
+    return Context(
+        {
+            "company": settings.SALESOS_COMPANY_NAME,
+            "contact_name": account.contact_name or "customer",
+            "account": account.name,
+            "new_owner": new_owner,
+            "old_owner": old_owner,
+            "territory": territory,
+            "effective_date": reassignment.effective_date.strftime("%-d %B %Y"),
+        },
+        autoescape=False,  # plain-text email: no HTML escaping of names
+    )
+
+
+def _queue_notices(reassignment: Reassignment, impact: Impact) -> int:
+    """One email per moved account with a primary contact, rendered now from the settings'
+    template, sent on the effective date."""
+    reassignment.notices.filter(status=CustomerNotice.Status.QUEUED).delete()
+    if not reassignment.notify_customers:
+        return 0
+    defaults = ReassignmentSettings.load()
+    subject_t, body_t = Template(defaults.notice_subject), Template(defaults.notice_body)
+    to_of = dict(zip(impact.account_ids.tolist(), impact.to_ids.tolist(), strict=True))
+    from_of = dict(zip(impact.account_ids.tolist(), impact.from_ids.tolist(), strict=True))
+    if reassignment.kind == Kind.SLOT_CHANGE:
+        territory_id = int(reassignment.change["territory"])
+        accounts_ids = {d.account_id for d in impact.deals} | set(
+            current_primary_rows(reassignment.plan_id).filter(territory_id=territory_id)
+            .values_list("account_id", flat=True))
+        to_of = dict.fromkeys(accounts_ids, territory_id)
+        from_of = dict(to_of)
+    owners = {**{t: impact.owners_after.get(t) for t in set(to_of.values())}}
+    people = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(
+        pk__in=[*[o for o in owners.values() if o], *[o for o in impact.owners_before.values() if o]])}
+    names = dict(Territory.objects.filter(pk__in=set(to_of.values()) | set(from_of.values())).values_list("pk",
+                                                                                                        "name"))
+    names[NEW_TERRITORY] = (reassignment.change or {}).get("name", "")
+    notices = []
+    accounts = Account.objects.filter(pk__in=list(to_of)).exclude(contact_email="")
+    for account in accounts.iterator():
+        t = to_of[account.pk]
+        context = notice_context(
+            reassignment, account=account, new_owner=people.get(owners.get(t) or 0, "your new account team"),
+            old_owner=people.get(impact.owners_before.get(from_of.get(account.pk, 0)) or 0, ""),
+            territory=names.get(t, ""))
+        notices.append(CustomerNotice(
+            reassignment=reassignment, account=account, to_email=account.contact_email,
+            subject=" ".join(subject_t.render(context).split())[:200], body=body_t.render(context),
+            send_on=reassignment.effective_date))
+    CustomerNotice.objects.bulk_create(notices, batch_size=1000)
+    return len(notices)
+
+
+def _schedule(reassignment: Reassignment) -> None:
+    """Approved: scheduled for its effective date; a date already here runs right after commit."""
+    reassignment.schedule(by=None, description=f"Scheduled for {reassignment.effective_date.isoformat()}")
+    reassignment.save()
+    reassignment_notify(event="scheduled", reassignment=reassignment)
+    if reassignment.effective_date <= _today():
+        pk = reassignment.pk
+        transaction.on_commit(lambda: async_task(EXECUTE_TASK, pk, task_name=f"reassignment-{pk}"))
+
+
+EXECUTE_TASK = "planning.tasks.reassignment_execute_task"
+
+
+@transaction.atomic
+def reassignment_submit(*, by, reassignment: Reassignment) -> Reassignment:
+    """Submits a draft (or a proposal sent back) for approval: the change is checked again, the
+    moves are frozen, the impact snapshot and the hash of what it covers are stored, the manual
+    deal grid must be complete, customer notices are rendered and queued for the effective date,
+    and an approval round opens (``planning.approvals``). When no approval is needed the proposal
+    is approved and scheduled at once."""
+    reassignment = _locked(reassignment)
+    _refuse_unless_initiator(by=by, reassignment=reassignment, action="submit")
+    if reassignment.status == Status.SUBMITTED:
+        raise ReassignmentError("This proposal is already submitted and waiting for approval.")
+    if not reassignment.is_editable:
+        raise ReassignmentError(f"A proposal that is {reassignment.get_status_display().lower()} cannot be "
+                                "submitted.")
+    _revalidate(by=by, reassignment=reassignment)
+    impact = reassignment_impact(reassignment=reassignment)
+    if impact.moved_accounts == 0 and reassignment.kind in (Kind.MOVE_ACCOUNTS, Kind.MERGE):
+        raise ReassignmentError.one("accounts", "Nothing would move: the accounts are already there.")
+    if reassignment.deal_policy == DealPolicy.MANUAL:
+        undecided = _undecided(reassignment, impact)
+        if undecided:
+            many = undecided != 1
+            raise ReassignmentError.one(
+                "deals", f"{undecided} open deal{'s' if many else ''} still need{'' if many else 's'} a choice "
+                "(stay or move) before you submit.")
+    _freeze_moves(reassignment, impact)
+    reassignment.impact = impact.to_json()
+    reassignment.impact_hash = impact.covered_hash()
+    reassignment.stale_difference = None
+    reassignment.round += 1
+    reassignment.submit(by=by, description=reassignment.reason[:200])
+    reassignment.save()
+    _queue_notices(reassignment, impact)
+    try:
+        tasks = approval_round_open(reassignment=reassignment, facts=impact.facts, on=_today())
+    except ApprovalError as exc:
+        raise ReassignmentError(exc.message) from exc
+    reassignment_notify(event="submitted", reassignment=reassignment, actor=by)
+    if not tasks:
+        reassignment.approve(by=None, description="No approval needed under the organisation's policies")
+        reassignment.save()
+        reassignment_notify(event="approved", reassignment=reassignment)
+        _schedule(reassignment)
+    return reassignment
+
+
+@transaction.atomic
+def reassignment_decide(*, by, reassignment: Reassignment, decision: str, comment: str = "") -> Reassignment:
+    """``by`` approves, rejects or requests changes on a submitted proposal, when a task in the
+    active step waits for them (``planning.approvals.services.approval_decide`` checks and locks
+    the tasks; the proposal's row is locked first, so two approvers are serialised). The last
+    approval approves and schedules the proposal; a rejection ends it; a request for changes
+    sends it back to its initiator."""
+    reassignment = _locked(reassignment)
+    comment = (comment or "").strip()
+    if len(comment) > REASON_MAX:
+        raise ReassignmentError.one("comment", f"A comment of at most {REASON_MAX} characters.")
+    try:
+        outcome = approval_decide(reassignment=reassignment, by=by, decision=decision, comment=comment)
+    except ApprovalError as exc:
+        raise ReassignmentError(exc.message) from exc
+    if outcome == Outcome.PENDING:
+        reassignment_notify(event="decided", reassignment=reassignment, actor=by)
+    elif outcome == Outcome.APPROVED:
+        reassignment.approve(by=by, description=comment)
+        reassignment.save()
+        reassignment_notify(event="approved", reassignment=reassignment, actor=by)
+        _schedule(reassignment)
+    elif outcome == Outcome.REJECTED:
+        reassignment.reject(by=by, description=comment)
+        reassignment.save()
+        reassignment.notices.filter(status=CustomerNotice.Status.QUEUED).update(status=CustomerNotice.Status.CANCELLED)
+        reassignment_notify(event="rejected", reassignment=reassignment, actor=by)
+    elif outcome == Outcome.CHANGES_REQUESTED:
+        reassignment.request_changes(by=by, description=comment)
+        reassignment.save()
+        reassignment_notify(event="changes_requested", reassignment=reassignment, actor=by)
+    return reassignment
+
+
+# --- execution and the daily run -------------------------------------------------------------------
+
+
+def reassignment_execute(*, reassignment_id: int, today: dt.date | None = None) -> ExecuteResult:
+    """Executes one scheduled proposal on (or after) its effective date: all or nothing,
+    idempotent, resumable; a stale one goes back for re-approval (``planning.reassignments.execute``)."""
+    return execute_one(reassignment_id=reassignment_id, today=today)
+
+
+def _send_notice(notice: CustomerNotice) -> bool:
+    try:
+        send_mail(notice.subject, notice.body, None, [notice.to_email])
+    except Exception:  # noqa: BLE001 - one bad address must not stop the others
+        logger.exception("customer notice %s failed", notice.pk)
+        CustomerNotice.objects.filter(pk=notice.pk).update(status=CustomerNotice.Status.FAILED)
+        return False
+    CustomerNotice.objects.filter(pk=notice.pk).update(status=CustomerNotice.Status.SENT, sent_at=timezone.now())
+    return True
+
+
+def customer_notices_send_due(*, today: dt.date | None = None) -> int:
+    """Sends the queued customer notices whose date has come, for proposals that executed."""
+    today = today or _today()
+    due = CustomerNotice.objects.filter(
+        status=CustomerNotice.Status.QUEUED, send_on__lte=today,
+        reassignment__status__in=[Status.IN_TRANSITION, Status.DONE])
+    return sum(_send_notice(notice) for notice in due.iterator())
+
+
+@transaction.atomic
+def _complete_transition(reassignment_id: int) -> bool:
+    reassignment = Reassignment.objects.select_for_update().get(pk=reassignment_id)
+    if reassignment.status != Status.IN_TRANSITION:
+        return False
+    reassignment.complete(by=None, description="Transition window ended")
+    reassignment.save()
+    return True
+
+
+def reassignments_execute_due(*, today: dt.date | None = None) -> dict[str, int]:
+    """The daily run: executes every scheduled proposal due by ``today`` (each in its own
+    transaction; one failing does not stop the others), completes the proposals whose transition
+    window has ended (the outgoing reps' read-only view goes with it), and sends the customer
+    notices due. Returns counts."""
+    today = today or _today()
+    counts = {"executed": 0, "stale": 0, "failed": 0, "completed": 0, "notices": 0}
+    due = Reassignment.objects.filter(status=Status.SCHEDULED, effective_date__lte=today).order_by(
+        "effective_date", "pk").values_list("pk", flat=True)
+    for pk in list(due):
+        try:
+            result = execute_one(reassignment_id=pk, today=today)
+        except Exception:  # noqa: BLE001 - noted on the proposal; the next run tries again
+            logger.exception("reassignment %s failed", pk)
+            counts["failed"] += 1
+            continue
+        if result.outcome in counts:
+            counts[result.outcome] += 1
+    ended = Reassignment.objects.filter(status=Status.IN_TRANSITION, transition_ends__lte=today)
+    for pk in list(ended.values_list("pk", flat=True)):
+        counts["completed"] += _complete_transition(pk)
+    counts["notices"] = customer_notices_send_due(today=today)
+    return counts

@@ -67,7 +67,7 @@ def test_a_manager_proposes_within_the_team_with_the_organisation_defaults():
 def test_bad_changes_get_a_message_and_save_nothing(change, field):
     org = build_org()
     other = make_territory(make_plan(status="draft"), code="OTHER")
-    retired = make_territory(org.plan, code="OLD", parent=org.root, status="retired")
+    retired = make_territory(org.plan, code="OLD", parent=org.root, status="inactive")
     from tests.factories import make_account
 
     emea_account = make_account(territory=org.elsewhere)

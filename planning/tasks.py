@@ -1,0 +1,18 @@
+"""Background tasks (django-q2) of planning. Each takes ids or nothing and calls one service."""
+
+from __future__ import annotations
+
+from planning.reassignments.services import reassignment_execute, reassignments_execute_due
+
+DAILY_REASSIGNMENTS = "planning.tasks.reassignments_daily"
+
+
+def reassignment_execute_task(reassignment_id: int) -> str:
+    """Executes one proposal approved on (or after) its effective date, right after approval."""
+    return reassignment_execute(reassignment_id=reassignment_id).outcome
+
+
+def reassignments_daily() -> dict[str, int]:
+    """Every day (a schedule created by migration): due proposals execute, ended transition
+    windows close, due customer notices go out."""
+    return reassignments_execute_due()
