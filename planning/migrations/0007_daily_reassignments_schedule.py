@@ -26,7 +26,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("planning", "0005_default_approval_policy"),
+        ("planning", "0006_approval_schedules"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
