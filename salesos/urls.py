@@ -14,6 +14,7 @@ urlpatterns = [
     path("territories/", include("territories.urls")),
     path("routing/", include("routing.urls")),
     path("planning/", include("planning.urls")),
+    path("approvals/", include("planning.urls_approvals")),
     path("analytics/", include("analytics.urls")),
     path("map/", include("analytics.map_urls")),
     path("api/v1/", include("routing.urls_api")),

@@ -23,6 +23,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from planning.models import ApprovalPolicy
 from routing.models import Notification, RoutingJob
 from salesos.models import Lead, SalesProfile
 from territories.grants import grants_rebuild
@@ -140,6 +141,14 @@ MATRIX: dict[str, Row] = {
         "fiscal_year", "POST", obj((302, 302), (404, 404), (404, 404), (404, 404))
     ),
     "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
+    # --- approval policies: sales ops admins only (an empty new-policy POST is a form error, 400;
+    # deleting the only active policy is refused and sends back to it, 302)
+    "approvals/policies/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
+    "approvals/policies/new/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    "approvals/policies/step-row/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
+    "approvals/policies/<int:pk>/": Row("approval_policy", "GET", obj((200, 200), *[(404, 404)] * 3)),
+    "approvals/policies/<int:pk>/move/": Row("approval_policy", "POST", obj((302, 302), *[(404, 404)] * 3)),
+    "approvals/policies/<int:pk>/delete/": Row("approval_policy", "POST", obj((302, 302), *[(404, 404)] * 3)),
     "analytics/coverage.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "analytics/performance/": Row("", "GET", same(200)),  # each role its own part (tests/analytics)
     "analytics/performance.csv": Row("", "GET", same(200)),
@@ -233,16 +242,17 @@ def world(db) -> World:
     notes = {role: Notification.objects.create(user=u, title=f"For {role}") for role, u in users.items()}
     foreign_note = Notification.objects.create(user=rep_b, title="For someone else")
     grants_rebuild()
+    policy = ApprovalPolicy.objects.get()  # the default one (organisation-wide: own and foreign alike)
     own = {
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
                "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
-               "fiscal_year": (fy.pk,), "plan": (plan.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
-               "fiscal_year": (fy.pk,), "plan": (plan.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,)}
         for role in ROLES
     }
     return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
