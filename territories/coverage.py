@@ -97,6 +97,20 @@ def is_in_force(assignment: RepAssignment, on: dt.date | None = None) -> bool:
     return assignment.start_date <= on and (assignment.end_date is None or assignment.end_date >= on)
 
 
+def days_covered(
+    assignment: RepAssignment, first: dt.date, last: dt.date | None
+) -> tuple[dt.date, dt.date | None] | None:
+    """The days of ``first`` .. ``last`` (None: open-ended) a loaded row covers, as (first day,
+    last day or None), or None when it covers none of them (ends inclusive). For histories such
+    as "who owned this account while it sat in territory T"."""
+    if (last is not None and assignment.start_date > last) or (
+        assignment.end_date is not None and assignment.end_date < first
+    ):
+        return None
+    ends = [d for d in (assignment.end_date, last) if d is not None]
+    return max(assignment.start_date, first), (min(ends) if ends else None)
+
+
 def is_past(assignment: RepAssignment, on: dt.date | None = None) -> bool:
     """Whether a loaded row ended before ``on`` (it covers neither ``on`` nor any later day)."""
     return assignment.end_date is not None and assignment.end_date < (on or today())

@@ -1,19 +1,184 @@
-"""The pages' reads of reassignments (bounded query counts)."""
+"""The pages' reads of reassignments, each in a fixed number of queries: a proposal with its
+snapshot and timeline, an account's ownership over time, the plan's mid-year changes, and
+whether an account is inside a transition window."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_fsm_log.models import StateLog
 
-from planning.models import Reassignment, ReassignmentMove
+from planning.approvals.services import waiting_approver_ids
+from planning.models import ApprovalTask, Reassignment, ReassignmentMove
+from planning.reassignments.access import reassignment_get_for_user, reassignments_visible_to
 from planning.reassignments.transition import in_transition, outgoing_owner_ids
+from routing.models import AccountTerritory
 from routing.placement import placement
 from salesos.models import Account
+from salesos.roles import is_admin
+from territories import coverage
+from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
+Status = Reassignment.Status
+EXECUTED = (Status.IN_TRANSITION, Status.DONE)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a proposal's history: a status change or an approver's decision."""
+
+    at: dt.datetime
+    who: Any  # a user, or None for the system (schedules, execution)
+    what: str
+    comment: str = ""
+    kind: str = "transition"  # transition | decision
+    round: int | None = None
+
+
+@dataclass(frozen=True)
+class ReassignmentDetail:
+    reassignment: Reassignment
+    impact: dict[str, Any] | None
+    timeline: list[TimelineEntry]
+    tasks: list[ApprovalTask]  # every round's, in order
+    waiting_ids: list[int]  # approvers whose turn it is
+    may_edit: bool
+    may_withdraw: bool
+    may_decide: bool
+    stale_difference: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_STATE_WORDS = {
+    Status.SUBMITTED: "Submitted for approval",
+    Status.CHANGES_REQUESTED: "Changes requested",
+    Status.APPROVED: "Approved",
+    Status.SCHEDULED: "Scheduled",
+    Status.IN_TRANSITION: "Executed; transition window open",
+    Status.DONE: "Done",
+    Status.REJECTED: "Rejected",
+    Status.WITHDRAWN: "Withdrawn",
+    Status.STALE: "Sent back: it changed since approval",
+    Status.FAILED: "Failed",
+}
+
+
+def reassignment_timeline(reassignment: Reassignment) -> tuple[list[TimelineEntry], list[ApprovalTask]]:
+    """Every transition (the django-fsm-log ``StateLog``) and every approver's decision, in time
+    order: two queries, plus one for the people."""
+    entries = [TimelineEntry(at=reassignment.created_at, who=reassignment.initiator, what="Drafted")]
+    for log in StateLog.objects.for_(reassignment).select_related("by").order_by("timestamp", "pk"):
+        entries.append(TimelineEntry(at=log.timestamp, who=log.by, what=_STATE_WORDS.get(log.state, log.state),
+                                     comment=log.description or ""))
+    tasks = list(reassignment.approval_tasks.select_related("approver", "delegated_from").order_by(
+        "round", "step_order", "pk"))
+    for task in tasks:
+        if task.decided_at is not None and task.status != ApprovalTask.Status.SUPERSEDED:
+            entries.append(TimelineEntry(at=task.decided_at, who=task.approver,
+                                         what=f"{task.get_status_display()} ({task.step_name})",
+                                         comment=task.comment, kind="decision", round=task.round))
+    entries.sort(key=lambda e: (e.at, e.kind != "decision"))
+    return entries, tasks
+
+
+def reassignment_detail(user, pk: int) -> ReassignmentDetail:
+    """A proposal as its page shows it: the stored impact snapshot (never recomputed here), the
+    timeline, the approval tasks of every round, and what ``user`` may do. 404 when the user may
+    not see it."""
+    reassignment = reassignment_get_for_user(user, pk)
+    timeline, tasks = reassignment_timeline(reassignment)
+    waiting = waiting_approver_ids(reassignment=reassignment) if reassignment.status == Status.SUBMITTED else []
+    mine = reassignment.initiator_id == user.pk
+    return ReassignmentDetail(
+        reassignment=reassignment,
+        impact=reassignment.impact,
+        timeline=timeline,
+        tasks=tasks,
+        waiting_ids=waiting,
+        may_edit=mine and reassignment.is_editable,
+        may_withdraw=(mine or is_admin(user)) and reassignment.status in (
+            Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.SCHEDULED, Status.STALE),
+        may_decide=user.pk in waiting,
+        stale_difference=reassignment.stale_difference if reassignment.status == Status.STALE else None,
+    )
+
+
+@dataclass(frozen=True)
+class OwnershipSpan:
+    """The account sat in ``territory`` from ``start`` to ``end`` (None: still), owned by
+    ``owners``: (user, first day, last day) of the territory's primaries over that span."""
+
+    territory: Territory
+    start: dt.datetime
+    end: dt.datetime | None
+    source: str
+    owners: list[tuple[Any, dt.date, dt.date | None]]
+
+
+def account_ownership_timeline(account: Account, user, plan: TerritoryPlan | None = None) -> list[OwnershipSpan]:
+    """Who owned ``account`` when, newest first: its primary rows in the plan (the active one by
+    default: effective-dated ``AccountTerritory`` rows are the history) and the primary rep
+    assignments of each territory over the row's span. Three queries whatever the history's
+    length. ``user`` must already see the account (``account_get_for_user``)."""
+    plan = plan or TerritoryPlan.active()
+    if plan is None:
+        return []
+    rows = list(AccountTerritory.objects.filter(account=account, plan=plan, is_primary=True)
+                .select_related("territory").order_by("-valid_from"))
+    assignments = list(RepAssignment.objects.filter(
+        territory_id__in={r.territory_id for r in rows}, slot=RepAssignment.Slot.PRIMARY
+    ).select_related("user").order_by("start_date", "pk"))
+    spans = []
+    for row in rows:
+        first = timezone.localdate(row.valid_from)
+        last = timezone.localdate(row.valid_to) if row.valid_to else None
+        owners = []
+        for a in assignments:
+            days = coverage.days_covered(a, first, last) if a.territory_id == row.territory_id else None
+            if days is not None:
+                owners.append((a.user, *days))
+        spans.append(OwnershipSpan(territory=row.territory, start=row.valid_from, end=row.valid_to,
+                                   source=row.source, owners=owners))
+    return spans
+
+
+def account_owner_on(account: Account, on: dt.date, plan: TerritoryPlan | None = None) -> Any:
+    """Who owned ``account`` on ``on``: its primary row in force that day and that territory's
+    owner that day (``territories.coverage``). Two queries."""
+    plan = plan or TerritoryPlan.active()
+    if plan is None:
+        return None
+    end_of_day = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    row = (AccountTerritory.objects.filter(account=account, plan=plan, is_primary=True, valid_from__lt=end_of_day)
+           .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=end_of_day)).order_by("-valid_from").first())
+    if row is None:
+        return None
+    return coverage.owners_of([row.territory_id], on=on).get(row.territory_id)
+
+
+def mid_year_changes(plan: TerritoryPlan, user, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                     territory: Territory | None = None) -> QuerySet[Reassignment]:
+    """The plan's executed proposals (in transition or done) that ``user`` may see, by effective
+    date (newest first), optionally between two dates (inclusive) and touching one territory
+    (giving, receiving, or the territory a rep, rule, merge or carve changed)."""
+    qs = reassignments_visible_to(user).filter(plan=plan, status__in=EXECUTED)
+    if date_from is not None:
+        qs = qs.filter(effective_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(effective_date__lte=date_to)
+    if territory is not None:
+        moved = ReassignmentMove.objects.filter(Q(from_territory=territory) | Q(to_territory=territory)).values(
+            "reassignment_id")
+        named = (Q(change__territory=territory.pk) | Q(change__into=territory.pk) | Q(change__parent=territory.pk)
+                 | Q(change__to_territory=territory.pk))
+        qs = qs.filter(Q(pk__in=moved) | named)
+    return qs.select_related("initiator").order_by("-effective_date", "-pk")
 
 
 def in_transition_for_account(account: Account, today: dt.date | None = None) -> tuple[Any, Any, dt.date] | None:

@@ -223,3 +223,39 @@ def test_no_policy_step_means_approved_and_scheduled_at_once(django_capture_on_c
     assert _get(proposal).status == S.DONE
     assert placements([org.accounts[0].pk])[org.accounts[0].pk].territory == org.east
     assert ReassignmentSettings.load().transition_days == 0
+
+
+def test_the_detail_timeline_the_ownership_history_and_the_mid_year_log(django_assert_max_num_queries):
+    from planning.reassignments.selectors import (
+        account_ownership_timeline,
+        account_owner_on,
+        mid_year_changes,
+        reassignment_detail,
+    )
+
+    org = build_org(accounts=3)
+    proposal = reassignment_submit(by=org.director, reassignment=_proposal(org, accounts=1))
+    detail = reassignment_detail(org.west_manager, proposal.pk)
+    assert detail.may_decide and not detail.may_edit and detail.impact["accounts"] == 1
+    proposal = _approve_all(org, proposal)
+    reassignment_execute(reassignment_id=proposal.pk)
+    with django_assert_max_num_queries(8):
+        detail = reassignment_detail(org.director, proposal.pk)
+    whats = [e.what for e in detail.timeline]
+    assert whats[0] == "Drafted" and whats[-1] == "Done"
+    decisions = [e for e in detail.timeline if e.kind == "decision"]
+    assert [(e.who, e.comment) for e in decisions] == [(org.west_manager, "ok"), (org.east_manager, "ok")]
+    assert not detail.may_withdraw and not detail.may_decide
+    account = org.accounts[0]
+    with django_assert_max_num_queries(3):
+        spans = account_ownership_timeline(account, org.director)
+    assert [s.territory for s in spans] == [org.east, org.west]
+    assert spans[0].end is None and spans[1].end is not None
+    assert [o[0] for o in spans[0].owners] == [org.east_rep] and [o[0] for o in spans[1].owners] == [org.west_rep]
+    assert account_owner_on(account, timezone.localdate()) == org.east_rep
+    log = mid_year_changes(org.plan, org.director, territory=org.west)
+    assert list(log) == [proposal]
+    assert list(mid_year_changes(org.plan, org.director, territory=org.elsewhere)) == []
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert list(mid_year_changes(org.plan, org.director, date_from=tomorrow)) == []
+    assert list(mid_year_changes(org.plan, org.other_manager)) == []
