@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from analytics.selectors.coverage import Coverage
+from analytics.selectors.credit import CreditPage
+from analytics.selectors.forecast import ForecastPage
 from analytics.selectors.performance import Figures, PerformancePage
 
 
@@ -69,3 +71,21 @@ def performance_csv(page: PerformancePage) -> Iterator[str]:
     period = str(page.choice.period or "")
     rows = ([page.focus] if page.focus else []) + page.rows
     return stream(PERFORMANCE_COLUMNS, (performance_row(f, period) for f in rows))
+
+
+def forecast_csv(page: ForecastPage) -> Iterator[str]:
+    period = str(page.choice.period or "")
+    rows = ([page.focus] if page.focus else []) + page.rows
+    return stream(
+        ["territory_code", "territory_name", "period", "closed_won", "commit", "best_case", "pipeline", "weighted"],
+        ([f.node.code, f.node.name, period, f.won, f.commit, f.best_case, f.pipeline, f.weighted] for f in rows),
+    )
+
+
+def credit_csv(page: CreditPage) -> Iterator[str]:
+    period = str(page.choice.period or "")
+    return stream(
+        ["rep", "territory_code", "territory_name", "slot", "period", "deals", "booked", "credit"],
+        ([line.name, line.territory_code, line.territory_name, line.slot, period, line.deals, line.booked,
+          line.credit] for line in page.lines),
+    )

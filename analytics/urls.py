@@ -6,6 +6,10 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.index, name="index"),
     path("performance/", views.performance, name="performance"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("credit/", views.credit, name="credit"),
     path("coverage.csv", views.export, {"kind": "coverage"}, name="export_coverage"),
     path("performance.csv", views.export, {"kind": "performance"}, name="export_performance"),
+    path("forecast.csv", views.export, {"kind": "forecast"}, name="export_forecast"),
+    path("credit.csv", views.export, {"kind": "credit"}, name="export_credit"),
 ]

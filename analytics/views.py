@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 
 from analytics import charts, exports
 from analytics.selectors import coverage_summary
+from analytics.selectors.credit import credit_page
+from analytics.selectors.forecast import forecast_page
 from analytics.selectors.performance import performance_page
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
@@ -63,7 +65,7 @@ def performance(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/performance.html", context)
 
 
-EXPORTS = {"coverage", "performance"}
+EXPORTS = {"coverage", "performance", "forecast", "credit"}
 
 
 @require_GET
@@ -81,7 +83,47 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
         choice = period_choice(request.GET.get("period"))
         territory_id, _ = _territory_param(request)
         scope = scope_for(request.user)
-        rows = exports.performance_csv(performance_page(scope=scope, choice=choice, territory_id=territory_id))
+        if kind == "performance":
+            rows = exports.performance_csv(performance_page(scope=scope, choice=choice, territory_id=territory_id))
+        elif kind == "forecast":
+            rows = exports.forecast_csv(forecast_page(scope=scope, choice=choice, territory_id=territory_id))
+        else:
+            rows = exports.credit_csv(credit_page(scope=scope, choice=choice))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
     return response
+
+
+@require_GET
+@login_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    choice = period_choice(request.GET.get("period"))
+    territory_id, error = _territory_param(request)
+    scope = scope_for(request.user)
+    page = forecast_page(scope=scope, choice=choice, territory_id=territory_id)
+    if territory_id is not None and page.focus is None:
+        error = "That territory is not one you can see; showing your part of the tree."
+    labels = [f.node.code for f in page.rows]
+    chart = charts.bars(labels, [
+        ("Closed won", [f.won for f in page.rows]),
+        ("Commit", [f.commit for f in page.rows]),
+        ("Best case (beyond commit)", [f.best_case - f.commit for f in page.rows]),
+        ("Other pipeline", [f.pipeline - f.best_case for f in page.rows]),
+    ], y_title="amount ($)", stacked=True)
+    return render(request, "analytics/forecast.html", {
+        "plan": scope.plan, "page": page, "error": error or choice.error, "chart": chart,
+    })
+
+
+@require_GET
+@login_required
+def credit(request: HttpRequest) -> HttpResponse:
+    choice = period_choice(request.GET.get("period"))
+    scope = scope_for(request.user)
+    page = credit_page(scope=scope, choice=choice)
+    reps = page.by_rep[:20]
+    chart = charts.bars([name for name, _ in reps], [("Credit", [amount for _, amount in reps])],
+                        y_title="credited amount ($)", horizontal=True, height=max(240, 32 * len(reps) + 80))
+    return render(request, "analytics/credit.html", {
+        "plan": scope.plan, "page": page, "error": choice.error, "chart": chart,
+    })

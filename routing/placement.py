@@ -12,12 +12,14 @@ is this account", (territory, valid_to) for "which accounts are in these territo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from routing.models import AccountTerritory
 from salesos.models import Account
@@ -177,3 +179,10 @@ def current_territories(
         return {}
     rows = current_primary_rows(plan).filter(account_id__in=ids).select_related("territory")
     return {row.account_id: row.territory for row in rows}
+
+
+def in_effect_on(row: AccountTerritory, on: dt.date) -> bool:
+    """Whether a loaded ownership row held at the end of day ``on`` (a row closed during ``on``
+    handed over that day; its successor holds): what crediting a deal closed on ``on`` reads."""
+    end_of_day = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    return row.valid_from < end_of_day and (row.valid_to is None or row.valid_to >= end_of_day)

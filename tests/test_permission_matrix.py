@@ -162,6 +162,10 @@ MATRIX: dict[str, Row] = {
     "map/territories/<int:pk>/card/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     "map/accounts/<int:pk>/card/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     "map/location/": Row("", "POST", same(302)),  # one's own opt-in, nobody else's
+    "analytics/forecast/": Row("", "GET", same(200)),
+    "analytics/forecast.csv": Row("", "GET", same(200)),
+    "analytics/credit/": Row("", "GET", same(200)),
+    "analytics/credit.csv": Row("", "GET", same(200)),
 }
 
 
@@ -343,6 +347,8 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         # Analytics asked for side B's territory by id: the answer must not name or count it.
         "performance of B": ("GET", f"/analytics/performance/?territory={foreign_t}", {}, {}),
         "performance export of B": ("GET", f"/analytics/performance.csv?territory={foreign_t}", {}, {}),
+        "forecast of B": ("GET", f"/analytics/forecast/?territory={foreign_t}", {}, {}),
+        "forecast export of B": ("GET", f"/analytics/forecast.csv?territory={foreign_t}", {}, {}),
         "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
         "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),
         "parent options": ("GET", f"/territories/builder/options/?kind=parent&plan={world.plan_id}&parent=B", {}, {}),

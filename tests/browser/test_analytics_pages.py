@@ -67,3 +67,16 @@ def test_the_performance_page_draws_its_charts(page: Page, live_server, login, s
         drawn(page, "chart-won-quota")
     shot(f"analytics-performance-{role}")
     assert not csp_errors
+
+
+@pytest.mark.parametrize("role", ["admin", "director", "manager", "rep"])
+def test_forecast_and_credit_draw_their_charts(page: Page, live_server, login, shot, company, csp_errors, role):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(company.users[role])
+    page.goto(f"{live_server.url}/analytics/forecast/?period={company.q3.pk}")
+    drawn(page, "chart-forecast")
+    shot(f"analytics-forecast-{role}")
+    page.goto(f"{live_server.url}/analytics/credit/?period={company.q3.pk}")
+    drawn(page, "chart-credit")
+    shot(f"analytics-credit-{role}")
+    assert not csp_errors
