@@ -178,3 +178,19 @@ def test_two_redis_workers_run_a_reroute_job_and_each_schedule_once(broker_env, 
     assert state["runs"].get("alert-once") == [True], (state, logs)
     assert state["runs"].get("alert-every-10-min") == [True], (state, logs)
     assert state["orm_queue"] == 0  # the tasks went through Redis, not the database queue
+
+
+def test_bench_runs_a_sharded_full_reroute_through_two_real_workers(broker_env):
+    """``bench_routing --workers 2``: the full re-route split into shards that two qcluster worker
+    processes take from Redis; the result is checked against routing accounts one by one."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "bench_routing", "--json", "--accounts", "2000", "--territories", "50",
+         "--engine-sample", "100", "--api-requests", "10", "--verify", "100", "--no-again",
+         "--workers", "2", "--shard-size", "500"],
+        cwd=ROOT, env=broker_env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["workers"] == 2 and figures["shards"] == 4 and figures["per_shard_s"] > 0
+    assert figures["reroute_full"]["total"] == figures["reroute_full"]["processed"] == 2000
+    assert figures["verify_checked"] > 0 and figures["verify_mismatches"] == 0

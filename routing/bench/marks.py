@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from routing.models import AccountTerritory, IntegrationToken, RoutingDecision
+from routing.models import AccountTerritory, IntegrationToken, RoutingDecision, RoutingJob
 from salesos.models import Account
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -41,6 +41,7 @@ def cleanup() -> None:
             others = Account.objects.exclude(domain__endswith=BENCH_DOMAIN)
             others.filter(locked_territory__plan_id__in=plans).update(locked_territory=None)
             cursor.execute(f"DELETE FROM {RoutingDecision._meta.db_table} WHERE plan_id IN ({marks})", plans)
+            RoutingJob.objects.filter(plan_id__in=plans).delete()  # with --workers: the sharded job
             # Raw deletes: Django's would load every territory and add history rows.
             territory_table = Territory._meta.db_table
             cursor.execute(f"UPDATE {territory_table} SET parent_id = NULL WHERE plan_id IN ({marks})", plans)

@@ -19,6 +19,7 @@ from routing.models import AccountTerritory
 from salesos.models import Account
 from territories.models import TerritoryPlan
 
+from .cluster import reroute_through_workers, start_cluster, stop_cluster
 from .marks import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, User, cleanup, foreign_accounts
 from .measure import _analyze, measure_api, measure_engine, measure_floor, peak_rss_mb, verify_sample
 from .synthetic import build_plan, change_one_rule, insert_accounts, shape_for
@@ -35,9 +36,14 @@ def run(
     api_requests: int = 2_000,
     verify: int = 200,
     again: bool = True,
+    workers: int = 0,
+    shard_size: int = 50_000,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
+    """``workers`` > 0: the full re-route runs as shards of ``shard_size`` accounts through a
+    cluster of that many real worker processes on the Redis broker (``cluster``)."""
     say = log or (lambda _msg: None)
+    cluster = start_cluster(workers) if workers else None
     cleanup()
     others = foreign_accounts()
     if others and not force:
@@ -76,12 +82,18 @@ def run(
         say(f"floor: {out['floor_s']} s")
 
         batch.warm(plan)  # the worker's compiled index is warm
-        started = time.perf_counter()
-        full = batch.plan_reroute(plan=plan)
-        out["reroute_full_s"] = round(time.perf_counter() - started, 3)
-        out["reroute_full"] = full.counts()
-        out["reroute_full_phases_s"] = full.seconds
-        say(f"full re-route: {out['reroute_full_s']} s")
+        if cluster is not None:
+            out["workers"] = workers
+            out.update(reroute_through_workers(plan=plan, shard_size=shard_size))
+            say(f"full re-route on {workers} worker(s), {out['shards']} shards: {out['reroute_full_s']} s")
+        else:
+            started = time.perf_counter()
+            full = batch.plan_reroute(plan=plan)
+            out["reroute_full_s"] = round(time.perf_counter() - started, 3)
+            out["reroute_full"] = full.counts()
+            out["reroute_full_phases_s"] = full.seconds
+            out["workers"], out["shards"] = 0, 1
+            say(f"full re-route: {out['reroute_full_s']} s")
         _analyze()  # what autovacuum does after a bulk load, before anyone queries the new rows
         out["verify_checked"] = out["verify_mismatches"] = 0
         if verify:
@@ -121,6 +133,8 @@ def run(
             out["changed_over_floor"] = round(out["reroute_changed_s"] / out["floor_s"], 3)
             out["full_over_floor_bare"] = round(out["reroute_full_s"] / out["floor_bare_s"], 2)
     finally:
+        if cluster is not None:
+            stop_cluster(cluster)
         if not keep:
             cleanup()
         elif previous:

@@ -139,7 +139,7 @@ def build_plan(*, territories: int, seed: int, account_ids: list[int], users: li
 
 _ACCOUNT_COLUMNS = (
     "name", "domain", "status", "country", "region", "state", "city", "metro", "postal_code", "industry_code",
-    "employees", "annual_revenue", "created_at", "updated_at",
+    "employees", "annual_revenue", "created_at", "updated_at", "contact_name", "contact_email",
 )
 
 
@@ -160,7 +160,7 @@ def _account_rows(n: int, shape: Shape, seed: int) -> Iterator[tuple[Any, ...]]:
         yield (
             f"Bench account {i}", f"a{i}{BENCH_DOMAIN}", "prospect", country, region, state,
             "", rng.choice(METROS), f"{s % 100:02d}{rng.randrange(1000):03d}",
-            rng.choice(SECTORS) + str(rng.randrange(10, 9999)), employees, revenue, now, now,
+            rng.choice(SECTORS) + str(rng.randrange(10, 9999)), employees, revenue, now, now, "", "",
         )
 
 

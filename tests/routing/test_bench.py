@@ -70,3 +70,10 @@ def test_refuses_a_database_with_real_accounts():
     with pytest.raises(CommandError, match="scratch database"):
         run()
     assert Account.objects.count() == 1
+
+
+def test_workers_need_the_redis_broker(settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="REDIS_URL"):
+        run("--workers", "2")
+    assert not TerritoryPlan.objects.filter(name=bench.BENCH_PLAN).exists()

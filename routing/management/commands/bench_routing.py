@@ -30,12 +30,18 @@ class Command(BaseCommand):
         parser.add_argument("--verify", type=int, default=200,
                             help="Accounts re-routed one by one to check the batch result (0: skip).")
 
+        parser.add_argument("--workers", type=int, default=0,
+                            help="Run the full re-route as shards through N real task worker processes on the "
+                                 "Redis broker (REDIS_URL); 0 (default): in this process.")
+        parser.add_argument("--shard-size", type=int, default=50_000, help="Accounts per shard with --workers.")
         parser.add_argument("--no-again", action="store_true",
                             help="Skip the second full re-route (the one that finds nothing to change).")
 
     def handle(self, *args, **options) -> None:
         if options["accounts"] < 1 or options["territories"] < 10:
             raise CommandError("Use at least 1 account and 10 territories.")
+        if options["workers"] < 0 or options["shard_size"] < 1:
+            raise CommandError("--workers must be 0 or more and --shard-size at least 1.")
         quiet = options["json"] or options["verbosity"] < 1
         try:
             figures = bench.run(
@@ -48,6 +54,8 @@ class Command(BaseCommand):
                 api_requests=options["api_requests"],
                 verify=options["verify"],
                 again=not options["no_again"],
+                workers=options["workers"],
+                shard_size=options["shard_size"],
                 log=None if quiet else (lambda msg: self.stderr.write(msg)),
             )
         except bench.BenchRefused as exc:
