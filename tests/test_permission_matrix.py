@@ -132,6 +132,8 @@ MATRIX: dict[str, Row] = {
     "planning/fiscal/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
     "planning/fiscal/settings/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     "planning/fiscal/years/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    # capacity planner: admins everything, directors the subtrees they lead (bodies checked below)
+    "planning/capacity/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     # quota planning: admins everything, directors the subtrees they lead (bodies checked below)
     "planning/years/<int:pk>/quotas/": Row("fiscal_year", "GET", obj((200, 200), (200, 200), (404, 404), (404, 404))),
     "planning/years/<int:pk>/quotas.csv": Row(

@@ -64,3 +64,19 @@ def test_admin_plans_quotas_overrides_one_and_saves(wide: Page, live_server, wor
     page.get_by_role("button", name="Save quotas").click()
     expect(page.locator("#quota-error")).to_contain_text("more than the target")
     assert sum(q.amount for q in Quota.objects.filter(period__fiscal_year=fy)) == Decimal(2400000)
+
+
+def test_capacity_planner_flags_and_sorts(wide: Page, live_server, world, login, shot):
+    page = wide
+    login(world.admin)
+    page.goto(f"{live_server.url}/planning/")
+    page.get_by_role("link", name="Capacity planner").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Capacity planner")
+    table = page.locator("#capacity-table")
+    expect(table).to_contain_text("AMER-C")  # vacant
+    expect(table.locator("tr", has_text="AMER-C")).to_contain_text("Vacant")
+    expect(table.locator("tr", has_text="AMER-W-PNW")).to_contain_text("Ramping")
+    expect(page.locator("[data-chart=chart-capacity-load] .main-svg").first).to_be_visible(timeout=30000)
+    page.get_by_role("link", name="Territory").first.click()
+    expect(page.locator("#capacity-table tbody tr").first).to_contain_text("AMER-C")
+    shot("planning-capacity")
