@@ -20,7 +20,7 @@ Status = TerritoryPlan.Status
 def plans_visible_to(user) -> list[TerritoryPlan]:
     """The plans ``user`` may open (``territories.access.may_see_plan``: every plan for admins and
     directors, the active one for everyone else), each with ``territory_count``, the number of
-    its territories the user sees, and ``is_active``. One query."""
+    its territories the user sees (``plan.is_active`` is the model's). One query."""
     if role_of(user) is None:
         return []
     if sees_everything(user):
@@ -28,7 +28,7 @@ def plans_visible_to(user) -> list[TerritoryPlan]:
     else:
         counted = Count("territories", filter=Q(territories__in=view_grants(user)))
     plans = TerritoryPlan.objects.select_related("fiscal_year").annotate(
-        territory_count=counted, is_active=_holds(Q(status=Status.ACTIVE))
+        territory_count=counted
     )
     return [plan for plan in plans.order_by("-effective_date", "name") if may_see_plan(user, plan)]
 

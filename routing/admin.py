@@ -5,7 +5,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from routing.models import AccountTerritory, IntegrationToken, Notification
+from routing.placement import placement
+from routing.services import account_save, lead_save, routable_snapshot
 from salesos.admin import IdCheckedAdmin
+from salesos.models import Account, Lead
 
 
 @admin.register(AccountTerritory)
@@ -130,3 +133,52 @@ class NotificationAdmin(IdCheckedAdmin):
     raw_id_fields = ["user"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+
+
+# Accounts and leads are core records, but saving one routes it: their admin lives with routing.
+@admin.register(Account)
+class AccountAdmin(IdCheckedAdmin):
+    list_display = [
+        "name",
+        "country",
+        "state",
+        "metro",
+        "industry_code",
+        "employees",
+        "annual_revenue",
+    ]
+    list_filter = ["region", "country", "status"]
+    search_fields = ["name", "domain", "postal_code"]
+    raw_id_fields = ["industry", "locked_territory"]
+    # Where the account sits is its current primary routing row, its owner that territory's owner
+    # today (routing.placement): shown on the change page, never edited here.
+    readonly_fields = ["industry_code", "current_territory", "current_owner", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    @admin.display(description="Territory")
+    def current_territory(self, obj: Account) -> str:
+        territory = placement(obj).territory if obj.pk else None
+        return str(territory) if territory is not None else "—"
+
+    @admin.display(description="Owner")
+    def current_owner(self, obj: Account) -> str:
+        owner = placement(obj).owner if obj.pk else None
+        return (owner.get_full_name() or owner.username) if owner is not None else "—"
+
+    def save_model(self, request, obj, form, change):
+        # Through the routing service, so a new or moved account lands in its territory at once.
+        before = routable_snapshot(Account.objects.get(pk=obj.pk)) if change else None
+        account_save(account=obj, before=before)
+
+
+@admin.register(Lead)
+class LeadAdmin(IdCheckedAdmin):
+    list_display = ["company", "first_name", "last_name", "email", "status", "country", "territory", "owner"]
+    list_filter = ["status", "country"]
+    search_fields = ["company", "email", "last_name"]
+    raw_id_fields = ["industry", "owner", "territory", "account"]
+    readonly_fields = ["industry_code", "territory", "routing_trace"]
+    list_select_related = ["territory", "owner"]
+
+    def save_model(self, request, obj, form, change):
+        lead_save(lead=obj)

@@ -59,7 +59,8 @@ from routing.engine.fields import (
     register_form,
 )
 
-# Leads carry the company name in ``company`` and have no domain column.
+# Record key -> model column, per model (the one mapping: services, the API and the SQL compiler
+# use it). Leads carry the company name in ``company`` and have no domain column.
 LEAD_COLUMNS: Mapping[str, str] = {**{k: v for k, v in COLUMNS.items() if k != "domain"}, "name": "company"}
 ACCOUNT_COLUMNS: Mapping[str, str] = dict(COLUMNS)
 

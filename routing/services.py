@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from routing import engine
+from routing import alerts, engine
+from routing.compile import ACCOUNT_COLUMNS, LEAD_COLUMNS
 from routing.models import AccountTerritory, RoutingDecision
 from routing.placement import current_primary_rows
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
@@ -27,16 +28,10 @@ from salesos.roles import edits_accounts, role_of
 from territories import coverage
 from territories.access import accounts_editable_by, territories_editable_by
 from territories.models import Territory, TerritoryPlan
+from territories.services import plan_touch as plan_touch  # the version stamp is the plan's own
 
 User = get_user_model()
 
-# Record key -> model column, per model. Leads carry the company name under ``name`` and have no
-# domain.
-ACCOUNT_COLUMNS: Mapping[str, str] = dict(engine.COLUMNS)
-LEAD_COLUMNS: Mapping[str, str] = {
-    **{k: v for k, v in engine.COLUMNS.items() if k != "domain"},
-    "name": "company",
-}
 # Model columns whose change can move a record (plus the lock for accounts).
 ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry", "locked_territory"}
 
@@ -105,13 +100,6 @@ def compiled_plan_forget(*, plan_ids: Iterable[int]) -> None:
     with _compiled_lock:
         for plan_id in plan_ids:
             _compiled.pop(plan_id, None)
-
-
-def plan_touch(*, plan: TerritoryPlan) -> None:
-    """Marks every process's compiled copy of the plan stale. Call after any change to the
-    plan's territories, rules, named lists or tree."""
-    TerritoryPlan.objects.filter(pk=plan.pk).update(version=F("version") + 1)
-    plan.refresh_from_db(fields=["version"])
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -334,8 +322,6 @@ def account_save(*, account: Account, before: Mapping[str, Any] | None = None) -
     if created or _routable_changed(before, account):
         decision = account_route(account=account)
         if decision is not None and decision.unassigned and not _placed_by_hand(account):
-            from routing import alerts
-
             alerts.unassigned_noted(account_ids=[account.pk])
     return account
 
@@ -398,8 +384,6 @@ def _refuse_landing_outside_scope(*, account: Account, by) -> None:
 
 def _placed_by_hand(account: Account) -> bool:
     """A manual row the rules did not replace keeps an unassigned account in place."""
-    from routing.placement import current_primary_rows
-
     return current_primary_rows().filter(account=account).exists()
 
 

@@ -5,7 +5,8 @@ from django.http import Http404
 from django.urls import URLPattern
 
 from salesos.http import parse_id
-from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
+from salesos.models import Activity, GeoArea, Industry, Leave, Opportunity, SalesProfile
+from salesos.services import profile_delete, profile_save
 
 
 class IdCheckedAdmin(admin.ModelAdmin):
@@ -48,62 +49,6 @@ class GeoAreaAdmin(IdCheckedAdmin):
     exclude = ["geometry"]
 
 
-@admin.register(Account)
-class AccountAdmin(IdCheckedAdmin):
-    list_display = [
-        "name",
-        "country",
-        "state",
-        "metro",
-        "industry_code",
-        "employees",
-        "annual_revenue",
-    ]
-    list_filter = ["region", "country", "status"]
-    search_fields = ["name", "domain", "postal_code"]
-    raw_id_fields = ["industry", "locked_territory"]
-    # Where the account sits is its current primary routing row, its owner that territory's owner
-    # today (routing.placement): shown on the change page, never edited here.
-    readonly_fields = ["industry_code", "current_territory", "current_owner", "created_at", "updated_at"]
-    show_full_result_count = False
-
-    @admin.display(description="Territory")
-    def current_territory(self, obj: Account) -> str:
-        from routing.placement import placement
-
-        territory = placement(obj).territory if obj.pk else None
-        return str(territory) if territory is not None else "—"
-
-    @admin.display(description="Owner")
-    def current_owner(self, obj: Account) -> str:
-        from routing.placement import placement
-
-        owner = placement(obj).owner if obj.pk else None
-        return (owner.get_full_name() or owner.username) if owner is not None else "—"
-
-    def save_model(self, request, obj, form, change):
-        # Through the routing service, so a new or moved account lands in its territory at once.
-        from routing.services import account_save, routable_snapshot
-
-        before = routable_snapshot(Account.objects.get(pk=obj.pk)) if change else None
-        account_save(account=obj, before=before)
-
-
-@admin.register(Lead)
-class LeadAdmin(IdCheckedAdmin):
-    list_display = ["company", "first_name", "last_name", "email", "status", "country", "territory", "owner"]
-    list_filter = ["status", "country"]
-    search_fields = ["company", "email", "last_name"]
-    raw_id_fields = ["industry", "owner", "territory", "account"]
-    readonly_fields = ["industry_code", "territory", "routing_trace"]
-    list_select_related = ["territory", "owner"]
-
-    def save_model(self, request, obj, form, change):
-        from routing.services import lead_save
-
-        lead_save(lead=obj)
-
-
 @admin.register(Opportunity)
 class OpportunityAdmin(IdCheckedAdmin):
     list_display = ["name", "account", "amount", "stage", "status", "close_date", "owner"]
@@ -138,13 +83,9 @@ class SalesProfileAdmin(IdCheckedAdmin):
     list_select_related = ["user", "manager"]
 
     def save_model(self, request, obj, form, change):
-        from salesos.services import profile_save
-
         profile_save(profile=obj)
 
     def delete_model(self, request, obj):
-        from salesos.services import profile_delete
-
         profile_delete(profile=obj)
 
 

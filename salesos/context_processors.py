@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from salesos.models import SalesProfile
-from salesos.roles import role_of
+from salesos.roles import role_flags, role_of, sees_coverage, works_queue
 
 # The areas of the top navigation: (url namespace, label, icon).
 NAV_AREAS = [
@@ -15,6 +16,10 @@ NAV_AREAS = [
     ("analytics", "Analytics", "bar-chart-line"),
     ("map", "Map", "geo-alt"),
 ]
+
+# Areas for sales ops and management only (reps get a "managed by sales ops" note there), by who
+# may use them.
+MANAGEMENT_AREAS = {"routing": works_queue, "analytics": sees_coverage}
 
 DEMO_USERNAMES = ["admin", "director", "manager", "rep"]
 
@@ -37,7 +42,11 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "user_role": role,
         "user_role_label": SalesProfile.Role(role).label if role else "",
-        "nav_areas": NAV_AREAS,
+        "user_is": role_flags(user) if user is not None else role_flags(AnonymousUser()),
+        "nav_areas": [
+            area for area in NAV_AREAS
+            if area[0] not in MANAGEMENT_AREAS or (user is not None and MANAGEMENT_AREAS[area[0]](user))
+        ],
         "nav_current": match.namespace if match is not None else "",
         "demo_logins": demo_logins,
         "demo_password": settings.SALESOS_DEMO_PASSWORD if demo_logins else "",

@@ -229,9 +229,9 @@ def _cell(value: Any) -> Any:
 csv_cell = _cell  # for the other modules' CSV exports
 
 
-ACCOUNT_COLUMNS = ["id", "name", "domain", "status", "territory_code", "territory_name", "owner", "owner_email",
+ACCOUNT_CSV_HEADER = ["id", "name", "domain", "status", "territory_code", "territory_name", "owner", "owner_email",
                    "industry_code", "employees", "annual_revenue", "country", "state", "city"]
-LEAD_COLUMNS = ["id", "company", "first_name", "last_name", "email", "status", "source", "territory_code",
+LEAD_CSV_HEADER = ["id", "company", "first_name", "last_name", "email", "status", "source", "territory_code",
                 "territory_name", "owner", "account_id", "industry_code", "employees", "country", "state",
                 "created_at"]
 
@@ -240,7 +240,7 @@ def accounts_csv(qs: QuerySet[Account], *, plan: TerritoryPlan | None) -> Iterat
     """The rows of ``qs`` as CSV lines, read in chunks (placements per chunk: a few queries per
     2,000 accounts)."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(ACCOUNT_COLUMNS)
+    yield writer.writerow(ACCOUNT_CSV_HEADER)
     for chunk in itertools.batched(qs.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
         for account, where in account_rows(chunk, plan=plan):
             territory, owner = where.territory, where.owner
@@ -255,7 +255,7 @@ def accounts_csv(qs: QuerySet[Account], *, plan: TerritoryPlan | None) -> Iterat
 
 def leads_csv(qs: QuerySet[Lead]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(LEAD_COLUMNS)
+    yield writer.writerow(LEAD_CSV_HEADER)
     for lead in qs.iterator(chunk_size=EXPORT_CHUNK):
         territory, owner = lead.territory, lead.owner
         yield writer.writerow([_cell(v) for v in (

@@ -15,6 +15,8 @@ Who does what (README "Permissions"):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from salesos.models import SalesProfile
@@ -69,3 +71,35 @@ def leads_team(role: str | None) -> bool:
 
 def sees_coverage(user: AnyUser) -> bool:
     return role_of(user) in COVERAGE_ROLES
+
+
+@dataclass(frozen=True)
+class RoleFlags:
+    """A user's role as booleans, for templates (``user_is`` in every page's context): a template
+    asks ``user_is.admin`` and never compares a role string."""
+
+    role: str | None
+
+    @property
+    def admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def director(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+    @property
+    def manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def rep(self) -> bool:
+        return self.role == Role.REP
+
+    @property
+    def bulk_assigns(self) -> bool:
+        return self.role in BULK_ROLES
+
+
+def role_flags(user: AnyUser) -> RoleFlags:
+    return RoleFlags(role_of(user))

@@ -10,11 +10,9 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -224,7 +222,6 @@ def rep_assignments(*, rep, plan: TerritoryPlan) -> list[RepAssignment]:
     assignments = (
         _assignments_with_coverage(plan)
         .filter(user=rep)
-        .annotate(is_overlay_slot=ExpressionWrapper(Q(slot=Slot.OVERLAY), output_field=BooleanField()))
         .order_by(slot_rank, "territory__code")
     )
     return list(assignments)

@@ -32,7 +32,7 @@ class ReadOnlyAdmin:
 
 # A plan's lifecycle and bookkeeping: the status moves only through planning's staging and
 # activation (one transaction that ends the old plan's rows, starts the new one's and re-routes;
-# exactly one plan is active), ``version`` only through ``routing.services.plan_touch`` (the
+# exactly one plan is active), ``version`` only through ``territories.services.plan_touch`` (the
 # compiled-rule stamp), and the rest are records of what happened.
 PLAN_SERVICE_FIELDS = ("status", "version", "activated_at", "source_plan", "created_by", "created_at")
 

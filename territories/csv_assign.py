@@ -57,6 +57,10 @@ class Row:
     territory: Territory
     note: str = ""
 
+    @property
+    def is_overlay_slot(self) -> bool:
+        return self.slot == RepAssignment.Slot.OVERLAY
+
 
 @dataclass
 class Checked:

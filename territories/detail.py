@@ -15,7 +15,7 @@ from django.db.models import (
 
 from routing.models import AccountTerritory
 from routing.placement import Placement, placed
-from salesos.models import Account, Opportunity
+from salesos.models import Account, Opportunity, users_on_leave
 from territories import coverage
 from territories.models import RepAssignment, Territory
 
@@ -79,8 +79,6 @@ def territory_top_deals(territory: Territory) -> list[Opportunity]:
 def territory_assignments(territory: Territory) -> list[RepAssignment]:
     """Current assignments (in force today or later) first (primary, overlay, backup), then past
     ones, newest first; each with ``on_leave`` (away today) and ``coverage.date_flags``."""
-    from salesos.models import users_on_leave
-
     rows = (
         RepAssignment.objects.filter(territory=territory)
         .select_related("user")

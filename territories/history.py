@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from territories.models import RepAssignment, Territory
+from territories.rules_text import rule_to_text
 from territories.selectors import display_name
 
 HISTORY_LIMIT = 200  # historical records read per model; the page lists the changes they make
@@ -49,8 +50,6 @@ def _history_value(
     if value is None or value == "":
         return "—"
     if field == "rule":
-        from territories.rules_text import rule_to_text
-
         try:
             return rule_to_text(value)
         except Exception:  # an old rule the current wording cannot read still shows its raw form

@@ -69,6 +69,11 @@ class TerritoryPlan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_active(self) -> bool:
+        """This plan is the active one (pages ask this instead of comparing status strings)."""
+        return self.status == self.Status.ACTIVE
+
     @classmethod
     def active(cls) -> TerritoryPlan | None:
         """The active plan (the one definition: DESIGN "One definition of each fact")."""
@@ -130,6 +135,10 @@ class Territory(TreeNode):
             ),
         ]
         indexes = [models.Index(fields=["plan", "parent"]), models.Index(fields=["plan", "type"])]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -198,6 +207,14 @@ class RepAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_slot_display()} of {self.territory.code}"
+
+    @property
+    def is_primary_slot(self) -> bool:
+        return self.slot == self.Slot.PRIMARY
+
+    @property
+    def is_overlay_slot(self) -> bool:
+        return self.slot == self.Slot.OVERLAY
 
     def clean(self) -> None:
         # The database keeps one open-ended primary; dated ranges must not overlap either.

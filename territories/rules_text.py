@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from routing.engine import OPERATORS
 from salesos.models import GeoArea, Industry, Region
 from territories.models import Territory
 
@@ -25,6 +26,12 @@ _GEO_FIELDS = ("country", "state", "region", "metro", "city", "postal_code")
 _SIZE_FIELDS = ("employees", "annual_revenue")
 _SUBJECT_OPS = ("eq", "in", "prefix")
 
+
+
+def _negated(op: Any) -> bool:
+    """The operator is the complement of another (``ne``, ``not_in``: the engine's registry)."""
+    known = OPERATORS.get(op) if isinstance(op, str) else None
+    return known is not None and known.negates is not None
 
 def _conditions(rule: Any) -> Iterable[Mapping[str, Any]]:
     if not isinstance(rule, Mapping):
@@ -135,7 +142,7 @@ class _Renderer:
             shown = _listing([self.industry(v) for v in values])
             if op == "is_empty":
                 return "with no industry" if value else "with a known industry"
-            if op in ("ne", "not_in"):
+            if _negated(op):
                 return f"outside {shown}"
             return f"in {shown}"
         if field == "postal_code":
@@ -144,7 +151,7 @@ class _Renderer:
             shown = _listing([str(v) for v in values])
             if op == "prefix":
                 return f"in postal codes starting {shown}"
-            if op in ("ne", "not_in"):
+            if _negated(op):
                 return f"outside postal code{'s' if len(values) > 1 else ''} {shown}"
             return f"in postal code{'s' if len(values) > 1 else ''} {shown}"
         if field in _GEO_FIELDS:
@@ -155,7 +162,7 @@ class _Renderer:
             shown = _listing([self.place(field, v) for v in values])
             if op == "prefix":
                 return f"in a {label} starting {shown}"
-            if op in ("ne", "not_in"):
+            if _negated(op):
                 return f"outside {shown}"
             return f"in {shown}"
         label = {"name": "name", "domain": "domain"}.get(str(field), str(field))
@@ -164,7 +171,7 @@ class _Renderer:
         shown = _listing([f"“{v}”" for v in values])
         if op == "prefix":
             return f"whose {label} starts with {shown}"
-        if op in ("ne", "not_in"):
+        if _negated(op):
             return f"whose {label} is not {shown}"
         return f"whose {label} is {shown}"
 

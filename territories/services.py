@@ -14,7 +14,6 @@ resynchronised after tree and assignment changes.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,21 +23,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
 from routing import engine
-from routing.services import plan_touch
 from salesos.models import Account
-from territories import coverage
+from territories import coverage, hooks
 from territories.access import accounts_visible_to, sees_everything
+from territories.grants import grants_sync
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
-logger = logging.getLogger(__name__)
 User = get_user_model()
 Slot = RepAssignment.Slot
 
@@ -51,6 +49,14 @@ REASON_MAX = 100  # simple-history's change_reason column
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def plan_touch(*, plan: TerritoryPlan) -> None:
+    """Marks every process's compiled copy of the plan stale (its version stamp, which the
+    routing index is keyed on). Call after any change to the plan's territories, rules, named
+    lists or tree."""
+    TerritoryPlan.objects.filter(pk=plan.pk).update(version=F("version") + 1)
+    plan.refresh_from_db(fields=["version"])
 
 
 def _stamp(instance: Territory | RepAssignment, *, by: AbstractBaseUser | None, reason: str) -> None:
@@ -77,28 +83,17 @@ def reroute(
     territory_ids, account_ids = sorted(set(territory_ids)), sorted(set(account_ids))
     if not territory_ids and not account_ids:
         return []
-    try:
-        from routing.batch import reroute_job_start
-    except ImportError:
-        # The batch re-route is a separate module; without it new and edited accounts still route
-        # on save, and the plan's version stamp has already invalidated every compiled index.
-        logger.warning("routing.batch is unavailable: no re-route started for plan %s", plan.pk)
-        return []
-    jobs = []
-    if territory_ids:
-        jobs.append(reroute_job_start(plan=plan, scope="territories", territory_ids=territory_ids, by=by))
-    if account_ids:
-        jobs.append(reroute_job_start(plan=plan, scope="accounts", account_ids=account_ids, by=by))
-    return jobs
+    # ``routing`` connects the batch re-route (``hooks.routing_changed``); each receiver answers
+    # the jobs it started.
+    answered = hooks.answers(
+        hooks.routing_changed, plan=plan, by=by, territory_ids=territory_ids, account_ids=account_ids
+    )
+    return [job for jobs in answered for job in jobs]
 
 
 def grants_refresh(*, territories: Iterable[Territory] | None = None, users: Iterable[Any] | None = None) -> None:
     """Resynchronises object permissions after tree or assignment changes (when the grants
-    module is installed; it materialises the role rules of DESIGN "Permissions")."""
-    try:
-        from territories.grants import grants_sync
-    except ImportError:
-        return
+    materialise the role rules of DESIGN "Permissions")."""
     grants_sync(
         territories=list(territories) if territories is not None else None,
         users=list(users) if users is not None else None,
@@ -318,24 +313,19 @@ def territory_delete_impact(*, territory: Territory, reassign_children_to: Terri
 
 def _has_records(territory_ids: list[int]) -> bool:
     """Whether any of these territories carries records that must outlive it: ownership rows
-    (the effective-dated history of who owned which account) or quotas."""
-    from planning.models import Quota
-    from routing.models import AccountTerritory
-
-    return (
-        AccountTerritory.objects.filter(territory_id__in=territory_ids).exists()
-        or Quota.objects.filter(territory_id__in=territory_ids).exists()
-    )
+    (the effective-dated history of who owned which account) or quotas: the apps that keep them
+    answer ``hooks.territory_records``."""
+    return any(hooks.answers(hooks.territory_records, territory_ids=territory_ids))
 
 
-def _affected_accounts(territory_ids: list[int]):
-    from routing.models import AccountTerritory
-
-    current = AccountTerritory.objects.filter(territory_id__in=territory_ids, valid_to__isnull=True).values(
-        "account_id"
-    )
+def _affected_accounts(territory_ids: list[int]) -> QuerySet[Account]:
+    """Accounts locked to, listed in, or currently held by (``hooks.territory_accounts``) these
+    territories."""
     named = Territory.named_accounts.through.objects.filter(territory_id__in=territory_ids).values("account_id")
-    return Account.objects.filter(Q(locked_territory_id__in=territory_ids) | Q(pk__in=current) | Q(pk__in=named))
+    held = Q(locked_territory_id__in=territory_ids) | Q(pk__in=named)
+    for current in hooks.answers(hooks.territory_accounts, territory_ids=territory_ids):
+        held |= Q(pk__in=current)
+    return Account.objects.filter(held)
 
 
 @transaction.atomic

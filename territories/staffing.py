@@ -60,6 +60,10 @@ class Pick:
     slot: str = RepAssignment.Slot.PRIMARY  # overlay territories get an overlay specialist
     why: str = ""  # why this rep: the team preferred, then the method's rule
 
+    @property
+    def is_overlay_slot(self) -> bool:
+        return self.slot == RepAssignment.Slot.OVERLAY
+
 
 @dataclass
 class Proposal:

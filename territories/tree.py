@@ -85,6 +85,10 @@ class Node:
     def get_status_display(self) -> str:
         return Territory.Status(self.status).label
 
+    @property
+    def is_active(self) -> bool:
+        return self.status == Territory.Status.ACTIVE
+
 
 @dataclass
 class PlanTree:

@@ -21,6 +21,8 @@ from territories.access import territory_get_for_user, territory_perms
 from territories.detail import AccountFilters, move_candidates, territory_accounts_page, territory_top_deals
 from territories.history import territory_history
 from territories.models import Territory
+from territories.rules_text import territory_rule_text
+from territories.services import territory_move
 from territories.tree import (
     LIST_PAGE_SIZE,
     Row,
@@ -32,6 +34,7 @@ from territories.tree import (
     territory_list_page,
     tree_level_rows,
 )
+from territories.views_assign import assign_context
 
 
 def _plan_query(plan, *, is_active: bool, retired: bool = False) -> str:
@@ -136,9 +139,6 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict:
-    from territories.rules_text import territory_rule_text
-    from territories.views_assign import assign_context
-
     filters = AccountFilters.from_query(request.GET)
     accounts, account_rows, states = territory_accounts_page(
         territory=territory, filters=filters, page=request.GET.get("page")
@@ -188,8 +188,6 @@ def move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not is_admin(request.user):
         raise Http404("No such territory")
     territory = territory_get_for_user(user=request.user, pk=pk, perm="change_territory")
-    from territories.services import territory_move
-
     code = request.POST.get("parent_code", "").strip()[:40]
     new_parent = None
     error = ""

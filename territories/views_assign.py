@@ -28,6 +28,7 @@ from salesos.models import SalesProfile
 from salesos.roles import bulk_assigns, role_of
 from territories import coverage, csv_assign, services, staffing
 from territories.access import territory_get_for_user, territory_has_perm
+from territories.detail import territory_assignments
 from territories.forms import RepChoiceField
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -59,8 +60,6 @@ def assign_context(
 ) -> dict[str, Any]:
     """What ``assign_section.html`` needs (the territory page may call this to render the section
     inline instead of letting it load itself; it passes the ``perms`` it already has)."""
-    from territories.detail import territory_assignments
-
     rows = territory_assignments(territory)  # one query, each with ``on_leave``
     today = coverage.today()
     # Current: in force today or starting later (a row ending today still covers today).

@@ -74,6 +74,11 @@ def test_vacancy_is_computed_by_coverage_not_templates():
         ("active plan", re.compile(r"status=(TerritoryPlan|cls)\.Status\.ACTIVE\)(\.\w+\([^)]*\))*\.first\(\)"
                                    r"|def active_plan\("), {"territories/models.py"}),
         ("role set", re.compile(r"_ROLES\s*(:[^=]*)?=\s*(frozenset\()?[{(\[]"), {"salesos/roles.py"}),
+        # Record key -> model column: the SQL compiler's mapping, used by services and the API.
+        ("record columns", re.compile(r"^(ACCOUNT|LEAD)_COLUMNS\b"), {"routing/compile.py"}),
+        # A rule's condition node is built by ``routing.engine.condition``.
+        ("condition builder", re.compile(r'return \{"field": \w+, "op": \w+, "value": \w+\}'),
+         {"routing/engine/validate.py"}),
     ],
 )
 def test_one_home(what, pattern, home):
@@ -114,4 +119,12 @@ def test_pages_get_enum_facts_from_the_view_not_string_comparisons():
         ROOT / "templates/routing/jobs.html",
     ]
     found = offenders(re.compile(r"""[=!]=\s*["']|\{%[^%]*\btoday\b"""), files, set())
+    assert not found, "\n".join(found)
+
+
+def test_no_template_compares_a_role_status_or_slot_string():
+    # ``user_is.admin`` (salesos.roles.RoleFlags), ``plan.is_active``, ``assignment.is_primary_slot``:
+    # the models and the context say it, every template only asks.
+    pattern = re.compile(r"""(user_role|\.status|\.slot)\s*[=!]=\s*["']""")
+    found = offenders(pattern, sorted((ROOT / "templates").rglob("*.html")), set())
     assert not found, "\n".join(found)

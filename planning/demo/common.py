@@ -131,10 +131,6 @@ class _Clock:
 # Rules
 
 
-def _cond(field_name: str, op: str, value: Any) -> dict:
-    return {"field": field_name, "op": op, "value": value}
-
-
 @dataclass
 class _Terr:
     code: str

@@ -16,7 +16,6 @@ from planning.demo.common import (
     REGION_NAMES,
     US_AREAS,
     US_GEO_LEAVES,
-    _cond,
     _counts_by,
     _largest_remainder,
     _linear_partition,
@@ -25,6 +24,7 @@ from planning.demo.common import (
     _Terr,
 )
 from planning.models import FiscalPeriod, FiscalYear, Quota
+from routing.engine import condition
 from routing.services import compiled_plan_forget
 from salesos.models import Leave
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -64,11 +64,11 @@ class PlanSteps(_SeederBase):
             region_countries[region] += countries
         everything = [c for r in ("AMER", "EMEA", "APAC") for c in region_countries[r]]
         terrs.append(_Terr("GLOBAL", "Global", Territory.Type.GEOGRAPHIC, None,
-                           {"all": [_cond("country", "in", everything)]}, staff="admin",
+                           {"all": [condition("country", "in", everything)]}, staff="admin",
                            description="Every country we sell in. Mexico is not covered yet."))
         for region in ("AMER", "EMEA", "APAC"):
             terrs.append(_Terr(region, REGION_NAMES[region], Territory.Type.GEOGRAPHIC, "GLOBAL",
-                               {"all": [_cond("country", "in", region_countries[region])]},
+                               {"all": [condition("country", "in", region_countries[region])]},
                                staff=f"director:{region}"))
 
         # Strategic accounts: the largest US companies, whatever their state or industry.
@@ -80,7 +80,7 @@ class PlanSteps(_SeederBase):
                            staff="rep:strategic", leaf=True, named=named,
                            description=f"The {n_named} largest US accounts, covered by a named-account executive."))
         terrs.append(_Terr("AMER-HCO", "Healthcare Solutions Overlay", Territory.Type.INDUSTRY, "AMER",
-                           {"all": [_cond("industry", "prefix", "62")]}, is_overlay=True, credit_percent=50,
+                           {"all": [condition("industry", "prefix", "62")]}, is_overlay=True, credit_percent=50,
                            staff="overlay:AMER", leaf=True,
                            description="Solutions engineers who support every Americas healthcare deal."))
 
@@ -90,48 +90,48 @@ class PlanSteps(_SeederBase):
         leaves_per_area = _largest_remainder(area_weight, US_GEO_LEAVES, minimum=4)
         for code, (name, states) in US_AREAS.items():
             terrs.append(_Terr(code, name, Territory.Type.GEOGRAPHIC, "AMER",
-                               {"all": [_cond("state", "in", states)]}, staff=f"manager:{code}"))
+                               {"all": [condition("state", "in", states)]}, staff=f"manager:{code}"))
             terrs += self.us_area_leaves(code, states, leaves_per_area[code])
         west = ["US-CA", "US-OR", "US-WA"]
         terrs.append(_Terr("USW-HCE", "West Healthcare Enterprise", Territory.Type.HYBRID, "USW",
-                           {"all": [_cond("industry", "prefix", "62"), _cond("employees", "gte", 1000),
-                                    _cond("state", "in", west)]},
+                           {"all": [condition("industry", "prefix", "62"), condition("employees", "gte", 1000),
+                                    condition("state", "in", west)]},
                            priority=50, staff="rep:enterprise", leaf=True,
                            description="Hospitals and health systems with 1,000+ employees on the West Coast."))
         northeast = ["US-NY", "US-NJ", "US-PA", "US-CT", "US-RI", "US-MA", "US-VT", "US-NH", "US-ME"]
         terrs.append(_Terr("USE-FSE", "Northeast Financial Services Enterprise", Territory.Type.HYBRID, "USE",
-                           {"all": [_cond("industry", "prefix", "52"), _cond("employees", "gte", 1000),
-                                    _cond("state", "in", northeast)]},
+                           {"all": [condition("industry", "prefix", "52"), condition("employees", "gte", 1000),
+                                    condition("state", "in", northeast)]},
                            priority=45, staff="rep:enterprise", leaf=True,
                            description="Banks and insurers with 1,000+ employees in the Northeast."))
         terrs.append(_Terr("USC-SMB", "US Central SMB Inside Sales", Territory.Type.SIZE, "USC",
-                           {"all": [_cond("employees", "lt", 10)]}, priority=20, staff="rep:inside", leaf=True,
+                           {"all": [condition("employees", "lt", 10)]}, priority=20, staff="rep:inside", leaf=True,
                            description="Companies under 10 employees in US Central, worked by inside sales."))
 
         # Other areas.
         for code, name, region, countries, leaves in OTHER_AREAS:
             terrs.append(_Terr(code, name, Territory.Type.GEOGRAPHIC, region,
-                               {"all": [_cond("country", "in", countries)]}, staff=f"manager:{code}"))
+                               {"all": [condition("country", "in", countries)]}, staff=f"manager:{code}"))
             for leaf in leaves:
                 if leaf[0] == "metros":
                     _, country, k, rest_countries, rest_name = leaf
                     terrs += self.metro_leaves(code, country, k, rest_countries, rest_name)
                 else:
                     _, suffix, leaf_name, leaf_countries, vacant = leaf
-                    rule = {"all": [_cond("country", "eq" if len(leaf_countries) == 1 else "in",
+                    rule = {"all": [condition("country", "eq" if len(leaf_countries) == 1 else "in",
                                           leaf_countries[0] if len(leaf_countries) == 1 else leaf_countries)]}
                     terrs.append(_Terr(f"{code}-{suffix}", leaf_name, Territory.Type.GEOGRAPHIC, code, rule,
                                        priority=10, staff="vacant" if vacant else "rep", leaf=True))
         terrs.append(_Terr("DACH-MFE", "DACH Manufacturing Enterprise", Territory.Type.HYBRID, "DACH",
-                           {"all": [{"any": [_cond("industry", "prefix", p) for p in ("31", "32", "33")]},
-                                    _cond("employees", "gte", 500)]},
+                           {"all": [{"any": [condition("industry", "prefix", p) for p in ("31", "32", "33")]},
+                                    condition("employees", "gte", 500)]},
                            priority=40, staff="rep:enterprise", leaf=True,
                            description="Manufacturers with 500+ employees in Germany, Austria and Switzerland."))
         terrs.append(_Terr("EMEA-PUB", "EMEA Public Sector", Territory.Type.INDUSTRY, "EMEA",
-                           {"all": [_cond("industry", "prefix", "92")]}, priority=20, staff="rep", leaf=True,
+                           {"all": [condition("industry", "prefix", "92")]}, priority=20, staff="rep", leaf=True,
                            description="Government and public administration across EMEA."))
         terrs.append(_Terr("EMEA-MFO", "EMEA Manufacturing Solutions Overlay", Territory.Type.INDUSTRY, "EMEA",
-                           {"all": [{"any": [_cond("industry", "prefix", p) for p in ("31", "32", "33")]}]},
+                           {"all": [{"any": [condition("industry", "prefix", p) for p in ("31", "32", "33")]}]},
                            is_overlay=True, credit_percent=50, staff="overlay:EMEA", leaf=True,
                            description="Solutions engineers who support EMEA manufacturing deals."))
         # Parents before children (bulk inserts go level by level).
@@ -172,7 +172,7 @@ class PlanSteps(_SeederBase):
             code = f"{area}-{n_leaf:02d}"
             if group[0][1] is None:
                 group_states = [u[0] for u in group]
-                rule = {"all": [_cond("state", "in", group_states)]}
+                rule = {"all": [condition("state", "in", group_states)]}
                 name = _name_list([self.state_names.get(s, s) for s in group_states])
                 description = f"States: {', '.join(s[3:] for s in group_states)}."
             else:
@@ -180,15 +180,15 @@ class PlanSteps(_SeederBase):
                 prefixes = [u[1] for u in group]
                 all_prefixes = sorted({z[:3] for z in self.zip_code[self.zip_state == s]})
                 if prefixes == all_prefixes:
-                    rule = {"all": [_cond("state", "eq", s)]}
+                    rule = {"all": [condition("state", "eq", s)]}
                 else:
                     compact: list[str] = []
                     for p2 in sorted({p[:2] for p in prefixes}):
                         known = [p for p in all_prefixes if p.startswith(p2)]
                         mine = [p for p in prefixes if p.startswith(p2)]
                         compact += [p2] if mine == known else mine
-                    rule = {"all": [_cond("state", "eq", s),
-                                    {"any": [_cond("postal_code", "prefix", p) for p in compact]}]}
+                    rule = {"all": [condition("state", "eq", s),
+                                    {"any": [condition("postal_code", "prefix", p) for p in compact]}]}
                 rows = in_area & (a["state"] == s) & np.isin(a["cols"]["postal_code"].astype("U3"), prefixes)
                 metro_counts = _counts_by(a["metro"][rows & (a["metro"] != "")]) if rows.any() else Counter()
                 state_name = self.state_names.get(s, s)
@@ -237,13 +237,14 @@ class PlanSteps(_SeederBase):
             n_leaf += 1
             leaves.append(_Terr(f"{area}-{n_leaf:02d}", f"{country_name} – {_name_list(bucket)}",
                                 Territory.Type.GEOGRAPHIC, area,
-                                {"all": [_cond("country", "eq", country), _cond("metro", "in", sorted(bucket))]},
+                                {"all": [condition("country", "eq", country),
+                                         condition("metro", "in", sorted(bucket))]},
                                 priority=10, staff="rep", leaf=True))
         n_leaf += 1
-        rest_rule = {"all": [_cond("country", "in", rest_countries) if len(rest_countries) > 1
-                             else _cond("country", "eq", rest_countries[0])]}
+        rest_rule = {"all": [condition("country", "in", rest_countries) if len(rest_countries) > 1
+                             else condition("country", "eq", rest_countries[0])]}
         if explicit:
-            rest_rule["all"].append(_cond("metro", "not_in", explicit))
+            rest_rule["all"].append(condition("metro", "not_in", explicit))
         leaves.append(_Terr(f"{area}-{n_leaf:02d}", rest_name, Territory.Type.GEOGRAPHIC, area, rest_rule,
                             priority=10, staff="rep", leaf=True))
         return leaves

@@ -23,6 +23,8 @@ from planning.demo.plan import PlanSteps
 from planning.models import FiscalPeriod, FiscalYear, Quota
 from routing.models import AccountTerritory, RoutingDecision
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
+from salesos.reference import load_reference
+from territories.grants import grants_rebuild
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -84,10 +86,6 @@ def ensure_reference_data(log: Callable[[str], None] | None = None) -> float | N
     naics = Industry.objects.filter(scheme=Industry.Scheme.NAICS, level=2).exists()
     if postal and naics:
         return None
-    try:
-        from salesos.reference import load_reference
-    except ImportError as exc:  # pragma: no cover - the module ships with the app
-        raise SeedError("Reference data is missing and salesos.reference is unavailable.") from exc
     started = time.perf_counter()
     load_reference()
     took = time.perf_counter() - started
@@ -116,8 +114,6 @@ def seed_demo(
         clock = _Clock(report, log)
         Seeder(accounts=accounts, seed=seed, anchor=anchor, clock=clock, report=report).run()
         # Visibility is materialised from assignments and the org chart (territories.grants).
-        from territories.grants import grants_rebuild
-
         with clock.phase("permission grants"):
             grants_rebuild()
     report.seconds = time.perf_counter() - seed_started

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from routing import services
+from routing.engine import condition
 from salesos.models import Account
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -25,8 +26,6 @@ REGIONS = ("AMER", "EMEA", "APAC")
 SECTORS = ("11", "21", "22", "23", "31", "42", "44", "48", "51", "52", "53", "54", "56", "61", "62", "71")
 METROS = ("", "", "", "Metro A", "Metro B", "Metro C")
 
-def _cond(field_name: str, op: str, value: Any) -> dict:
-    return {"field": field_name, "op": op, "value": value}
 
 # --- the plan --------------------------------------------------------------------------------
 
@@ -76,41 +75,42 @@ def build_plan(*, territories: int, seed: int, account_ids: list[int], users: li
         ]
         return Territory.objects.bulk_create(made, batch_size=2000)
 
-    regions = level([{"code": r, "name": r, "rule": _cond("region", "eq", r)} for r in REGIONS])
+    regions = level([{"code": r, "name": r, "rule": condition("region", "eq", r)} for r in REGIONS])
     country_rows = [
-        {"code": c, "name": f"Country {c}", "parent": regions[i % 3], "rule": _cond("country", "eq", c), "priority": 1}
+        {"code": c, "name": f"Country {c}", "parent": regions[i % 3], "rule": condition("country", "eq", c),
+         "priority": 1}
         for i, c in enumerate(shape.countries)
     ]
     countries = level(country_rows)
     states = level([
         {"code": f"{c.code}-{s:02d}", "name": f"State {c.code}-{s:02d}", "parent": c,
-         "rule": _cond("state", "eq", f"{c.code}-{s:02d}"), "priority": 1}
+         "rule": condition("state", "eq", f"{c.code}-{s:02d}"), "priority": 1}
         for c in countries for s in range(shape.states_per_country)
     ])
     children: list[dict] = []
     for st in states:
         s = int(st.code[-2:])
         for p in range(3):  # postal sectors, one with a size floor
-            rule: dict = _cond("postal_code", "prefix", [f"{s:02d}{p}", f"{s:02d}{p + 5}"])
+            rule: dict = condition("postal_code", "prefix", [f"{s:02d}{p}", f"{s:02d}{p + 5}"])
             if p == 2:
-                rule = {"all": [rule, _cond("employees", "gte", 50)]}
+                rule = {"all": [rule, condition("employees", "gte", 50)]}
             children.append({"parent": st, "rule": rule, "priority": 2, "name": f"{st.code} postal {p}"})
         for h in range(2):  # hybrid industry x size
             children.append({"parent": st, "type": Territory.Type.HYBRID, "priority": rng.randint(0, 3),
                              "name": f"{st.code} hybrid {h}", "rule": {"all": [
-                                 _cond("industry", "in", rng.sample(SECTORS, 3)),
-                                 _cond("employees", "between", [100, 100_000])]}})
+                                 condition("industry", "in", rng.sample(SECTORS, 3)),
+                                 condition("employees", "between", [100, 100_000])]}})
         children.append({"parent": st, "type": Territory.Type.SIZE, "name": f"{st.code} enterprise",
-                         "rule": {"any": [_cond("employees", "gte", 5000),
-                                          _cond("annual_revenue", "gt", 1_000_000_000)]}})
+                         "rule": {"any": [condition("employees", "gte", 5000),
+                                          condition("annual_revenue", "gt", 1_000_000_000)]}})
         children.append({"parent": st, "type": Territory.Type.INDUSTRY, "is_overlay": True,
                          "name": f"{st.code} specialist", "credit_percent": rng.choice((10, 20, 50)),
-                         "rule": _cond("industry", "in", [rng.choice(SECTORS)])})
+                         "rule": condition("industry", "in", [rng.choice(SECTORS)])})
     leaves = level(children)
     shape.leaf_ids = [t.pk for t in leaves if t.type == Territory.Type.GEOGRAPHIC]
     bands = level([
         {"code": f"BAND-{b:02d}", "name": f"Size band {b}", "type": Territory.Type.SIZE, "priority": -1,
-         "rule": _cond("employees", "between", [b * 1000, b * 1000 + 999])}
+         "rule": condition("employees", "between", [b * 1000, b * 1000 + 999])}
         for b in range(n_bands)
     ])
     made = len(regions) + len(countries) + len(states) + len(leaves) + len(bands)
@@ -137,7 +137,8 @@ def build_plan(*, territories: int, seed: int, account_ids: list[int], users: li
 
 # --- the accounts ----------------------------------------------------------------------------
 
-_ACCOUNT_COLUMNS = (
+# The account columns the generator fills, in the order of its rows (the COPY column list).
+_GENERATED_COLUMNS = (
     "name", "domain", "status", "country", "region", "state", "city", "metro", "postal_code", "industry_code",
     "employees", "annual_revenue", "created_at", "updated_at", "contact_name", "contact_email",
 )
@@ -168,14 +169,14 @@ def insert_accounts(n: int, shape: Shape, seed: int) -> None:
     rows = _account_rows(n, shape, seed)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            sql = f"COPY {Account._meta.db_table} ({', '.join(_ACCOUNT_COLUMNS)}) FROM STDIN"
+            sql = f"COPY {Account._meta.db_table} ({', '.join(_GENERATED_COLUMNS)}) FROM STDIN"
             with cursor.connection.cursor().copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
         return
     batch_rows: list[Account] = []
     for row in rows:
-        batch_rows.append(Account(**dict(zip(_ACCOUNT_COLUMNS, row, strict=True))))
+        batch_rows.append(Account(**dict(zip(_GENERATED_COLUMNS, row, strict=True))))
         if len(batch_rows) == 5000:
             Account.objects.bulk_create(batch_rows)
             batch_rows = []
@@ -189,6 +190,6 @@ def change_one_rule(plan: TerritoryPlan, shape: Shape, seed: int) -> Territory:
     prefixes = territory.rule["value"] if "value" in territory.rule else territory.rule["all"][0]["value"]
     state = prefixes[0][:2]
     new = [f"{state}{d}" for d in (3, 4, 8, 9) if f"{state}{d}" not in prefixes][:2]
-    Territory.objects.filter(pk=territory.pk).update(rule=_cond("postal_code", "prefix", new))
+    Territory.objects.filter(pk=territory.pk).update(rule=condition("postal_code", "prefix", new))
     services.plan_touch(plan=plan)
     return territory

@@ -26,7 +26,7 @@ from .plan import (
     TerritorySpec,
 )
 from .resolve import decide_matched, resolve, resolve_brute_force
-from .validate import MAX_DEPTH, MAX_VALUES, validate
+from .validate import MAX_DEPTH, MAX_VALUES, condition, validate
 
 __all__ = [
     "COLUMNS",
@@ -55,6 +55,7 @@ __all__ = [
     "TerritorySpec",
     "Trace",
     "compile_rule",
+    "condition",
     "decide_matched",
     "evaluate",
     "explain",

@@ -18,13 +18,10 @@ from .evaluate import prepare
 from .index import CompiledPlan
 from .plan import GEOGRAPHIC, HYBRID, NAMED_ACCOUNT, SIZE, PlanSpec, TerritorySpec
 from .resolve import resolve, resolve_brute_force
+from .validate import condition
 
 REGIONS = ("AMER", "EMEA", "APAC")
 INDUSTRIES = ("11", "21", "22", "23", "31", "42", "44", "48", "51", "52", "53", "54", "56", "61", "62", "71")
-
-
-def _cond(field: str, op: str, value: Any) -> dict:
-    return {"field": field, "op": op, "value": value}
 
 
 def build_plan(territories: int = 10_000, *, seed: int = 1) -> tuple[PlanSpec, list[str]]:
@@ -43,30 +40,30 @@ def build_plan(territories: int = 10_000, *, seed: int = 1) -> tuple[PlanSpec, l
     countries_needed = max(1, (territories - 3 - 500 - 20) // per_country)
     letters = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
     countries = letters[:countries_needed]
-    region_ids = [add(code=r, type=GEOGRAPHIC, rule=_cond("region", "eq", r)) for r in REGIONS]
+    region_ids = [add(code=r, type=GEOGRAPHIC, rule=condition("region", "eq", r)) for r in REGIONS]
     for i, country in enumerate(countries):
-        country_id = add(parent_id=region_ids[i % 3], rule=_cond("country", "eq", country), priority=1)
+        country_id = add(parent_id=region_ids[i % 3], rule=condition("country", "eq", country), priority=1)
         for s in range(20):
             state = f"{country}-{s:02d}"
-            state_id = add(parent_id=country_id, rule=_cond("state", "eq", state), priority=1)
+            state_id = add(parent_id=country_id, rule=condition("state", "eq", state), priority=1)
             for p in range(3):  # postal sectors, some with a size floor
-                rule = _cond("postal_code", "prefix", [f"{s:02d}{p}", f"{s:02d}{p + 5}"])
+                rule = condition("postal_code", "prefix", [f"{s:02d}{p}", f"{s:02d}{p + 5}"])
                 if p == 2:
-                    rule = {"all": [rule, _cond("employees", "gte", 50)]}
+                    rule = {"all": [rule, condition("employees", "gte", 50)]}
                 add(parent_id=state_id, rule=rule, priority=2)
             for _ in range(2):  # hybrid industry x size
                 add(parent_id=state_id, type=HYBRID, priority=rng.randint(0, 3), rule={"all": [
-                    _cond("industry", "in", rng.sample(INDUSTRIES, 3)),
-                    _cond("employees", "between", [100, 100_000]),
+                    condition("industry", "in", rng.sample(INDUSTRIES, 3)),
+                    condition("employees", "between", [100, 100_000]),
                 ]})
-            add(parent_id=state_id, type=SIZE, rule={"any": [_cond("employees", "gte", 5000),
-                                                            _cond("annual_revenue", "gt", 1_000_000_000)]})
-            add(parent_id=state_id, rule=_cond("industry", "in", [rng.choice(INDUSTRIES)]), is_overlay=True,
+            add(parent_id=state_id, type=SIZE, rule={"any": [condition("employees", "gte", 5000),
+                                                            condition("annual_revenue", "gt", 1_000_000_000)]})
+            add(parent_id=state_id, rule=condition("industry", "in", [rng.choice(INDUSTRIES)]), is_overlay=True,
                 credit_percent=rng.choice((10, 20, 50)))
     for _ in range(max(0, territories - len(specs) - 20)):  # named lists fill up to the size asked
         add(type=NAMED_ACCOUNT, named_account_ids=frozenset(rng.sample(range(1, 200_000), 20)))
     for band in range(20):
-        add(type=SIZE, rule=_cond("employees", "between", [band * 1000, band * 1000 + 999]), priority=-1)
+        add(type=SIZE, rule=condition("employees", "between", [band * 1000, band * 1000 + 999]), priority=-1)
     return PlanSpec(version=1, territories=tuple(specs)), countries
 
 

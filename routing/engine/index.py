@@ -30,7 +30,7 @@ from typing import Any, cast
 
 from .errors import PlanError, RuleError
 from .evaluate import CompiledRule, Facts, Predicate, Specificity
-from .fields import EQ, FIELDS, HIERARCHY, IN, NUMBER_TYPES, PREFIX, fold
+from .fields import EQUALS, FIELDS, HIERARCHY, MEMBER, NUMBER_TYPES, OPERATORS, STARTS, fold
 from .plan import ACTIVE, NAMED_ACCOUNT, PlanSpec, TerritorySpec, tier_of
 
 # A guard: (selectivity score, keys). Keys are ("x", field, value) exact or ("p", field, prefix).
@@ -57,13 +57,19 @@ class Node:
     routable: bool
 
 
+# Operator kinds a key lookup can bound: equality, membership and prefixes (their positive forms;
+# ``OPERATORS`` says which operator is of which kind).
+GUARD_KINDS = frozenset({EQUALS, MEMBER, STARTS})
+
+
 def _condition_guard(node: Mapping[str, Any]) -> Guard | None:
     field = FIELDS[node["field"]]
     op, value = node["op"], node["value"]
-    if field.type in NUMBER_TYPES or op not in (EQ, IN, PREFIX):
+    operator = OPERATORS[op]
+    if field.type in NUMBER_TYPES or not operator.positive or operator.kind not in GUARD_KINDS:
         return None
     values = value if isinstance(value, list) else [value]
-    kind = "p" if op == PREFIX or field.type == HIERARCHY else "x"
+    kind = "p" if operator.kind == STARTS or field.type == HIERARCHY else "x"
     keys = frozenset((kind, field.name, fold(v)) for v in values)
     return (field.selectivity, len(keys)), keys
 

@@ -285,6 +285,11 @@ def _as_decimal(value: Any) -> Any:
     return Decimal(value) if isinstance(value, int | str) and not isinstance(value, bool) else value
 
 
+def condition(field: str, op: str, value: Any) -> dict[str, Any]:
+    """One condition node of a rule (``{"field": ..., "op": ..., "value": ...}``), unvalidated."""
+    return {"field": field, "op": op, "value": value}
+
+
 def validate(rule: Any) -> dict:
     """Return the normalised copy of ``rule`` or raise ``RuleError`` (see the module doc)."""
     if rule is None:

@@ -4,12 +4,11 @@ and the re-route each routing change starts in the active plan."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from routing import receivers
 from routing.engine import RuleError
 from territories import services
 from territories.models import RepAssignment, Territory
@@ -21,16 +20,15 @@ Slot = RepAssignment.Slot
 
 @pytest.fixture
 def reroutes(monkeypatch):
-    """Stands in for routing.batch and records every re-route asked for."""
+    """Stands in for the batch re-route that routing connects to ``territories.hooks.routing_changed``
+    and records every re-route asked for."""
     calls: list[dict] = []
-    module = types.ModuleType("routing.batch")
 
     def reroute_job_start(**kw):
         calls.append(kw)
         return kw
 
-    module.reroute_job_start = reroute_job_start
-    monkeypatch.setitem(sys.modules, "routing.batch", module)
+    monkeypatch.setattr(receivers, "reroute_job_start", reroute_job_start)
     return calls
 
 
