@@ -19,7 +19,7 @@ class RoutingDecision(models.Model):
     re-route of a million accounts makes tens of thousands of these, not a million traces).
 
     The trace (tiers, priorities, specificity, who won and why) is rebuilt from it by
-    ``engine.decide_matched`` against the plan (``routing.selectors.decision_trace``)."""
+    ``engine.decide_matched`` against the plan (``routing.traces.decision_trace``)."""
 
     # Written by the tens of thousands beside the rows: checked by the writer, not a database key.
     plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+",

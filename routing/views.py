@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from routing import placement, selectors
+from routing import explain, placement, selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
@@ -102,8 +102,8 @@ def territory_options(request: HttpRequest) -> HttpResponse:
 
 
 def _explain_context(request: HttpRequest, account, lock_form: LockForm | None = None) -> dict:
-    # Every territory on the page comes shown as the user may see it (selectors.TerritoryMask).
-    explanation = selectors.account_explanation(account=account, user=request.user)
+    # Every territory on the page comes shown as the user may see it (routing.traces.TerritoryMask).
+    explanation = explain.account_explanation(account=account, user=request.user)
     context = {"x": explanation, "account": account, "can_lock": is_admin(request.user)}
     if context["can_lock"]:
         territories = selectors.lock_targets(plan=explanation.plan)
@@ -155,9 +155,9 @@ def _landed(prefix: str, account) -> str:
 @login_required
 def lead_explain(request: HttpRequest, pk: int) -> HttpResponse:
     lead = lead_get_for_user(user=request.user, pk=pk)
-    x = selectors.lead_explanation(lead=lead, user=request.user)
+    x = explain.lead_explanation(lead=lead, user=request.user)
     # Link the owner only where the user may open their leads (as the lead page does); territories
-    # come shown as the user may see them (selectors.TerritoryMask).
+    # come shown as the user may see them (routing.traces.TerritoryMask).
     options = Options.for_user(request.user, plan=x.plan, lead_owners=True)
     return render(request, "routing/lead_explain.html", {"x": x, "lead": lead, "linkable_owners": options.owner_ids})
 

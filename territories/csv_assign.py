@@ -282,7 +282,7 @@ def csv_apply(*, data: bytes | str, plan: TerritoryPlan, by: Any,
             assignment.clean_fields(exclude=["territory", "user"])
         except ValidationError as exc:
             checked.errors.append((row.line, "; ".join(exc.messages)))
-        services._stamp(assignment, by=by, reason=f"Assigned as {row.slot}")
+        services.stamp(assignment, by=by, reason=f"Assigned as {row.slot}")
         assignments.append(assignment)
     if checked.errors:
         return checked

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from routing import api, services
+from routing import api, api_input, services
 from routing.models import IntegrationToken
 from salesos.models import GeoArea, Lead
 from territories import coverage
@@ -31,10 +31,10 @@ def _fresh_caches():
     # SQLite reuses primary keys after a rolled-back test, so a plan of an earlier test could
     # share a pk and version stamp with this one: start each test with empty process caches.
     services._compiled.clear()
-    api.forget_known_countries()
+    api_input.forget_known_countries()
     yield
     services._compiled.clear()
-    api.forget_known_countries()
+    api_input.forget_known_countries()
 
 
 def make_token(name: str = "CRM", **kw) -> tuple[IntegrationToken, str]:
@@ -306,7 +306,7 @@ def test_unknown_fields_are_rejected_with_the_allowed_list(client, key, plan):
     assert "email" in post(client, ROUTE, {"email": "a@b.example"}, key).json()["errors"]
     many = {f"k{i}": 1 for i in range(100)}
     errors = post(client, ROUTE, many, key).json()["errors"]
-    assert len(errors) == api.MAX_REPORTED_UNKNOWN + 1 and "100 unknown fields" in errors["body"][0]
+    assert len(errors) == api_input.MAX_REPORTED_UNKNOWN + 1 and "100 unknown fields" in errors["body"][0]
     long_key = post(client, ROUTE, {"k" * 5000: 1}, key).json()["errors"]
     assert all(len(k) <= 64 for k in long_key)
 
@@ -379,7 +379,7 @@ def test_values_are_normalised(client, key, plan):
 
 def test_country_must_be_known_when_reference_geography_is_loaded(client, key, plan):
     GeoArea.objects.create(level=GeoArea.Level.COUNTRY, code="US", name="United States", country="US")
-    api.forget_known_countries()
+    api_input.forget_known_countries()
     assert post(client, ROUTE, {"country": "us"}, key).status_code == 200
     errors = post(client, ROUTE, {"country": "XX"}, key).json()["errors"]
     assert errors["country"] == ['Unknown country code "XX".']
@@ -388,10 +388,10 @@ def test_country_must_be_known_when_reference_geography_is_loaded(client, key, p
 def test_unknown_country_refused_on_a_freshly_booted_machine(client, key, plan, monkeypatch):
     # time.monotonic() counts from boot: two minutes after boot it reads 120.0. "Never loaded"
     # must not look like a fresh load, or the empty cache accepts any country.
-    monkeypatch.setattr(api.time, "monotonic", lambda: 120.0)
+    monkeypatch.setattr(api_input.time, "monotonic", lambda: 120.0)
     GeoArea.objects.create(level=GeoArea.Level.COUNTRY, code="US", name="United States", country="US")
-    api.forget_known_countries()
-    assert api.known_countries() == frozenset({"US"})
+    api_input.forget_known_countries()
+    assert api_input.known_countries() == frozenset({"US"})
     errors = post(client, ROUTE, {"country": "XX"}, key).json()["errors"]
     assert errors["country"] == ['Unknown country code "XX".']
 
@@ -544,7 +544,7 @@ def test_a_chunked_body_is_read_not_taken_as_empty(client, key, plan):
 
 
 def test_a_chunked_body_over_64_kb_gets_413(client, key, plan):
-    body = json.dumps({"company": "x" * (api.MAX_BODY_BYTES + 10)}).encode()
+    body = json.dumps({"company": "x" * (api_input.MAX_BODY_BYTES + 10)}).encode()
     assert _chunked(client, ROUTE, body, key).status_code == 413
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from routing import api, placement, services
 from routing.models import AccountTerritory
-from routing.selectors import decision_trace
+from routing.traces import decision_trace
 from salesos.models import Account, Lead, Leave
 from territories import coverage
 from territories.models import Territory

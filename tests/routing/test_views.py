@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from routing import placement, selectors, services
+from routing import placement, services, traces
 from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, Industry, Lead
 from territories.grants import grants_rebuild
@@ -397,7 +397,7 @@ def test_explanation_rebuilds_the_stored_decision_and_notes_a_plan_change(client
                                                                  valid_to__isnull=True)
     decided = services.compiled_plan(plan=world.plan).resolve(services.record_of(account))
     assert sorted(row.decision.matched) == sorted(decided.matched)
-    assert selectors.decision_trace(row) == decided.to_dict()
+    assert traces.decision_trace(row) == decided.to_dict()
     decided_under = row.decision.plan_version
 
     west_hc = world.t["west_hc"]
@@ -426,13 +426,13 @@ def test_decision_trace_of_rows_without_a_decision_is_none(world):
     services.accounts_route_manually(account_ids=[account.pk], territory=world.t["east"],
                                      by=world.users["admin"], reason="By hand")
     manual = AccountTerritory.objects.get(account=account, valid_to__isnull=True)
-    assert manual.decision_id is None and selectors.decision_trace(manual) is None
+    assert manual.decision_id is None and traces.decision_trace(manual) is None
     kaiser = services.account_save(account=Account(name="Kaiser", country="US", state="US-CA",
                                                    industry_code="622110"))
     overlay = AccountTerritory.objects.get(account=kaiser, is_primary=False, valid_to__isnull=True)
-    assert selectors.decision_trace(overlay) is None
+    assert traces.decision_trace(overlay) is None
     rows = list(AccountTerritory.objects.filter(valid_to__isnull=True).select_related("decision").order_by("pk"))
-    assert selectors.decision_traces(rows) == [selectors.decision_trace(r) for r in rows]
+    assert traces.decision_traces(rows) == [traces.decision_trace(r) for r in rows]
 
 
 def test_explanation_flags_a_rule_change_with_the_new_target(client, world):

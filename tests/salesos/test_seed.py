@@ -23,7 +23,7 @@ from planning import demo
 from planning.models import FiscalPeriod, FiscalYear, Quota
 from routing import batch, placement
 from routing.models import AccountTerritory, RoutingDecision
-from routing.selectors import decision_traces
+from routing.traces import decision_traces
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 from territories.coverage import owner_ids_on as territory_owners
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -420,7 +420,7 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
     fields = ["id", "name", "domain", "country", "region", "state", "city", "metro", "postal_code", "employees",
               "annual_revenue", "industry_code", "locked_territory_id"]
     # The stored decisions are the engine's own: each primary row's decision, rebuilt by
-    # routing.selectors.decision_trace, is exactly what the engine decides for its account.
+    # routing.traces.decision_trace, is exactly what the engine decides for its account.
     rows = list(AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None).select_related("decision"))
     rebuilt = {row.account_id: data for row, data in zip(rows, decision_traces(rows), strict=True)}
     for row in rows:
