@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from routing import api, api_input, services
+from routing import api_input, services
 from routing.models import IntegrationToken
 from salesos.models import GeoArea, Lead
 from territories import coverage
