@@ -157,13 +157,13 @@ def answer(
 
 def preview(record: Mapping[str, Any]) -> dict[str, Any]:
     """Where a record would go in the active plan, as the API answers it; stores nothing. Three
-    queries: the active plan, its version stamp (``compiled_plan``), the territories with the
+    queries: the active plan, its version stamp (``plan_index``), the territories with the
     owner."""
     plan = TerritoryPlan.active()
     if plan is None:
         return answer(decision=None, territory=None, owner=None, territories={},
                       notes=("No active territory plan: nothing can be routed.",))
-    decision = services.compiled_plan(plan=plan).resolve(dict(record))
+    decision = services.plan_index(plan=plan).resolve(dict(record))
     ids = [t for t in [decision.territory_id, *(o for o, _ in decision.overlays)] if t is not None]
     territories, owner = coverage.names_and_owner_on(ids, decision.territory_id, timezone.localdate())
     territory = territories.get(decision.territory_id) if decision.territory_id is not None else None

@@ -11,7 +11,7 @@ from typing import Any
 from routing import engine
 from routing.engine.fields import OPERATORS
 from routing.models import AccountTerritory
-from routing.services import compiled_plan, record_of
+from routing.services import plan_index, record_of
 from routing.traces import (
     ShownTerritory,
     TerritoryMask,
@@ -177,7 +177,7 @@ def account_explanation(*, account: Account, user) -> AccountExplanation:
     live = None
     change = None
     if plan is not None:
-        compiled = compiled_plan(plan=plan)
+        compiled = plan_index(plan=plan)
         stored = trace_view(decision_trace(primary, compiled=compiled)) if primary is not None else None
         live = trace_view(compiled.resolve(record).to_dict())
         known = {r.territory_id: r.territory for r in rows}
@@ -236,7 +236,7 @@ def lead_explanation(*, lead: Lead, user) -> LeadExplanation:
     plan = active_plan()
     record = record_of(lead)
     stored = trace_view(lead.routing_trace)
-    live = trace_view(compiled_plan(plan=plan).resolve(record).to_dict()) if plan is not None else None
+    live = trace_view(plan_index(plan=plan).resolve(record).to_dict()) if plan is not None else None
     known = {lead.territory_id: lead.territory} if lead.territory_id and lead.territory else {}
     attach_territories([stored, live], known)
     change = None

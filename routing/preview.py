@@ -114,7 +114,7 @@ def territory_change_preview(*, plan: TerritoryPlan, draft: TerritoryDraft) -> C
     # In code order, as ``plan_spec`` gives them: ties between equal candidates go by code.
     territories = tuple(sorted((*(t for t in spec.territories if t.id != t_id), mine), key=lambda t: t.code))
     # A fresh compiled plan (not the per-version cache, which must keep the stored plan).
-    compiled = engine.CompiledPlan.build(engine.PlanSpec(version=f"{spec.version}-preview", territories=territories))
+    compiled = engine.PlanIndex.build(engine.PlanSpec(version=f"{spec.version}-preview", territories=territories))
     vplan = vector.VectorPlan(compiled)
     subtree = _subtree(territories, t_id)
     ids = scope_account_ids(plan=plan, compiled=compiled, territory_ids=sorted(subtree))

@@ -20,9 +20,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from routing import alerts, engine
-from routing.compile import ACCOUNT_COLUMNS, LEAD_COLUMNS
 from routing.models import AccountTerritory, RoutingDecision
 from routing.placement import current_primary_rows
+from routing.sql import ACCOUNT_COLUMNS, LEAD_COLUMNS
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from salesos.roles import edits_accounts, role_of
 from territories import coverage
@@ -40,8 +40,8 @@ ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry", "l
 
 # plan id -> ((version, created_at), compiled). created_at is part of the stamp because a row id
 # can come back (SQLite reuses the highest rowid after a delete) with version 1 again.
-_compiled: dict[int, tuple[tuple[int, Any], engine.CompiledPlan]] = {}
-_compiled_lock = threading.Lock()
+_indexes: dict[int, tuple[tuple[int, Any], engine.PlanIndex]] = {}
+_index_lock = threading.Lock()
 
 
 active_plan = TerritoryPlan.active
@@ -75,31 +75,31 @@ def plan_spec(*, plan: TerritoryPlan, version: int | None = None) -> engine.Plan
     return engine.PlanSpec(version=plan.version if version is None else version, territories=specs)
 
 
-def compiled_plan(*, plan: TerritoryPlan) -> engine.CompiledPlan:
+def plan_index(*, plan: TerritoryPlan) -> engine.PlanIndex:
     """The plan's compiled index, rebuilt only when its version stamp moved (one small query)."""
     stamp = TerritoryPlan.objects.filter(pk=plan.pk).values_list("version", "created_at").first()
     if stamp is None:
         raise TerritoryPlan.DoesNotExist(plan.pk)
-    cached = _compiled.get(plan.pk)
+    cached = _indexes.get(plan.pk)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    with _compiled_lock:
-        cached = _compiled.get(plan.pk)
+    with _index_lock:
+        cached = _indexes.get(plan.pk)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, engine.CompiledPlan.build(plan_spec(plan=plan, version=stamp[0])))
-            _compiled[plan.pk] = cached
+            cached = (stamp, engine.PlanIndex.build(plan_spec(plan=plan, version=stamp[0])))
+            _indexes[plan.pk] = cached
     return cached[1]
 
 
-def compiled_plan_forget(*, plan_ids: Iterable[int]) -> None:
+def plan_index_forget(*, plan_ids: Iterable[int]) -> None:
     """Drops this process's compiled copies of these plans. Call it for a plan just created with a
     creation time that is not the clock's (the demo seed dates its plan from its anchor): its id
     may have been used before (SQLite reuses row ids, a rolled-back transaction gives its ids
     back) with the same version and creation time, and it would be routed with the old plan's
     territories."""
-    with _compiled_lock:
+    with _index_lock:
         for plan_id in plan_ids:
-            _compiled.pop(plan_id, None)
+            _indexes.pop(plan_id, None)
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def account_route(
     # Whoever writes an account's rows locks the account first (a batch re-route too): the rows
     # read below stay the current ones until this transaction ends.
     _lock_accounts([account.pk])
-    decision = compiled_plan(plan=plan).resolve(record_of(account))
+    decision = plan_index(plan=plan).resolve(record_of(account))
     current = list(
         AccountTerritory.objects.select_for_update().filter(account=account, plan=plan, valid_to__isnull=True)
     )
@@ -431,7 +431,7 @@ def lead_route(*, lead: Lead) -> engine.Decision | None:
     plan = active_plan()
     if plan is None:
         return None
-    decision = compiled_plan(plan=plan).resolve(record_of(lead))
+    decision = plan_index(plan=plan).resolve(record_of(lead))
     territory = Territory.objects.filter(pk=decision.territory_id).first() if decision.territory_id else None
     lead.territory = territory
     lead.owner_id = lead_owner(territory=territory) if territory is not None else None

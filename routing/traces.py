@@ -13,7 +13,7 @@ from typing import Any
 from routing import engine
 from routing.engine.fields import GEO_LEVEL_NAMES
 from routing.models import AccountTerritory, RoutingDecision
-from routing.services import compiled_plan
+from routing.services import plan_index
 from territories.access import sees_everything
 from territories.models import Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
@@ -33,11 +33,11 @@ def _stored_decision(row: AccountTerritory) -> RoutingDecision | None:
 
 
 def _plan_of(row: AccountTerritory) -> TerritoryPlan:
-    # compiled_plan needs only the plan's id: do not load the plan for it.
+    # plan_index needs only the plan's id: do not load the plan for it.
     return row.plan if AccountTerritory.plan.is_cached(row) else TerritoryPlan(pk=row.plan_id)
 
 
-def _rebuild(decision: RoutingDecision, compiled: engine.CompiledPlan) -> dict[str, Any]:
+def _rebuild(decision: RoutingDecision, compiled: engine.PlanIndex) -> dict[str, Any]:
     data = engine.decide_matched(compiled, decision.matched or [], decision.locked_territory_id).to_dict()
     if decision.plan_version != compiled.version:
         data["trace"]["plan_version"] = decision.plan_version
@@ -48,7 +48,7 @@ def _rebuild(decision: RoutingDecision, compiled: engine.CompiledPlan) -> dict[s
     return data
 
 
-def decision_trace(row: AccountTerritory, *, compiled: engine.CompiledPlan | None = None) -> dict[str, Any] | None:
+def decision_trace(row: AccountTerritory, *, compiled: engine.PlanIndex | None = None) -> dict[str, Any] | None:
     """The full decision behind an ``AccountTerritory`` row, as ``engine.Decision.to_dict()``
     gives it (territory_id, source, overlays, conflict, matched, trace), rebuilt from the row's
     shared ``RoutingDecision`` (the territories that matched and the lock) against the row's plan
@@ -57,19 +57,19 @@ def decision_trace(row: AccountTerritory, *, compiled: engine.CompiledPlan | Non
     When the plan moved on since the decision (``plan_version`` differs), ``trace.plan_version``
     stays the version the decision was made under and a note says the candidates are shown with
     today's rules; territories deleted since are left out. Pass ``compiled`` (the row plan's
-    ``services.compiled_plan``) to save its version query when rebuilding many rows; load rows
+    ``services.plan_index``) to save its version query when rebuilding many rows; load rows
     with ``select_related("decision")``."""
     decision = _stored_decision(row)
     if decision is None:
         return None
-    return _rebuild(decision, compiled if compiled is not None else compiled_plan(plan=_plan_of(row)))
+    return _rebuild(decision, compiled if compiled is not None else plan_index(plan=_plan_of(row)))
 
 
 def decision_traces(rows: Iterable[AccountTerritory]) -> list[dict[str, Any] | None]:
     """``decision_trace`` of each row, compiling (or checking the cached compile of) each plan
     once, whatever the number of rows."""
     rows = list(rows)
-    compiled: dict[int, engine.CompiledPlan] = {}
+    compiled: dict[int, engine.PlanIndex] = {}
     out: list[dict[str, Any] | None] = []
     for row in rows:
         decision = _stored_decision(row)
@@ -77,7 +77,7 @@ def decision_traces(rows: Iterable[AccountTerritory]) -> list[dict[str, Any] | N
             out.append(None)
             continue
         if row.plan_id not in compiled:
-            compiled[row.plan_id] = compiled_plan(plan=_plan_of(row))
+            compiled[row.plan_id] = plan_index(plan=_plan_of(row))
         out.append(_rebuild(decision, compiled[row.plan_id]))
     return out
 

@@ -75,7 +75,7 @@ def test_vacancy_is_computed_by_coverage_not_templates():
                                    r"|def active_plan\("), {"territories/models.py"}),
         ("role set", re.compile(r"_ROLES\s*(:[^=]*)?=\s*(frozenset\()?[{(\[]"), {"salesos/roles.py"}),
         # Record key -> model column: the SQL compiler's mapping, used by services and the API.
-        ("record columns", re.compile(r"^(ACCOUNT|LEAD)_COLUMNS\b"), {"routing/compile.py"}),
+        ("record columns", re.compile(r"^(ACCOUNT|LEAD)_COLUMNS\b"), {"routing/sql.py"}),
         # A rule's condition node is built by ``routing.engine.condition``.
         ("condition builder", re.compile(r'return \{"field": \w+, "op": \w+, "value": \w+\}'),
          {"routing/engine/validate.py"}),

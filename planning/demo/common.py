@@ -18,7 +18,7 @@ import numpy as np
 from django.db import connection, models
 
 from planning.models import FiscalPeriod, FiscalYear
-from routing.engine import FIELDS, CompiledPlan, PlanSpec, TerritorySpec, vector
+from routing.engine import FIELDS, PlanIndex, PlanSpec, TerritorySpec, vector
 from routing.engine.fields import NUMBER_TYPES
 from salesos.models import Opportunity, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -168,7 +168,7 @@ def _preroute(terrs: list[_Terr], cols: dict[str, np.ndarray], n: int, *, use_na
         )
         for i, t in enumerate(terrs)
     )
-    compiled = CompiledPlan.build(PlanSpec(version=0, territories=specs))
+    compiled = PlanIndex.build(PlanSpec(version=0, territories=specs))
     columns = vector.Columns(ids=np.arange(1, n + 1, dtype=np.int64), locks=np.zeros(n, dtype=np.int64))
     for name in sorted(vector.fields_read(compiled)):
         kind = FIELDS[name].type

@@ -20,7 +20,7 @@ from planning.demo.common import (
     _stream_rows,
     _timestamps,
 )
-from routing.services import compiled_plan
+from routing.services import plan_index
 from salesos.models import Activity, Lead, Opportunity
 
 
@@ -98,7 +98,7 @@ class DealSteps(AccountSteps):
         rng = self.rng_lead
         n = max(5, round(self.n * 0.05))
         companies = self.generate_companies(rng, n)
-        compiled = compiled_plan(plan=self.plan)
+        compiled = plan_index(plan=self.plan)
         index_of = {int(t_id): i for i, t_id in enumerate(self.terr_ids.tolist())}
 
         def lead_record(k: int) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from planning.demo.common import (
 )
 from planning.models import FiscalPeriod, FiscalYear, Quota
 from routing.engine import condition
-from routing.services import compiled_plan_forget
+from routing.services import plan_index_forget
 from salesos.models import Leave
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
@@ -264,7 +264,7 @@ class PlanSteps(_SeederBase):
                         "named strategic accounts, hybrid enterprise territories and solution overlays.",
         )
         # Its id and dates may have been a previous demo plan's in this process (see there).
-        compiled_plan_forget(plan_ids=[self.plan.pk])
+        plan_index_forget(plan_ids=[self.plan.pk])
         by_code: dict[str, Territory] = {}
         self.territory_objs: list[Territory] = [None] * len(self.terrs)  # type: ignore[list-item]
         for level in sorted(set(self.depth.values())):

@@ -180,7 +180,7 @@ class CurrentRows:
     conflict: np.ndarray  # bool
 
 
-def read_current(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.Columns,
+def read_current(plan: TerritoryPlan, compiled: engine.PlanIndex, cols: vector.Columns,
                  ids: Sequence[int] | None) -> CurrentRows:
     """The current rows of the plan (of these accounts), found through the (territory, valid_to)
     index for a whole plan and the account-led indexes for a list of accounts."""

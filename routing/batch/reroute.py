@@ -18,7 +18,7 @@ from routing.batch.scope import scope_account_ids
 from routing.batch.write import CHUNK_SIZE, Snapshot, write_changes
 from routing.engine import vector
 from routing.models import RoutingJob
-from routing.services import account_route, compiled_plan
+from routing.services import account_route, plan_index
 from salesos.models import Account
 from territories.models import Territory, TerritoryPlan
 
@@ -31,7 +31,7 @@ def warm(plan: TerritoryPlan | None = None) -> None:
     import pandas  # noqa: F401
 
     if plan is not None:
-        vector.for_plan(compiled_plan(plan=plan)).warm()
+        vector.for_plan(plan_index(plan=plan)).warm()
 
 
 # --- the re-route ----------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def plan_reroute(
     of one run (one ``now``) store each decision once between them."""
     now = now or timezone.now()
     clock = time.perf_counter()
-    compiled = compiled_plan(plan=plan)
+    compiled = plan_index(plan=plan)
     vplan = vector.for_plan(compiled)
 
     ids: list[int] | None

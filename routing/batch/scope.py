@@ -12,13 +12,13 @@ from django.db import connection
 from django.db.models import Q
 
 from routing import engine
-from routing.compile import rule_to_q
 from routing.models import AccountTerritory, RoutingDecision
+from routing.sql import rule_to_q
 from salesos.models import Account
 from territories.models import TerritoryPlan
 
 
-def _subtree(compiled: engine.CompiledPlan, roots: Iterable[int]) -> set[int]:
+def _subtree(compiled: engine.PlanIndex, roots: Iterable[int]) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for node in compiled.nodes.values():
         children.setdefault(node.parent_id, []).append(node.id)
@@ -32,7 +32,7 @@ def _subtree(compiled: engine.CompiledPlan, roots: Iterable[int]) -> set[int]:
     return found
 
 
-def _chain_q(compiled: engine.CompiledPlan, t_id: int) -> Q | None:
+def _chain_q(compiled: engine.PlanIndex, t_id: int) -> Q | None:
     """Accounts the territory's rule, with every ancestor's, can match (None: none can).
     A named list stands alone, whatever its ancestors say."""
     q = Q()
@@ -83,7 +83,7 @@ def _decided_with(plan: TerritoryPlan, territory_ids: Sequence[int]) -> set[int]
     return accounts
 
 
-def scope_account_ids(*, plan: TerritoryPlan, compiled: engine.CompiledPlan, territory_ids: Iterable[int]) -> list[int]:
+def scope_account_ids(*, plan: TerritoryPlan, compiled: engine.PlanIndex, territory_ids: Iterable[int]) -> list[int]:
     """Accounts a change to these territories can move or decide differently: those currently in
     them or their subtrees, those whose current decision matched a territory of the subtrees,
     plus those their (new) rules, named lists or locks can claim. Sorted ids."""

@@ -65,7 +65,7 @@ def _binary_copy_rows(account: np.ndarray, territory: np.ndarray, plan_id: int, 
     return out.tobytes()
 
 
-def _decision_rows(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+def _decision_rows(plan: TerritoryPlan, compiled: engine.PlanIndex, routed: vector.Routed,
                    keys: np.ndarray, now: dt.datetime) -> list[RoutingDecision]:
     version = version_number(compiled.version)
     return [
@@ -118,7 +118,7 @@ def _reserve_ids(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _copy_decisions(raw: Any, plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+def _copy_decisions(raw: Any, plan: TerritoryPlan, compiled: engine.PlanIndex, routed: vector.Routed,
                     keys: np.ndarray, ids: Sequence[int], now: dt.datetime) -> None:
     """The decisions with their reserved ids, in one COPY through ``raw``."""
     version = version_number(compiled.version)
@@ -264,7 +264,7 @@ def _write_chunk(raw: Any, plan: TerritoryPlan, cols: vector.Columns, routed: ve
     return skipped
 
 
-def write_changes(plan: TerritoryPlan, compiled: engine.CompiledPlan, cols: vector.Columns, routed: vector.Routed,
+def write_changes(plan: TerritoryPlan, compiled: engine.PlanIndex, cols: vector.Columns, routed: vector.Routed,
                   changes: RowChanges, now: dt.datetime, chunk_size: int, result: RerouteResult,
                   progress: Any, seen: Snapshot | None = None, shared_decisions: bool = False) -> list[int]:
     """The decisions first (one transaction), then the rows chunk by chunk, each chunk in its own

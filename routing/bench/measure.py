@@ -113,7 +113,7 @@ def measure_engine(plan: TerritoryPlan, sample: int, seed: int) -> dict[str, flo
         part = chosen[start : start + 5000]
         records.extend(services.record_from_values(v)
                        for v in Account.objects.filter(pk__in=part).values(*services.account_value_columns()))
-    compiled = services.compiled_plan(plan=plan)
+    compiled = services.plan_index(plan=plan)
     for record in records[:1000]:  # warm
         compiled.resolve(record)
     clock = time.perf_counter_ns

@@ -1,7 +1,7 @@
 """The routing engine: pure Python, no Django (a test holds it to that).
 
 Rules are validated (``validate``), compiled once (``compile_rule``) and evaluated against plain
-record mappings (``evaluate``/``explain``); a plan of territories compiles to a ``CompiledPlan``
+record mappings (``evaluate``/``explain``); a plan of territories compiles to a ``PlanIndex``
 whose candidate index routes one record (``resolve``) exactly as testing every territory would
 (``resolve_brute_force``). Semantics live in the module docstrings: ``fields`` (case, missing
 values, industry hierarchy), ``validate`` (schema, empty rules), ``evaluate`` (specificity),
@@ -11,7 +11,7 @@ values, industry hierarchy), ``validate`` (schema, empty rules), ``evaluate`` (s
 from .errors import PlanError, Problem, RuleError
 from .evaluate import CompiledRule, Specificity, Trace, compile_rule, evaluate, explain, prepare, specificity
 from .fields import COLUMNS, FIELDS, OPERATORS, Field, Operator, fold
-from .index import CompiledPlan
+from .index import PlanIndex
 from .plan import (
     GEOGRAPHIC,
     HYBRID,
@@ -41,7 +41,7 @@ __all__ = [
     "SIZE",
     "TERRITORY_TYPES",
     "CandidateTrace",
-    "CompiledPlan",
+    "PlanIndex",
     "CompiledRule",
     "Decision",
     "Field",

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .evaluate import prepare
-from .index import CompiledPlan
+from .index import PlanIndex
 from .plan import GEOGRAPHIC, HYBRID, NAMED_ACCOUNT, SIZE, PlanSpec, TerritorySpec
 from .resolve import resolve, resolve_brute_force
 from .validate import condition
@@ -92,7 +92,7 @@ def run(territories: int = 10_000, records: int = 20_000, *, check: int = 200, s
     """Build the plan, route ``records`` records one at a time, and report figures in µs."""
     spec, countries = build_plan(territories, seed=seed)
     started = time.perf_counter()
-    plan = CompiledPlan.build(spec)
+    plan = PlanIndex.build(spec)
     build_ms = (time.perf_counter() - started) * 1000
     sample = make_records(countries, records, seed=seed + 1)
     for record in sample[:1000]:  # warm up

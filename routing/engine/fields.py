@@ -1,7 +1,7 @@
 """The routable fields and the operators rules may use on them: one registry for the validator,
 the evaluator, the SQL compiler and the rule builder.
 
-Semantics shared by every consumer (the Python evaluator and ``routing.compile`` agree on them,
+Semantics shared by every consumer (the Python evaluator and ``routing.sql`` agree on them,
 and tests hold them to it):
 
 * Text comparisons ignore ASCII case and nothing else: ``a-z`` equal ``A-Z``; every other
@@ -47,7 +47,7 @@ FLAG = "flag"  # the value is missing (rule value true) or present (false)
 
 # The forms every operator has, one per evaluator: ``scalar`` (``routing.engine.evaluate``, one
 # record's facts), ``vector`` (``routing.engine.masks``, numpy columns) and ``sql`` (registered by
-# ``routing.compile``, Django ``Q``; the engine itself imports no Django).
+# ``routing.sql``, Django ``Q``; the engine itself imports no Django).
 SCALAR, VECTOR, SQL = "scalar", "vector", "sql"
 FORM_KINDS = (SCALAR, VECTOR, SQL)
 
@@ -192,7 +192,7 @@ FIELDS: Mapping[str, Field] = MappingProxyType(
     }
 )
 
-# field name -> model column, for routing.compile and for services that load records.
+# field name -> model column, for routing.sql and for services that load records.
 COLUMNS: Mapping[str, str] = MappingProxyType({f.name: f.column for f in FIELDS.values()})
 
 REGIONS = ("AMER", "EMEA", "APAC")

@@ -19,7 +19,7 @@ brute-force one (``resolve_brute_force`` exists to prove it).
 
 Territories are routable only when they and every ancestor are active: switching a territory
 off switches off its subtree. A stored rule that no longer validates makes its territory (and so
-its subtree) match nothing; ``CompiledPlan.problems`` says which and why.
+its subtree) match nothing; ``PlanIndex.problems`` says which and why.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def rule_guards(rule: Mapping[str, Any]) -> list[Guard]:
     return [guard] if guard is not None else []
 
 
-class CompiledPlan:
+class PlanIndex:
     """One plan ready to route records; build once per plan version and share it."""
 
     def __init__(self, version: str | int):
@@ -113,7 +113,7 @@ class CompiledPlan:
     # -- building --------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, spec: PlanSpec) -> CompiledPlan:
+    def build(cls, spec: PlanSpec) -> PlanIndex:
         plan = cls(spec.version)
         specs: dict[int, TerritorySpec] = {}
         for t in spec.territories:
@@ -290,5 +290,5 @@ class CompiledPlan:
         return resolve(self, record)
 
     def __repr__(self) -> str:
-        return f"<CompiledPlan {self.version}: {len(self.routable_ids)} routable territories>"
+        return f"<PlanIndex {self.version}: {len(self.routable_ids)} routable territories>"
 

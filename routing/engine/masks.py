@@ -1,8 +1,8 @@
-"""Rules as masks over columns (``routing.engine.columns``): ``compile_mask(rule)`` is a function
+"""Rules as masks over columns (``routing.engine.columns``): ``rule_mask(rule)`` is a function
 of (columns, rows) giving one bool per row, true exactly where ``evaluate`` accepts the record.
 
 Each operator's *vector form* is registered on the operator (``fields.register_form``), beside
-its scalar form in ``routing.engine.evaluate`` and its SQL form in ``routing.compile``; a
+its scalar form in ``routing.engine.evaluate`` and its SQL form in ``routing.sql``; a
 condition's mask is its operator's form. Numbers compare as scaled integers, so a rule value is
 turned into the integer bound that selects the same integers (``_integer_bound``); text compares
 through the column's table of distinct values, folded once per value, not once per row.
@@ -183,12 +183,12 @@ def _cheap_first(node: Mapping[str, Any]) -> int:
     return 0 if f.type not in NUMBER_TYPES and node["op"] in (EQ, IN) and f.type != HIERARCHY else 1
 
 
-def compile_mask(node: Mapping[str, Any]) -> Mask:
+def rule_mask(node: Mapping[str, Any]) -> Mask:
     """A validated, normalised rule as a function of (columns, rows) -> bool per row."""
     if not node:
         return lambda cols, rows: np.ones(len(rows), dtype=bool)
     if "all" in node:
-        members = [compile_mask(m) for m in sorted(node["all"], key=_cheap_first)]
+        members = [rule_mask(m) for m in sorted(node["all"], key=_cheap_first)]
 
         def every(cols: Columns, rows: np.ndarray) -> np.ndarray:
             keep = np.arange(len(rows))
@@ -202,7 +202,7 @@ def compile_mask(node: Mapping[str, Any]) -> Mask:
 
         return every
     if "any" in node:
-        members = [compile_mask(m) for m in node["any"]]
+        members = [rule_mask(m) for m in node["any"]]
 
         def some(cols: Columns, rows: np.ndarray) -> np.ndarray:
             out = np.zeros(len(rows), dtype=bool)

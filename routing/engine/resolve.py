@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .evaluate import Facts, prepare
-from .index import CompiledPlan, Node
+from .index import Node, PlanIndex
 from .plan import (
     LOCK,
     LOST,
@@ -48,7 +48,7 @@ def _rank(node: Node) -> tuple[int, int, int, int, str]:
     return (node.tier, -node.priority, -spec.geo_level, -spec.conditions, node.code)
 
 
-def _deepest(plan: CompiledPlan, ids: list[int]) -> tuple[list[int], dict[int, int]]:
+def _deepest(plan: PlanIndex, ids: list[int]) -> tuple[list[int], dict[int, int]]:
     """Drop candidates that are ancestors of other candidates; map each dropped one to a
     descendant that matched (for the trace)."""
     rolled: dict[int, int] = {}
@@ -62,14 +62,14 @@ def _describe(node: Node) -> str:
     return f"tier {TIER_NAMES[node.tier]}, priority {node.priority}, {node.specificity.describe()}"
 
 
-def _decide(plan: CompiledPlan, record: Mapping[str, Any], facts: Facts, ids: Iterable[int]) -> Decision:
+def _decide(plan: PlanIndex, record: Mapping[str, Any], facts: Facts, ids: Iterable[int]) -> Decision:
     record_id = record.get("id")
     memo: dict[int, bool] = {}
     matched = [t for t in ids if plan.matches(t, facts, record_id, memo)]
     return decide_matched(plan, matched, record.get("locked_territory_id"))
 
 
-def decide_matched(plan: CompiledPlan, matched_ids: Iterable[int], lock_id: Any = None) -> Decision:
+def decide_matched(plan: PlanIndex, matched_ids: Iterable[int], lock_id: Any = None) -> Decision:
     """The decision for a record that matched exactly ``matched_ids`` (routable territories of
     the plan, each with every ancestor's rule) and carries the lock ``lock_id``. A stored
     ``Decision.matched`` and lock give back the whole decision and its trace this way; ids the
@@ -158,20 +158,20 @@ def _why_lost(node: Node, winner: Node) -> str:
     return f"tied with {winner.code}, which has the lower code (conflict)"
 
 
-def _compiled(plan: CompiledPlan | PlanSpec) -> CompiledPlan:
-    return plan if isinstance(plan, CompiledPlan) else CompiledPlan.build(plan)
+def _indexes(plan: PlanIndex | PlanSpec) -> PlanIndex:
+    return plan if isinstance(plan, PlanIndex) else PlanIndex.build(plan)
 
 
-def resolve(plan: CompiledPlan | PlanSpec, record: Mapping[str, Any]) -> Decision:
-    """Route one record. Pass a ``CompiledPlan`` (built once per plan version); a ``PlanSpec``
+def resolve(plan: PlanIndex | PlanSpec, record: Mapping[str, Any]) -> Decision:
+    """Route one record. Pass a ``PlanIndex`` (built once per plan version); a ``PlanSpec``
     is compiled on every call, which is fine in tests and slow anywhere else."""
-    plan = _compiled(plan)
+    plan = _indexes(plan)
     facts = prepare(record)
     return _decide(plan, record, facts, plan.candidate_ids(facts, record.get("id")))
 
 
-def resolve_brute_force(plan: CompiledPlan | PlanSpec, record: Mapping[str, Any]) -> Decision:
+def resolve_brute_force(plan: PlanIndex | PlanSpec, record: Mapping[str, Any]) -> Decision:
     """The same decision without the index: every routable territory is tested. The reference
     the index is checked against."""
-    plan = _compiled(plan)
+    plan = _indexes(plan)
     return _decide(plan, record, prepare(record), plan.routable_ids)

@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 
 from .columns import EMPTY, Columns, NumberColumn, TextColumn, money_scale
-from .index import CompiledPlan, rule_guards
-from .masks import Mask, compile_mask
+from .index import PlanIndex, rule_guards
+from .masks import Mask, rule_mask
 from .plan import LOCK, NAMED, RULE, TIER_NAMED
 from .resolve import decide_matched
 
 # Columns and masks live in their own modules; they are named here too, where routing uses them.
 __all__ = [
-    "SOURCES", "Columns", "Mask", "NumberColumn", "Routed", "TextColumn", "VectorPlan", "compile_mask",
+    "SOURCES", "Columns", "Mask", "NumberColumn", "Routed", "TextColumn", "VectorPlan", "rule_mask",
     "fields_read", "for_plan", "money_scale", "route",
 ]
 
@@ -46,7 +46,7 @@ SOURCES = (None, RULE, NAMED, LOCK)  # Routed.source codes
 _SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
 
 
-def fields_read(plan: CompiledPlan) -> set[str]:
+def fields_read(plan: PlanIndex) -> set[str]:
     """The fields some rule of the plan reads."""
     found: set[str] = set()
 
@@ -85,7 +85,7 @@ class _Territory:
     @property
     def mask(self) -> Mask:
         if self._mask is None:
-            self._mask = compile_mask(self.rule)
+            self._mask = rule_mask(self.rule)
         return self._mask
 
     @property
@@ -118,7 +118,7 @@ class VectorPlan:
     """What set-based routing needs from a compiled plan; build once per plan version
     (``for_plan`` keeps one per compiled plan)."""
 
-    def __init__(self, plan: CompiledPlan):
+    def __init__(self, plan: PlanIndex):
         self.plan = plan
         self.fields = fields_read(plan)
         self.territories: dict[int, _Territory] = {}
@@ -156,10 +156,10 @@ class VectorPlan:
         return (node.tier, -node.priority, -node.specificity.geo_level, -node.specificity.conditions)
 
 
-_plans: dict[int, tuple[CompiledPlan, VectorPlan]] = {}
+_plans: dict[int, tuple[PlanIndex, VectorPlan]] = {}
 
 
-def for_plan(plan: CompiledPlan) -> VectorPlan:
+def for_plan(plan: PlanIndex) -> VectorPlan:
     """The vector plan of a compiled plan, built once (compiled plans are cached per version)."""
     found = _plans.get(id(plan))
     if found is None or found[0] is not plan:

@@ -13,10 +13,10 @@ import numpy as np
 from django.db.models import Q
 from django.http import Http404, QueryDict
 
-from routing.compile import rule_to_q
 from routing.engine import PlanError, RuleError
 from routing.placement import current_territories
 from routing.preview import TerritoryDraft, territory_change_preview
+from routing.sql import rule_to_q
 from salesos.http import parse_id
 from salesos.models import Account
 from territories import services

@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.engine import CompiledPlan, compile_rule, explain, resolve, resolve_brute_force, validate
+from routing.engine import PlanIndex, compile_rule, explain, resolve, resolve_brute_force, validate
 
 from .strategies import plans, records, rules
 
@@ -44,7 +44,7 @@ def test_ne_and_not_in_are_exact_complements(rule, record):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan=plans(), data=st.data())
 def test_indexed_resolution_equals_brute_force(plan, data):
-    compiled = CompiledPlan.build(plan)
+    compiled = PlanIndex.build(plan)
     ids = tuple(t.id for t in plan.territories) + (999,)
     for _ in range(5):
         record = data.draw(records(lock_ids=ids))

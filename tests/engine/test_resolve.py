@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from routing.engine import CompiledPlan, PlanError, PlanSpec, TerritorySpec, resolve, resolve_brute_force
+from routing.engine import PlanError, PlanIndex, PlanSpec, TerritorySpec, resolve, resolve_brute_force
 
 US = {"field": "country", "op": "eq", "value": "US"}
 CA_STATE = {"field": "state", "op": "eq", "value": "US-CA"}
@@ -22,7 +22,7 @@ def t(id, code=None, **kw):  # noqa: A002 - mirrors TerritorySpec
 
 
 def plan(*territories):
-    return CompiledPlan.build(PlanSpec(version=1, territories=territories))
+    return PlanIndex.build(PlanSpec(version=1, territories=territories))
 
 
 def route(compiled, record):
@@ -205,5 +205,5 @@ def test_index_checks_only_territories_that_can_match():
 def test_resolve_accepts_a_plan_spec_and_the_plan_offers_resolve():
     spec = PlanSpec(version="v2", territories=(t(1, "US", rule=US),))
     assert resolve(spec, SF_ACCOUNT).territory_id == 1
-    compiled = CompiledPlan.build(spec)
+    compiled = PlanIndex.build(spec)
     assert compiled.resolve(SF_ACCOUNT).trace.plan_version == "v2"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.engine import CompiledPlan, PlanSpec, TerritorySpec, decide_matched, resolve
+from routing.engine import PlanIndex, PlanSpec, TerritorySpec, decide_matched, resolve
 from routing.engine.vector import SOURCES, Columns, VectorPlan, route
 
 from .strategies import plans, records
 
 
-def routed_by_record(compiled: CompiledPlan, batch: list[dict]) -> list[tuple]:
+def routed_by_record(compiled: PlanIndex, batch: list[dict]) -> list[tuple]:
     vplan = VectorPlan(compiled)
     cols = Columns.from_records(batch)
     out = route(vplan, cols)
@@ -33,7 +33,7 @@ def routed_by_record(compiled: CompiledPlan, batch: list[dict]) -> list[tuple]:
     return found
 
 
-def expected(compiled: CompiledPlan, record: dict) -> tuple:
+def expected(compiled: PlanIndex, record: dict) -> tuple:
     decision = resolve(compiled, record)
     return (decision.territory_id, decision.source, decision.conflict, set(decision.overlays), decision.matched,
             record.get("locked_territory_id"))
@@ -42,7 +42,7 @@ def expected(compiled: CompiledPlan, record: dict) -> tuple:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan=plans(), data=st.data())
 def test_vector_routing_equals_resolve(plan, data):
-    compiled = CompiledPlan.build(plan)
+    compiled = PlanIndex.build(plan)
     lock_ids = tuple(t.id for t in plan.territories) + (999,)
     batch = [data.draw(records(lock_ids=lock_ids)) for _ in range(data.draw(st.integers(1, 8)))]
     for i, record in enumerate(batch):  # ids are unique in a table; 1-5 are the named-list ids
@@ -64,7 +64,7 @@ def test_guards_narrow_large_parents_without_changing_the_result():
                                          rule={"field": "state", "op": "in", "value": [state]}))
         territories.append(TerritorySpec(id=100 + i, code=f"P{i:02d}", parent_id=10 + i, priority=1,
                                          rule={"field": "postal_code", "op": "prefix", "value": [f"{i % 10}"]}))
-    compiled = CompiledPlan.build(PlanSpec(version=1, territories=tuple(territories)))
+    compiled = PlanIndex.build(PlanSpec(version=1, territories=tuple(territories)))
     batch = [{"id": n + 1, "country": "us" if n % 7 else "CA", "state": states[n % 20].lower(),
               "postal_code": f"{n % 13}{n % 100:03d}"} for n in range(2000)]
     got = routed_by_record(compiled, batch)

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from planning.models import FiscalPeriod, Quota
 from planning.transfer import PlanImportError, plan_export, plan_import
-from routing.services import compiled_plan, record_of
+from routing.services import plan_index, record_of
 from salesos.models import Account, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
 from tests import factories
@@ -62,7 +62,7 @@ def world():
 
 
 def _placements(plan: TerritoryPlan) -> dict[int, tuple]:
-    compiled = compiled_plan(plan=plan)
+    compiled = plan_index(plan=plan)
     code = dict(Territory.objects.filter(plan=plan).values_list("pk", "code"))
     out = {}
     for account in Account.objects.order_by("pk"):

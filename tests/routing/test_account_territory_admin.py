@@ -24,7 +24,7 @@ def staff(client):
 
 @pytest.fixture
 def routed():
-    services._compiled.clear()
+    services._indexes.clear()
     plan = factories.make_plan()
     west = factories.make_territory(plan, code="WEST", rule={"all": [{"field": "state", "op": "in",
                                                                       "value": ["US-CA"]}]})

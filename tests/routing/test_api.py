@@ -30,10 +30,10 @@ HEALTH = {"all": [{"field": "industry", "op": "in", "value": ["62"]}]}
 def _fresh_caches():
     # SQLite reuses primary keys after a rolled-back test, so a plan of an earlier test could
     # share a pk and version stamp with this one: start each test with empty process caches.
-    services._compiled.clear()
+    services._indexes.clear()
     api_input.forget_known_countries()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
     api_input.forget_known_countries()
 
 

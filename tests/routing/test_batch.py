@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
     # The per-process cache is keyed by plan id and version; test databases reuse both.
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 STATES = ["US-CA", "US-NY", "US-TX", "US-WA"]
 SECTORS = ["62", "51", "52", "31"]
@@ -228,7 +228,7 @@ def test_rows_share_decisions_that_give_the_engine_decision_back():
     assert 0 < result.decisions == RoutingDecision.objects.filter(plan=plan).count()
     primary = AccountTerritory.objects.filter(plan=plan, is_primary=True).select_related("decision", "account")
     assert result.decisions < primary.count()  # shared, not one per account
-    compiled = services.compiled_plan(plan=plan)
+    compiled = services.plan_index(plan=plan)
     for row in primary:
         stored = engine.decide_matched(compiled, row.decision.matched, row.decision.locked_territory_id)
         assert stored.to_dict() == compiled.resolve(services.record_of(row.account)).to_dict()

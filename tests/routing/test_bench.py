@@ -25,9 +25,9 @@ KEYS = {
 
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 
 def run(*args: str) -> dict:

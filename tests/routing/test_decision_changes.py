@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 
 def tie_scenario():

@@ -32,9 +32,9 @@ SLOW = 0.15  # seconds added to the routing step and to the diff: a big run's wi
 
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 
 def _plan():
@@ -108,7 +108,7 @@ def test_full_reroutes_during_account_edits_all_finish_and_leave_every_account_r
     assert sum(j.changed for j in jobs) > RUNS * ACCOUNTS // 2  # the runs really moved accounts
     assert sum(j.result["counts"]["settled"] for j in jobs) > 0  # and met edits made meanwhile
 
-    compiled = services.compiled_plan(plan=plan)
+    compiled = services.plan_index(plan=plan)
     current = {
         account_id: (territory_id, conflict)
         for account_id, territory_id, conflict in AccountTerritory.objects.filter(

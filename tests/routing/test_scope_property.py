@@ -126,7 +126,7 @@ changes = st.one_of(
        change_list=st.lists(changes, min_size=1, max_size=2))
 def test_scoped_reroute_after_a_change_equals_a_full_reroute(spec, rows, rule_list, change_list):
     with transaction.atomic():
-        services._compiled.clear()
+        services._indexes.clear()
         account_ids = _accounts(rows)
         plan, territories = _build(spec, account_ids, rule_list)
         now = timezone.now()

@@ -133,10 +133,10 @@ def test_manual_routing_holds_until_a_rule_claims_the_account(plan):
 
 
 def test_compiled_plan_is_rebuilt_only_when_the_version_moves(plan):
-    first = services.compiled_plan(plan=plan)
-    assert services.compiled_plan(plan=plan) is first
+    first = services.plan_index(plan=plan)
+    assert services.plan_index(plan=plan) is first
     services.plan_touch(plan=plan)
-    assert services.compiled_plan(plan=plan) is not first
+    assert services.plan_index(plan=plan) is not first
 
 
 def test_route_preview_stores_nothing(plan):
@@ -172,12 +172,12 @@ def test_a_lock_records_who_set_it(plan):
 
 def test_a_reused_plan_id_does_not_reuse_a_stale_compiled_plan(plan):
     """SQLite hands out a deleted row's id again; the new plan's rules must be the ones used."""
-    assert services.compiled_plan(plan=plan).resolve({"country": "DE"}).territory_id is None
+    assert services.plan_index(plan=plan).resolve({"country": "DE"}).territory_id is None
     pk = plan.pk
     plan.delete()
     reborn = make_plan(name="Reborn", id=pk)
     make_territory(reborn, code="DE", rule={"all": [{"field": "country", "op": "eq", "value": "DE"}]})
-    assert services.compiled_plan(plan=reborn).resolve({"country": "DE"}).territory_id is not None
+    assert services.plan_index(plan=reborn).resolve({"country": "DE"}).territory_id is not None
 
 
 def test_owners_follow_leave_with_no_refresh(plan):

@@ -62,7 +62,7 @@ def build_world() -> World:
     """A plan with a country parent, two regional children, a hybrid West-Healthcare territory
     that outranks the West, two tied Texas territories (a conflict) and a healthcare overlay; an
     org of admin, director, two managers with one rep each."""
-    services._compiled.clear()  # plan ids repeat between tests; never reuse another test's index
+    services._indexes.clear()  # plan ids repeat between tests; never reuse another test's index
     reference_data()
     users = {
         "admin": make_user("admin", username="ops"),
@@ -395,7 +395,7 @@ def test_explanation_rebuilds_the_stored_decision_and_notes_a_plan_change(client
                                                     industry_code="622110"))
     row = AccountTerritory.objects.select_related("decision").get(account=account, is_primary=True,
                                                                  valid_to__isnull=True)
-    decided = services.compiled_plan(plan=world.plan).resolve(services.record_of(account))
+    decided = services.plan_index(plan=world.plan).resolve(services.record_of(account))
     assert sorted(row.decision.matched) == sorted(decided.matched)
     assert traces.decision_trace(row) == decided.to_dict()
     decided_under = row.decision.plan_version

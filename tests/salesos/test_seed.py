@@ -402,7 +402,7 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
     """The engine, record by record, reaches the stored decisions, overlays included, without a
     single tie."""
     try:
-        from routing.engine import CompiledPlan, PlanSpec, TerritorySpec, resolve
+        from routing.engine import PlanIndex, PlanSpec, TerritorySpec, resolve
     except ImportError:  # pragma: no cover - the engine ships with the app
         pytest.skip("routing engine not available")
     plan = TerritoryPlan.objects.get(status="active")
@@ -412,7 +412,7 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
                       named_account_ids=frozenset(t.named_accounts.values_list("id", flat=True)))
         for t in Territory.objects.filter(plan=plan)
     )
-    compiled = CompiledPlan.build(PlanSpec(version=plan.version, territories=specs))
+    compiled = PlanIndex.build(PlanSpec(version=plan.version, territories=specs))
     overlays: dict[int, set] = {}
     for account_id, territory_id, credit in AccountTerritory.objects.filter(is_primary=False).values_list(
             "account_id", "territory_id", "credit_percent"):

@@ -41,7 +41,7 @@ def seeded(django_db_setup, django_db_blocker):
 @pytest.fixture
 def admin(seeded, db):
     # Each test's changes roll back, plan version included: drop compiled copies of them.
-    routing_services._compiled.clear()
+    routing_services._indexes.clear()
     c = Client()
     c.force_login(factories.make_user("admin"))
     return c

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from routing.compile import rule_to_q
 from routing.models import AccountTerritory
+from routing.sql import rule_to_q
 from salesos.models import Account, GeoArea, Industry
 from territories.builder import codec as tf
 from territories.models import RepAssignment, Territory

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.compile import LEAD_COLUMNS, rule_to_q
 from routing.engine import COLUMNS, OPERATORS, RuleError, compile_rule
 from routing.engine.fields import FORM_KINDS
-from routing.engine.masks import compile_mask
+from routing.engine.masks import rule_mask
 from routing.engine.vector import Columns
+from routing.sql import LEAD_COLUMNS, rule_to_q
 from salesos.models import Account, Lead
 from tests.engine.strategies import records, rules
 
@@ -57,7 +57,7 @@ def test_scalar_vector_and_sql_forms_select_the_same_rows(rows, rule_list):
     for rule in rule_list:
         compiled = compile_rule(rule)
         scalar = {r["id"] for r in stored if compiled.matches(r)}
-        vector = set(ids[compile_mask(compiled.rule)(cols, every_row)].tolist())
+        vector = set(ids[rule_mask(compiled.rule)(cols, every_row)].tolist())
         sql = set(Account.objects.filter(rule_to_q(rule)).values_list("id", flat=True))
         assert vector == scalar, (compiled.rule, [r for r in stored if r["id"] in vector ^ scalar])
         assert sql == scalar, (compiled.rule, [r for r in stored if r["id"] in sql ^ scalar])
