@@ -165,14 +165,27 @@ def _account_rows(n: int, shape: Shape, seed: int) -> Iterator[tuple[Any, ...]]:
         )
 
 
+def _default_columns() -> dict[str, Any]:
+    """The other NOT NULL account columns at their model defaults: COPY bypasses Django, so a
+    column added to Account later (say a contact e-mail) must still get its value."""
+    return {
+        str(f.column): f.get_default()
+        for f in Account._meta.concrete_fields
+        if not f.primary_key and not f.null and f.column not in _GENERATED_COLUMNS
+    }
+
+
 def insert_accounts(n: int, shape: Shape, seed: int) -> None:
     rows = _account_rows(n, shape, seed)
     if connection.vendor == "postgresql":
+        defaults = _default_columns()
+        columns = (*_GENERATED_COLUMNS, *defaults)
+        extra = tuple(defaults.values())
         with connection.cursor() as cursor:
-            sql = f"COPY {Account._meta.db_table} ({', '.join(_GENERATED_COLUMNS)}) FROM STDIN"
+            sql = f"COPY {Account._meta.db_table} ({', '.join(columns)}) FROM STDIN"
             with cursor.connection.cursor().copy(sql) as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *extra))
         return
     batch_rows: list[Account] = []
     for row in rows:
