@@ -11,6 +11,9 @@ territory counts as carrying no records.
   ``planning``); one ``True`` means the territory is retired instead of deleted.
 * ``territory_accounts(territory_ids)``: each receiver answers a queryset of the account ids
   these territories currently hold (``routing``: the current ownership rows).
+* ``plan_quotas(plan)``: the quota each territory of the plan carries itself, for the fiscal
+  year the plan covers (``planning`` answers ``(fiscal year, {territory id: amount})``; the
+  fiscal year of a date is planning's fact, ``planning.models.covering``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.dispatch import Signal
 routing_changed = Signal()
 territory_records = Signal()
 territory_accounts = Signal()
+plan_quotas = Signal()
 
 
 def answers(signal: Signal, **kwargs: Any) -> Iterable[Any]:

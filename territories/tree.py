@@ -14,13 +14,11 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.utils import timezone
 
-from planning.models import FiscalYear, Quota
 from routing.placement import current_primary_rows
 from salesos.models import Opportunity, SalesProfile
 from salesos.roles import opens_any_plan, role_of
-from territories import coverage
+from territories import coverage, hooks
 from territories.models import RepAssignment, Territory, TerritoryPlan
 from territories.selectors import current_assignments, display_name, view_grants
 
@@ -96,7 +94,7 @@ class PlanTree:
     nodes: dict[int, Node]
     visible: set[int]
     reps: dict[int, str]  # user id -> name, for the people holding visible territories
-    fiscal_year: FiscalYear | None
+    fiscal_year: Any  # planning.FiscalYear | None: the year the quota column covers
 
     def sorted_ids(self, ids) -> list[int]:
         return sorted(ids, key=lambda pk: self.nodes[pk].code)
@@ -115,18 +113,18 @@ class PlanTree:
         return [self.nodes[a] for a in self.nodes[pk].path if a in self.visible]
 
 
-def fiscal_year_for(plan: TerritoryPlan) -> FiscalYear | None:
-    """The plan's fiscal year, or the one today falls in."""
-    if plan.fiscal_year_id is not None:
-        return plan.fiscal_year
-    today = timezone.localdate()
-    return FiscalYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+def plan_quotas(plan: TerritoryPlan) -> tuple[Any, dict[int, Decimal]]:
+    """The fiscal year the plan covers and the quota each of its territories carries itself,
+    as planning answers ``hooks.plan_quotas`` (none without planning)."""
+    for fiscal_year, quota in hooks.answers(hooks.plan_quotas, plan=plan):
+        return fiscal_year, quota
+    return None, {}
 
 
-def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[dict, dict, dict]:
-    """Accounts, open pipeline and quota each territory of the plan holds itself (three grouped
-    queries), read from the plan's current primary AccountTerritory rows (``routing.placement``:
-    the same figures as every other page)."""
+def own_figures(plan: TerritoryPlan) -> tuple[dict, dict]:
+    """Accounts and open pipeline each territory of the plan holds itself (two grouped queries),
+    read from the plan's current primary AccountTerritory rows (``routing.placement``: the same
+    figures as every other page)."""
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
     rows = current_primary_rows(plan).order_by()
     accounts: QuerySet[Any, tuple[Any, ...]] = rows.values_list("territory_id").annotate(n=Count("pk"))
@@ -139,15 +137,7 @@ def own_figures(plan: TerritoryPlan, fiscal_year: FiscalYear | None) -> tuple[di
         .values_list("account__territory_rows__territory_id")
         .annotate(total=Sum("amount"))
     )
-    quota: dict = {}
-    if fiscal_year is not None:
-        quota = dict(
-            Quota.objects.filter(territory__plan=plan, period__fiscal_year=fiscal_year)
-            .order_by()
-            .values_list("territory_id")
-            .annotate(total=Sum("amount"))
-        )
-    return dict(accounts), dict(pipeline), quota
+    return dict(accounts), dict(pipeline)
 
 
 def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTree:
@@ -184,8 +174,8 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTr
             nodes[child].path = [*node.path, pk]
             queue.append(child)
 
-    fiscal_year = fiscal_year_for(plan)
-    accounts, pipeline, quota = own_figures(plan, fiscal_year)
+    fiscal_year, quota = plan_quotas(plan)
+    accounts, pipeline = own_figures(plan)
     for pk, node in nodes.items():
         node.own_accounts = node.accounts = accounts.get(pk, 0)
         node.own_pipeline = node.pipeline = pipeline.get(pk) or Decimal(0)

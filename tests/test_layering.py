@@ -23,9 +23,9 @@ KNOWN_LONG: dict[str, str] = {
 }
 
 # Upward imports still to remove, file -> the higher apps it imports. The territory pages read
-# where accounts sit (``routing.placement``) and the plan tree shows quotas; their page-level
-# reads are still to move above routing. The list may only shrink: a test fails when an entry is
-# no longer needed, so it is deleted with the import it excused.
+# where accounts sit (``routing.placement``), the account pages in salesos read territories and
+# routing; their page-level reads are still to move above routing. The list may only shrink: a
+# test fails when an entry is no longer needed, so it is deleted with the import it excused.
 KNOWN_UPWARD: dict[str, set[str]] = {
     "salesos/activities.py": {"territories"},
     "salesos/record_lists.py": {"routing", "territories"},
@@ -37,7 +37,7 @@ KNOWN_UPWARD: dict[str, set[str]] = {
     "territories/management/commands/bench_territory_pages.py": {"planning", "routing"},
     "territories/selectors.py": {"routing"},
     "territories/staffing.py": {"routing"},
-    "territories/tree.py": {"planning", "routing"},
+    "territories/tree.py": {"routing"},
 }
 
 
