@@ -78,7 +78,7 @@ def _decision_rows(plan: TerritoryPlan, compiled: engine.PlanIndex, routed: vect
 DECISION_LOCK = 0x5A1E5  # with the plan's id: the advisory lock shards take to share decisions
 
 
-def _shared_decision_ids(plan: TerritoryPlan, compiled: engine.CompiledPlan, routed: vector.Routed,
+def _shared_decision_ids(plan: TerritoryPlan, compiled: engine.PlanIndex, routed: vector.Routed,
                          keys: np.ndarray, now: dt.datetime) -> list[int]:
     """The decisions of ``keys`` for one run split into shards (one plan version, one run time
     ``now``): under a lock on the plan's decisions (an advisory lock on PostgreSQL; SQLite's

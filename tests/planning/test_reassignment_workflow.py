@@ -227,8 +227,8 @@ def test_no_policy_step_means_approved_and_scheduled_at_once(django_capture_on_c
 
 def test_the_detail_timeline_the_ownership_history_and_the_mid_year_log(django_assert_max_num_queries):
     from planning.reassignments.selectors import (
-        account_ownership_timeline,
         account_owner_on,
+        account_ownership_timeline,
         mid_year_changes,
         reassignment_detail,
     )

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 
 def single_process_state(plan) -> dict:

@@ -26,9 +26,9 @@ STATES = ["US-CA", "US-NY", "US-TX", "US-WA", ""]
 
 @pytest.fixture(autouse=True)
 def fresh_compiled_plans():
-    services._compiled.clear()
+    services._indexes.clear()
     yield
-    services._compiled.clear()
+    services._indexes.clear()
 
 
 def _run_in_thread(shard_id: int) -> str:
@@ -105,7 +105,7 @@ def test_shards_at_once_with_an_editor_leave_every_account_routed(monkeypatch):
     assert len(edited) > 10
     assert [(j.status, j.error) for j in jobs] == [(RoutingJob.Status.DONE, "")] * 3
 
-    compiled = services.compiled_plan(plan=plan)
+    compiled = services.plan_index(plan=plan)
     current = dict(AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to__isnull=True)
                    .values_list("account_id", "territory_id"))
     wrong = [
