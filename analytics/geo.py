@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ import h3
 import numpy as np
 import shapely
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -40,7 +41,8 @@ from salesos.models import GeoArea
 from territories.models import Territory, TerritoryPlan
 
 METRO_RADIUS = 0.25  # degrees, about 25 km
-ZIP_H3_RES = 7  # cells of about 5 km2
+ZIP_H3_RES = 6  # cells of about 36 km2
+ZIP_CLOSE = 0.04  # degrees: gaps narrower than twice this between a territory's ZIP cells close
 HULL_MARGIN = 0.05  # degrees around an account extent, so a lone account is a visible dot
 CACHE_SECONDS = 24 * 3600
 PRECISION = 0.001  # coordinates rounded to about 100 m
@@ -67,12 +69,14 @@ def _tolerance(geom: BaseGeometry) -> float:
     """Simplification in proportion to the shape: a two-hundredth of its extent (a continent
     loses its fjords, a ZIP cluster keeps its outline)."""
     west, south, east, north = geom.bounds
-    return min(0.25, max(0.005, math.hypot(east - west, north - south) / 200))
+    return min(0.25, max(0.02, math.hypot(east - west, north - south) / 150))
 
 
 def _simplified(geom: BaseGeometry) -> BaseGeometry:
-    geom = geom.simplify(_tolerance(geom), preserve_topology=True)
-    return shapely.set_precision(geom, PRECISION)
+    tolerance = _tolerance(geom)
+    geom = geom.simplify(tolerance, preserve_topology=True)
+    # Two decimals (~1 km) are plenty once the outline is simplified by 5 km or more.
+    return shapely.set_precision(geom, PRECISION if tolerance < 0.05 else PRECISION * 10)
 
 
 def _union(parts: list[BaseGeometry]) -> BaseGeometry:
@@ -123,6 +127,7 @@ def _read_areas(all_terms: Iterable[GeoTerm]) -> _Areas:
     for prefix in prefixes:
         query |= Q(level=GeoArea.Level.POSTAL, code__startswith=prefix)
     areas = _Areas({}, {}, {}, defaultdict(list))
+    lengths = sorted({len(p) for p in prefixes})
     rows = GeoArea.objects.filter(query).values_list(
         "level", "code", "geometry", "centroid_lat", "centroid_lon", "parent__code"
     )
@@ -133,9 +138,9 @@ def _read_areas(all_terms: Iterable[GeoTerm]) -> _Areas:
             areas.centroids[(kind, code)] = (lat, lon)
         if kind == GeoArea.Level.POSTAL:
             areas.zip_state[code] = parent or ""
-            for prefix in prefixes:
-                if code.startswith(prefix):
-                    areas.zips_by_prefix[prefix].append(code)
+            for length in lengths:
+                if code[:length] in prefixes:
+                    areas.zips_by_prefix[code[:length]].append(code)
     states = {s for s in areas.zip_state.values() if s}
     for code, geometry in GeoArea.objects.filter(
         level=GeoArea.Level.STATE, code__in=states, geometry__isnull=False
@@ -152,10 +157,20 @@ def _zip_shape(codes: list[str], areas: _Areas) -> BaseGeometry | None:
             by_state[areas.zip_state.get(code, "")].update(h3.grid_disk(h3.latlng_to_cell(*centroid, ZIP_H3_RES), 1))
     parts = []
     for state, cells in by_state.items():
+        # Without the holes between ZIP cells: the territory covers its ZIPs' neighbourhood, and
+        # a hole-free outline is a fraction of the size.
         cells_shape = shape(h3.cells_to_h3shape(list(cells)).__geo_interface__)
+        # Closed (grown then shrunk) so nearby cells merge into one smooth outline.
+        cells_shape = cells_shape.simplify(ZIP_CLOSE / 4)
+        cells_shape = _fill_holes(cells_shape.buffer(ZIP_CLOSE, quad_segs=1).buffer(-ZIP_CLOSE, quad_segs=1))
         clip = areas.shapes.get((GeoArea.Level.STATE, state))
         parts.append(cells_shape.intersection(clip) if clip is not None else cells_shape)
     return shapely.union_all(parts) if parts else None
+
+
+def _fill_holes(geom: BaseGeometry) -> BaseGeometry:
+    polygons = [shapely.Polygon(p.exterior) for p in getattr(geom, "geoms", [geom]) if isinstance(p, shapely.Polygon)]
+    return shapely.union_all(polygons) if polygons else geom
 
 
 def terms_shape(terms: list[GeoTerm], areas: _Areas) -> BaseGeometry | None:
@@ -220,10 +235,24 @@ class BoundaryLayer:
         return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 
 
+REFERENCE_STAMP_SECONDS = 300
+_reference_stamp: tuple[float, str] | None = None
+
+
 def reference_stamp() -> str:
-    """Changes when reference areas are loaded or added (one aggregate over ~33,000 rows)."""
-    found = GeoArea.objects.aggregate(n=Count("id"), last=Max("id"))
-    return f"{found['n']}.{found['last']}"
+    """Changes when reference areas are loaded (the newest id: the load never deletes rows),
+    asked at most every ``REFERENCE_STAMP_SECONDS`` per process: reference data changes with a
+    release, not between two requests."""
+    global _reference_stamp
+    now = time.monotonic()
+    if _reference_stamp is None or now - _reference_stamp[0] > REFERENCE_STAMP_SECONDS:
+        _reference_stamp = (now, str(GeoArea.objects.aggregate(last=Max("id"))["last"]))
+    return _reference_stamp[1]
+
+
+def reference_stamp_forget() -> None:
+    global _reference_stamp
+    _reference_stamp = None
 
 
 def boundaries_cache_key(plan: TerritoryPlan) -> str:
@@ -277,12 +306,13 @@ def boundaries_build(plan: TerritoryPlan, points: PointTable) -> BoundaryLayer:
     return layer
 
 
-def boundaries_of(plan: TerritoryPlan, points: PointTable) -> BoundaryLayer:
-    """The plan's boundary layer, from the cache when this plan version was drawn before."""
+def boundaries_of(plan: TerritoryPlan, points: Callable[[], PointTable]) -> BoundaryLayer:
+    """The plan's boundary layer, from the cache when this plan version was drawn before
+    (``points`` is asked for the accounts only when the layer is built)."""
     key = boundaries_cache_key(plan)
     layer = cache.get(key)
     if layer is None:
-        layer = boundaries_build(plan, points)
+        layer = boundaries_build(plan, points())
         cache.set(key, layer, CACHE_SECONDS)
     return layer
 

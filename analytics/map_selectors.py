@@ -108,7 +108,7 @@ def map_boundaries(*, user, query: MapQuery) -> str:
     scope = map_scope(user)
     if scope.plan is None:
         return '{"type":"FeatureCollection","features":[]}'
-    layer = boundaries_of(scope.plan, _table(scope))
+    layer = boundaries_of(scope.plan, lambda: _table(scope))
     return layer.feature_collection(boundary_ids(layer, scope, query))
 
 
@@ -117,7 +117,7 @@ def map_levels(*, user) -> int:
     scope = map_scope(user)
     if scope.plan is None:
         return 0
-    return boundaries_of(scope.plan, _table(scope)).max_depth
+    return boundaries_of(scope.plan, lambda: _table(scope)).max_depth
 
 
 # --- points and heat --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import shapely
 from django.core.cache import cache
 from shapely.geometry import shape
 
-from analytics.geo import boundaries_build
+from analytics.geo import boundaries_build, reference_stamp_forget
 from analytics.map_heat import heat_layer
 from analytics.map_points import PointFilter, Viewport, clusters, mask_of, point_table, point_table_clear
 from analytics.map_selectors import MapQuery, map_boundaries, map_points, map_rep_locations
@@ -45,6 +45,7 @@ class Geo:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     point_table_clear()
+    reference_stamp_forget()
     cache.clear()
     yield
     point_table_clear()

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
+from analytics.geo import reference_stamp_forget
 from analytics.map_points import point_table_clear
 from salesos.models import Account, GeoArea
 from salesos.reference import DATA_DIR
@@ -40,6 +41,7 @@ def on_the_map(world):
     for code, values in rules.items():
         Territory.objects.filter(code=code).update(rule={"field": "state", "op": "in", "value": values})
     point_table_clear()
+    reference_stamp_forget()
     cache.clear()  # other tests' reference areas (ids come back after a rollback)
     return world
 
