@@ -27,6 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,8 @@ def _difference(reassignment: Reassignment, impact: Impact) -> dict[str, Any]:
     names = dict(Account.objects.filter(pk__in=[*added[:20], *gone[:20], *elsewhere[:20]]).values_list("pk", "name"))
     snapshot = reassignment.impact or {}
     deals_then = snapshot.get("deals", {})
-    deals_now = impact.to_json()["deals"]
+    amount = sum((d.amount for d in impact.deals), Decimal(0)).quantize(Decimal("0.01"))
+    deals_now = {"count": len(impact.deals), "amount": str(amount), "moving": len(impact.moving_deals)}
 
     def listed(ids: Sequence[int]) -> dict[str, Any]:
         return {"count": len(ids), "sample": [{"id": a, "name": names.get(a, "")} for a in ids[:20]]}
@@ -282,7 +284,7 @@ def _execute_locked(reassignment_id: int, today: dt.date) -> ExecuteResult:
     if reassignment.effective_date > today:
         return ExecuteResult(reassignment_id, "not_due", message=f"Due on {reassignment.effective_date}.")
     now = timezone.now()
-    impact = reassignment_impact(reassignment=reassignment, now=now)
+    impact = reassignment_impact(reassignment=reassignment, now=now, with_summary=False)
     if impact.covered_hash() != reassignment.impact_hash:
         raise _Stale(_difference(reassignment, impact))
     retired = _targets_active(reassignment, impact)

@@ -31,6 +31,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from planning.approvals.resolve import ApprovalFacts
@@ -49,15 +50,15 @@ Kind = Reassignment.Kind
 NEW_TERRITORY = DRAFT_ID  # the id a carved territory goes by until it exists
 
 
-def _chunk() -> int:
-    # PostgreSQL takes a long IN list in one statement; SQLite limits the parameters.
-    return 50_000 if connection.vendor == "postgresql" else 5_000
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    size = _chunk()
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
+def _chunks(ids: Sequence[int]) -> Iterable[Any]:
+    """The ids as values for an ``__in`` lookup: on PostgreSQL one array parameter (``unnest``),
+    parsed once however long; elsewhere lists short enough for SQLite's parameter limit."""
+    if connection.vendor == "postgresql":
+        if len(ids):
+            yield RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+        return
+    for start in range(0, len(ids), 5_000):
+        yield list(ids[start : start + 5_000])
 
 
 @dataclass(frozen=True)
@@ -514,8 +515,11 @@ def _capacities(user_ids: Iterable[int | None]) -> dict[int, int]:
     return dict(SalesProfile.objects.filter(user_id__in=wanted).values_list("user_id", "capacity_accounts"))
 
 
-def reassignment_impact(*, reassignment: Reassignment, now: dt.datetime | None = None) -> Impact:
-    """What ``reassignment`` would do if it executed now (see the module doc). Reads only."""
+def reassignment_impact(*, reassignment: Reassignment, now: dt.datetime | None = None,
+                        with_summary: bool = True) -> Impact:
+    """What ``reassignment`` would do if it executed now (see the module doc). Reads only.
+    ``with_summary=False`` skips the per-territory and per-rep figures of the snapshot (execution
+    needs the moves, the deals and the hash, not the figures)."""
     now = now or timezone.now()
     account_ids, from_ids, to_ids = moves_of(reassignment)
     change = reassignment.change or {}
@@ -537,7 +541,8 @@ def reassignment_impact(*, reassignment: Reassignment, now: dt.datetime | None =
     moving_activities = activity_targets(activities, deals, account_owner_after)
     summary = _summary(reassignment, account_ids, from_ids, to_ids, deals,
                        {"pending": len(activities), "moving": len(moving_activities)},
-                       owners_before, owners_after, owner_change)
+                       owners_before, owners_after, owner_change) if with_summary else {
+        "owner_change_territories": sorted(owner_change)}
     return Impact(
         reassignment_id=reassignment.pk,
         kind=reassignment.kind,
