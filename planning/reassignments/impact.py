@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,36 +28,22 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Sum
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from planning.approvals.resolve import ApprovalFacts
-from planning.models import DealDecision, DealPolicy, FiscalPeriod, Quota, Reassignment, covering
-from routing.models import AccountTerritory
-from routing.placement import current_primary_rows, territory_account_counts
+from planning.models import DealDecision, DealPolicy, Reassignment
+from planning.reassignments.ids import id_values
+from planning.reassignments.snapshot import impact_summary
+from routing.placement import current_primary_rows
 from routing.preview import DRAFT_ID, TerritoryDraft, territory_change_preview
-from salesos.models import STAGE_ORDER, Account, Activity, Opportunity, SalesProfile
+from salesos.models import STAGE_ORDER, Activity, Opportunity
 from salesos.roles import role_of
 from territories import coverage
 from territories.models import RepAssignment, Territory
-from territories.selectors import display_name, open_pipeline_of
 
 User = get_user_model()
 Kind = Reassignment.Kind
 NEW_TERRITORY = DRAFT_ID  # the id a carved territory goes by until it exists
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Any]:
-    """The ids as values for an ``__in`` lookup: on PostgreSQL one array parameter (``unnest``),
-    parsed once however long; elsewhere lists short enough for SQLite's parameter limit."""
-    if connection.vendor == "postgresql":
-        if len(ids):
-            yield RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
-        return
-    for start in range(0, len(ids), 5_000):
-        yield list(ids[start : start + 5_000])
 
 
 @dataclass(frozen=True)
@@ -167,7 +152,7 @@ def deal_moves(*, policy: str, threshold_stage: str, stage: str, choice: str | N
 def _current_of(plan_id: int, account_ids: Sequence[int]) -> dict[int, int]:
     """Where each account sits now (its current primary row in the plan: ``routing.placement``)."""
     found: dict[int, int] = {}
-    for part in _chunks(account_ids):
+    for part in id_values(account_ids):
         rows = current_primary_rows(plan_id).filter(account_id__in=part)
         found.update(rows.values_list("account_id", "territory_id"))
     return found
@@ -261,7 +246,7 @@ def _owners_after(reassignment: Reassignment, territory_ids: set[int]) -> dict[i
 
 def _deal_rows(account_ids: Sequence[int]) -> list[tuple[int, int, int | None, str, Decimal]]:
     rows: list[tuple[int, int, int | None, str, Decimal]] = []
-    for part in _chunks(account_ids):
+    for part in id_values(account_ids):
         rows.extend(
             Opportunity.objects.filter(account_id__in=part, status=Opportunity.Status.OPEN)
             .order_by()
@@ -304,7 +289,7 @@ def _deals(reassignment: Reassignment, account_ids: np.ndarray, to_ids: np.ndarr
 def pending_activities(account_ids: Sequence[int], now: dt.datetime) -> list[tuple[int, int, int | None, int | None]]:
     """(activity, account, deal, user) of the activities dated after ``now`` on these accounts."""
     rows: list[tuple[int, int, int | None, int | None]] = []
-    for part in _chunks(account_ids):
+    for part in id_values(account_ids):
         rows.extend(Activity.objects.filter(account_id__in=part, at__gt=now).order_by()
                     .values_list("pk", "account_id", "opportunity_id", "user_id"))
     return rows
@@ -333,188 +318,6 @@ def activity_targets(
 # --- the snapshot --------------------------------------------------------------------------------
 
 
-def _person_names(ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i}
-    return {
-        pk: display_name(first, last, username)
-        for pk, first, last, username in User.objects.filter(pk__in=wanted).values_list(
-            "pk", "first_name", "last_name", "username")
-    }
-
-
-def _money(value: Decimal | int | float) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01")))
-
-
-def _summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids: np.ndarray, to_ids: np.ndarray,
-             deals: tuple[Deal, ...], activities: Mapping[str, int], owners_before: Mapping[int, int | None],
-             owners_after: Mapping[int, int | None], owner_change: set[int]) -> dict[str, Any]:
-    touched = {int(t) for t in np.unique(np.concatenate([from_ids, to_ids])).tolist() if t} | owner_change
-    existing = touched - {NEW_TERRITORY}
-    territories = {
-        t.pk: t for t in Territory.objects.filter(pk__in=existing).annotate(pipeline=open_pipeline_of())
-    }
-    change = reassignment.change or {}
-
-    def label(t_id: int) -> dict[str, Any]:
-        if t_id == 0:
-            return {"id": None, "code": "", "name": "Unassigned"}
-        if t_id == NEW_TERRITORY:
-            return {"id": None, "code": change.get("code", ""), "name": change.get("name", "New territory")}
-        t = territories.get(t_id)
-        return {"id": t_id, "code": t.code if t else str(t_id), "name": t.name if t else ""}
-
-    pairs: dict[tuple[int, int], int] = defaultdict(int)
-    for f, t in zip(from_ids.tolist(), to_ids.tolist(), strict=True):
-        pairs[(f, t)] += 1
-    pair_rows = [
-        {"from": label(f), "to": label(t), "accounts": n}
-        for (f, t), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
-    ]
-
-    by_stage: dict[str, dict[str, Any]] = {}
-    for d in deals:
-        row = by_stage.setdefault(d.stage, {"count": 0, "amount": Decimal(0), "moving": 0, "moving_amount": Decimal(0)})
-        row["count"] += 1
-        row["amount"] += d.amount
-        if d.moves:
-            row["moving"] += 1
-            row["moving_amount"] += d.amount
-    stages = [
-        {"stage": s, "label": Opportunity.Stage(s).label, "count": r["count"], "amount": _money(r["amount"]),
-         "moving": r["moving"], "moving_amount": _money(r["moving_amount"])}
-        for s, r in sorted(by_stage.items(), key=lambda item: STAGE_ORDER.get(item[0], 0))
-    ]
-
-    # Per territory before -> after: accounts, open pipeline (deals on its accounts), TAM, quota.
-    counts = territory_account_counts(existing)
-    deal_of_account: dict[int, Decimal] = defaultdict(Decimal)
-    for d in deals:
-        deal_of_account[d.account_id] += d.amount
-    potential = _potentials(account_ids.tolist())
-    tam_before = _tam(existing)
-    delta_accounts: dict[int, int] = defaultdict(int)
-    delta_pipeline: dict[int, Decimal] = defaultdict(Decimal)
-    delta_tam: dict[int, Decimal] = defaultdict(Decimal)
-    for a, f, t in zip(account_ids.tolist(), from_ids.tolist(), to_ids.tolist(), strict=True):
-        amount, tam = deal_of_account.get(a, Decimal(0)), potential.get(a, Decimal(0))
-        for t_id, sign in ((f, -1), (t, 1)):
-            if t_id:
-                delta_accounts[t_id] += sign
-                delta_pipeline[t_id] += sign * amount
-                delta_tam[t_id] += sign * tam
-    quotas = _quotas(existing, reassignment.effective_date)
-    capacity = _capacities({*owners_before.values(), *owners_after.values()})
-    names = _person_names([*owners_before.values(), *owners_after.values(), *(d.owner_id for d in deals),
-                           *(d.new_owner_id for d in deals)])
-    territory_rows = []
-    for t_id in sorted(touched, key=lambda t: (t == NEW_TERRITORY, label(t)["code"])):
-        t = territories.get(t_id)
-        before = counts.get(t_id, 0)
-        after = before + delta_accounts.get(t_id, 0)
-        pipeline = t.pipeline if t is not None else Decimal(0)
-        owner_b, owner_a = owners_before.get(t_id), owners_after.get(t_id)
-        cap_b, cap_a = capacity.get(owner_b or 0), capacity.get(owner_a or 0)
-        territory_rows.append({
-            **label(t_id),
-            "role": "giving" if delta_accounts.get(t_id, 0) < 0 else "receiving" if delta_accounts.get(t_id, 0) > 0
-            else "owner change",
-            "accounts": [before, after],
-            "pipeline": [_money(pipeline), _money(pipeline + delta_pipeline.get(t_id, Decimal(0)))],
-            "tam": [_money(tam_before.get(t_id, Decimal(0))),
-                    _money(tam_before.get(t_id, Decimal(0)) + delta_tam.get(t_id, Decimal(0)))],
-            "quota": _money(quotas[t_id]) if t_id in quotas else None,
-            "owner": [names.get(owner_b or 0, ""), names.get(owner_a or 0, "")],
-            "capacity_used": [_percent(before, cap_b), _percent(after, cap_a)],
-        })
-
-    reps: dict[int, dict[str, Any]] = {}
-    for d in deals:
-        for user_id, sign in ((d.owner_id, -1), (d.new_owner_id, 1)):
-            if user_id and d.moves:
-                row = reps.setdefault(user_id, {"id": user_id, "name": names.get(user_id, ""), "deals": 0,
-                                                "pipeline": Decimal(0)})
-                row["deals"] += sign
-                row["pipeline"] += sign * d.amount
-    # A person's accounts: they lose the territories they stop owning, gain the ones they start
-    # owning, and the moves in between (the same person before and after nets to the moves).
-    rep_accounts: dict[int, int] = defaultdict(int)
-    for t_id in touched:
-        before = counts.get(t_id, 0)
-        after = before + delta_accounts.get(t_id, 0)
-        owner_b, owner_a = owners_before.get(t_id), owners_after.get(t_id)
-        if owner_b:
-            rep_accounts[owner_b] -= before
-        if owner_a:
-            rep_accounts[owner_a] += after
-    for user_id, n in rep_accounts.items():
-        row = reps.setdefault(user_id, {"id": user_id, "name": names.get(user_id, ""), "deals": 0,
-                                        "pipeline": Decimal(0)})
-        row["accounts"] = n
-    rep_rows = [
-        {**row, "accounts": row.get("accounts", 0), "pipeline": _money(row["pipeline"])}
-        for row in sorted(reps.values(), key=lambda r: r["name"])
-    ]
-    moving = [d for d in deals if d.moves]
-    return {
-        "kind": reassignment.kind,
-        "effective_date": reassignment.effective_date.isoformat(),
-        "computed_at": timezone.now().isoformat(),
-        "accounts": len(account_ids),
-        "pairs": pair_rows,
-        "deals": {
-            "count": len(deals),
-            "amount": _money(sum((d.amount for d in deals), Decimal(0))),
-            "moving": len(moving),
-            "moving_amount": _money(sum((d.amount for d in moving), Decimal(0))),
-            "staying": len(deals) - len(moving),
-            "policy": reassignment.deal_policy,
-            "threshold_stage": reassignment.deal_stage,
-            "by_stage": stages,
-        },
-        "activities": dict(activities),
-        "territories": territory_rows,
-        "reps": rep_rows,
-        "owner_change_territories": sorted(owner_change),
-    }
-
-
-def _percent(used: int, capacity: int | None) -> int | None:
-    return round(100 * used / capacity) if capacity else None
-
-
-def _potentials(account_ids: Sequence[int]) -> dict[int, Decimal]:
-    found: dict[int, Decimal] = {}
-    for part in _chunks(account_ids):
-        rows = Account.objects.filter(pk__in=part).values_list("pk", "potential")
-        found.update((pk, v or Decimal(0)) for pk, v in rows)
-    return found
-
-
-def _tam(territory_ids: set[int]) -> dict[int, Decimal]:
-    rows = (
-        AccountTerritory.objects.filter(
-            territory_id__in=territory_ids, is_primary=True, valid_to__isnull=True
-        )
-        .order_by()
-        .values("territory_id")
-        .annotate(tam=Sum("account__potential"))
-        .values_list("territory_id", "tam")
-    )
-    return {t: v or Decimal(0) for t, v in rows}
-
-
-def _quotas(territory_ids: set[int], on: dt.date) -> dict[int, Decimal]:
-    periods = FiscalPeriod.objects.filter(covering(on), kind=FiscalPeriod.Kind.QUARTER)
-    rows = Quota.objects.filter(territory_id__in=territory_ids, period__in=periods)
-    return dict(rows.values_list("territory_id", "amount"))
-
-
-def _capacities(user_ids: Iterable[int | None]) -> dict[int, int]:
-    wanted = {u for u in user_ids if u}
-    return dict(SalesProfile.objects.filter(user_id__in=wanted).values_list("user_id", "capacity_accounts"))
-
-
 def reassignment_impact(*, reassignment: Reassignment, now: dt.datetime | None = None,
                         with_summary: bool = True) -> Impact:
     """What ``reassignment`` would do if it executed now (see the module doc). Reads only.
@@ -539,7 +342,7 @@ def reassignment_impact(*, reassignment: Reassignment, now: dt.datetime | None =
                                                                         strict=True)}
     activities = pending_activities(activity_accounts, now)
     moving_activities = activity_targets(activities, deals, account_owner_after)
-    summary = _summary(reassignment, account_ids, from_ids, to_ids, deals,
+    summary = impact_summary(reassignment, account_ids, from_ids, to_ids, deals,
                        {"pending": len(activities), "moving": len(moving_activities)},
                        owners_before, owners_after, owner_change) if with_summary else {
         "owner_change_territories": sorted(owner_change)}

@@ -16,11 +16,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template import Context, Template
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -37,14 +34,15 @@ from planning.models import (
 from planning.notify import reassignment_notify
 from planning.reassignments.access import may_propose
 from planning.reassignments.changes import change_validate
+from planning.reassignments.daily import customer_notices_send_due, reassignments_execute_due
 from planning.reassignments.errors import ReassignmentError
 from planning.reassignments.execute import ExecuteResult
 from planning.reassignments.execute import reassignment_execute as execute_one
-from planning.reassignments.impact import NEW_TERRITORY, Impact, moves_of, reassignment_impact
-from routing.placement import current_primary_rows
-from salesos.models import Account, Opportunity
+from planning.reassignments.impact import Impact, moves_of, reassignment_impact
+from planning.reassignments.notices import notice_context, notices_queue
+from salesos.models import Opportunity
 from salesos.roles import is_admin
-from territories.models import Territory, TerritoryPlan
+from territories.models import TerritoryPlan
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -309,61 +307,6 @@ def _undecided(reassignment: Reassignment, impact: Impact) -> int:
     return sum(1 for d in impact.deals if d.id not in decided)
 
 
-def notice_context(reassignment: Reassignment, *, account: Account, new_owner: str, old_owner: str,
-                   territory: str) -> Context:
-    return Context(
-        {
-            "company": settings.SALESOS_COMPANY_NAME,
-            "contact_name": account.contact_name or "customer",
-            "account": account.name,
-            "new_owner": new_owner,
-            "old_owner": old_owner,
-            "territory": territory,
-            "effective_date": reassignment.effective_date.strftime("%-d %B %Y"),
-        },
-        autoescape=False,  # plain-text email: no HTML escaping of names
-    )
-
-
-def _queue_notices(reassignment: Reassignment, impact: Impact) -> int:
-    """One email per moved account with a primary contact, rendered now from the settings'
-    template, sent on the effective date."""
-    reassignment.notices.filter(status=CustomerNotice.Status.QUEUED).delete()
-    if not reassignment.notify_customers:
-        return 0
-    defaults = ReassignmentSettings.load()
-    subject_t, body_t = Template(defaults.notice_subject), Template(defaults.notice_body)
-    to_of = dict(zip(impact.account_ids.tolist(), impact.to_ids.tolist(), strict=True))
-    from_of = dict(zip(impact.account_ids.tolist(), impact.from_ids.tolist(), strict=True))
-    if reassignment.kind == Kind.SLOT_CHANGE:
-        territory_id = int(reassignment.change["territory"])
-        accounts_ids = {d.account_id for d in impact.deals} | set(
-            current_primary_rows(reassignment.plan_id).filter(territory_id=territory_id)
-            .values_list("account_id", flat=True))
-        to_of = dict.fromkeys(accounts_ids, territory_id)
-        from_of = dict(to_of)
-    owners = {**{t: impact.owners_after.get(t) for t in set(to_of.values())}}
-    people = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(
-        pk__in=[*[o for o in owners.values() if o], *[o for o in impact.owners_before.values() if o]])}
-    names = dict(Territory.objects.filter(pk__in=set(to_of.values()) | set(from_of.values())).values_list("pk",
-                                                                                                        "name"))
-    names[NEW_TERRITORY] = (reassignment.change or {}).get("name", "")
-    notices = []
-    accounts = Account.objects.filter(pk__in=list(to_of)).exclude(contact_email="")
-    for account in accounts.iterator():
-        t = to_of[account.pk]
-        context = notice_context(
-            reassignment, account=account, new_owner=people.get(owners.get(t) or 0, "your new account team"),
-            old_owner=people.get(impact.owners_before.get(from_of.get(account.pk, 0)) or 0, ""),
-            territory=names.get(t, ""))
-        notices.append(CustomerNotice(
-            reassignment=reassignment, account=account, to_email=account.contact_email,
-            subject=" ".join(subject_t.render(context).split())[:200], body=body_t.render(context),
-            send_on=reassignment.effective_date))
-    CustomerNotice.objects.bulk_create(notices, batch_size=1000)
-    return len(notices)
-
-
 def _schedule(reassignment: Reassignment) -> None:
     """Approved: scheduled for its effective date; a date already here runs right after commit."""
     reassignment.schedule(by=None, description=f"Scheduled for {reassignment.effective_date.isoformat()}")
@@ -409,7 +352,7 @@ def reassignment_submit(*, by, reassignment: Reassignment) -> Reassignment:
     reassignment.round += 1
     reassignment.submit(by=by, description=reassignment.reason[:200])
     reassignment.save()
-    _queue_notices(reassignment, impact)
+    notices_queue(reassignment, impact)
     try:
         tasks = approval_round_open(reassignment=reassignment, facts=impact.facts, on=_today())
     except ApprovalError as exc:
@@ -466,56 +409,15 @@ def reassignment_execute(*, reassignment_id: int, today: dt.date | None = None) 
     return execute_one(reassignment_id=reassignment_id, today=today)
 
 
-def _send_notice(notice: CustomerNotice) -> bool:
-    try:
-        send_mail(notice.subject, notice.body, None, [notice.to_email])
-    except Exception:  # noqa: BLE001 - one bad address must not stop the others
-        logger.exception("customer notice %s failed", notice.pk)
-        CustomerNotice.objects.filter(pk=notice.pk).update(status=CustomerNotice.Status.FAILED)
-        return False
-    CustomerNotice.objects.filter(pk=notice.pk).update(status=CustomerNotice.Status.SENT, sent_at=timezone.now())
-    return True
-
-
-def customer_notices_send_due(*, today: dt.date | None = None) -> int:
-    """Sends the queued customer notices whose date has come, for proposals that executed."""
-    today = today or _today()
-    due = CustomerNotice.objects.filter(
-        status=CustomerNotice.Status.QUEUED, send_on__lte=today,
-        reassignment__status__in=[Status.IN_TRANSITION, Status.DONE])
-    return sum(_send_notice(notice) for notice in due.iterator())
-
-
-@transaction.atomic
-def _complete_transition(reassignment_id: int) -> bool:
-    reassignment = Reassignment.objects.select_for_update().get(pk=reassignment_id)
-    if reassignment.status != Status.IN_TRANSITION:
-        return False
-    reassignment.complete(by=None, description="Transition window ended")
-    reassignment.save()
-    return True
-
-
-def reassignments_execute_due(*, today: dt.date | None = None) -> dict[str, int]:
-    """The daily run: executes every scheduled proposal due by ``today`` (each in its own
-    transaction; one failing does not stop the others), completes the proposals whose transition
-    window has ended (the outgoing reps' read-only view goes with it), and sends the customer
-    notices due. Returns counts."""
-    today = today or _today()
-    counts = {"executed": 0, "stale": 0, "failed": 0, "completed": 0, "notices": 0}
-    due = Reassignment.objects.filter(status=Status.SCHEDULED, effective_date__lte=today).order_by(
-        "effective_date", "pk").values_list("pk", flat=True)
-    for pk in list(due):
-        try:
-            result = execute_one(reassignment_id=pk, today=today)
-        except Exception:  # noqa: BLE001 - noted on the proposal; the next run tries again
-            logger.exception("reassignment %s failed", pk)
-            counts["failed"] += 1
-            continue
-        if result.outcome in counts:
-            counts[result.outcome] += 1
-    ended = Reassignment.objects.filter(status=Status.IN_TRANSITION, transition_ends__lte=today)
-    for pk in list(ended.values_list("pk", flat=True)):
-        counts["completed"] += _complete_transition(pk)
-    counts["notices"] = customer_notices_send_due(today=today)
-    return counts
+__all__ = [
+    "customer_notices_send_due",
+    "notice_context",
+    "reassignment_decide",
+    "reassignment_deal_decisions_set",
+    "reassignment_execute",
+    "reassignment_propose",
+    "reassignment_submit",
+    "reassignment_update",
+    "reassignment_withdraw",
+    "reassignments_execute_due",
+]
