@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from routing import placement
 from salesos.models import Activity
 from tests.browser.conftest import PASSWORD
-from tests.routing.test_views import World, build_world
+from tests.routing.pages import World, build_world
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 1440, 900

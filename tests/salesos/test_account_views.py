@@ -9,7 +9,7 @@ from routing import services
 from routing.models import AccountTerritory
 from routing.placement import placement
 from salesos.models import Account
-from tests.routing.test_views import ROLES, World, build_world
+from tests.routing.pages import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from routing import services
 from salesos.models import Account, Lead
-from tests.routing.test_views import ROLES, World, build_world, unassigned
+from tests.routing.pages import ROLES, World, build_world, unassigned
 
 pytestmark = pytest.mark.django_db
 

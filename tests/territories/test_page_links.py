@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import make_opportunity
-from tests.routing.test_views import ROLES, World, build_world
+from tests.routing.pages import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
 
