@@ -27,13 +27,17 @@ def fiscal_year_of(plan: TerritoryPlan) -> FiscalYear | None:
     return FiscalYear.objects.filter(covering(timezone.localdate())).first()
 
 
-def quotas_of_plan(*, plan: TerritoryPlan, **_: Any) -> tuple[FiscalYear | None, dict[int, Decimal]]:
+def quotas_of_plan(
+    *, plan: TerritoryPlan, territory_ids: set[int] | None = None, **_: Any
+) -> tuple[FiscalYear | None, dict[int, Decimal]]:
     fiscal_year = fiscal_year_of(plan)
     if fiscal_year is None:
         return None, {}
+    rows = Quota.objects.filter(territory__plan=plan, period__fiscal_year=fiscal_year)
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=territory_ids)
     quota = dict(
-        Quota.objects.filter(territory__plan=plan, period__fiscal_year=fiscal_year)
-        .order_by()
+        rows.order_by()
         .values_list("territory_id")
         .annotate(total=Sum("amount"))
     )

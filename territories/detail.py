@@ -18,6 +18,7 @@ from routing.placement import Placement, placed
 from salesos.models import Account, Opportunity, users_on_leave
 from territories import coverage
 from territories.models import RepAssignment, Territory
+from territories.tree import Node, Row, plan_tree
 
 # --- the territory page -----------------------------------------------------------------------
 
@@ -102,4 +103,29 @@ def move_candidates(*, territory: Territory, q: str) -> list[Territory]:
         .exclude(pk__in=subtree)
         .filter(Q(code__icontains=q) | Q(name__icontains=q))
         .order_by("code")[:MOVE_CANDIDATES]
+    )
+
+
+@dataclass
+class Place:
+    """Where a territory stands in its plan's tree, for its page."""
+
+    node: Node  # with its own and subtree figures
+    ancestors: list[tuple[Node, bool]]  # root first, each with whether the user may see it
+    children: list[Row]  # the children the user may see
+    hidden_children: int  # and how many they may not
+    names: dict[int, str]  # "CODE Name" of every territory of the plan (the history names them)
+
+
+def territory_place(*, user, territory: Territory) -> Place:
+    """The territory's node, path and children, with figures and reps loaded for its subtree
+    only (``plan_tree(within=...)``): a fixed number of queries whatever the plan's size."""
+    tree = plan_tree(user=user, plan=territory.plan, within=territory.pk)
+    node = tree.nodes[territory.pk]
+    return Place(
+        node=node,
+        ancestors=[(a, a.pk in tree.visible) for a in tree.path_of(territory.pk)],
+        children=[Row(tree.nodes[c], 0) for c in tree.children_of(territory.pk)],
+        hidden_children=len(node.children) - node.visible_children,
+        names={n.pk: f"{n.code} {n.name}" for n in tree.nodes.values()},
     )

@@ -11,7 +11,8 @@ territory counts as carrying no records.
   ``planning``); one ``True`` means the territory is retired instead of deleted.
 * ``territory_accounts(territory_ids)``: each receiver answers a queryset of the account ids
   these territories currently hold (``routing``: the current ownership rows).
-* ``plan_quotas(plan)``: the quota each territory of the plan carries itself, for the fiscal
+* ``plan_quotas(plan, territory_ids)``: the quota each territory of the plan (of ``territory_ids``
+  unless None) carries itself, for the fiscal
   year the plan covers (``planning`` answers ``(fiscal year, {territory id: amount})``; the
   fiscal year of a date is planning's fact, ``planning.models.covering``).
 """

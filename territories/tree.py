@@ -113,37 +113,44 @@ class PlanTree:
         return [self.nodes[a] for a in self.nodes[pk].path if a in self.visible]
 
 
-def plan_quotas(plan: TerritoryPlan) -> tuple[Any, dict[int, Decimal]]:
-    """The fiscal year the plan covers and the quota each of its territories carries itself,
-    as planning answers ``hooks.plan_quotas`` (none without planning)."""
-    for fiscal_year, quota in hooks.answers(hooks.plan_quotas, plan=plan):
+def plan_quotas(plan: TerritoryPlan, territory_ids: set[int] | None = None) -> tuple[Any, dict[int, Decimal]]:
+    """The fiscal year the plan covers and the quota each of its territories (of
+    ``territory_ids`` when given) carries itself, as planning answers ``hooks.plan_quotas`` (none
+    without planning)."""
+    for fiscal_year, quota in hooks.answers(hooks.plan_quotas, plan=plan, territory_ids=territory_ids):
         return fiscal_year, quota
     return None, {}
 
 
-def own_figures(plan: TerritoryPlan) -> tuple[dict, dict]:
-    """Accounts and open pipeline each territory of the plan holds itself (two grouped queries),
-    read from the plan's current primary AccountTerritory rows (``routing.placement``: the same
-    figures as every other page)."""
+def own_figures(plan: TerritoryPlan, territory_ids: set[int] | None = None) -> tuple[dict, dict]:
+    """Accounts and open pipeline each territory of the plan (of ``territory_ids`` when given)
+    holds itself (two grouped queries), read from the plan's current primary AccountTerritory rows
+    (``routing.placement``: the same figures as every other page)."""
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
     rows = current_primary_rows(plan).order_by()
+    # One filter() call: the row conditions must hold on the same AccountTerritory row.
+    held: dict[str, Any] = {
+        "account__territory_rows__plan": plan,
+        "account__territory_rows__is_primary": True,
+        "account__territory_rows__valid_to__isnull": True,
+    }
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=territory_ids)
+        held["account__territory_rows__territory_id__in"] = territory_ids
     accounts: QuerySet[Any, tuple[Any, ...]] = rows.values_list("territory_id").annotate(n=Count("pk"))
     pipeline = (
-        open_deals.filter(
-            account__territory_rows__plan=plan,
-            account__territory_rows__is_primary=True,
-            account__territory_rows__valid_to__isnull=True,
-        )
+        open_deals.filter(**held)
         .values_list("account__territory_rows__territory_id")
         .annotate(total=Sum("amount"))
     )
     return dict(accounts), dict(pipeline)
 
 
-def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTree:
+def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True, within: int | None = None) -> PlanTree:
     """The whole plan as nodes with roll-ups, and which of them ``user`` may see (six queries).
     ``show_retired=False`` leaves retired territories out of ``visible`` (the tree hides them by
-    default); roll-ups still cover them."""
+    default); roll-ups still cover them. ``within`` (a territory id) loads figures and reps for
+    that territory's subtree only (one territory's page): the other nodes carry none."""
     nodes = {
         row[0]: Node(*row)
         for row in Territory.objects.filter(plan=plan)
@@ -174,8 +181,9 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTr
             nodes[child].path = [*node.path, pk]
             queue.append(child)
 
-    fiscal_year, quota = plan_quotas(plan)
-    accounts, pipeline = own_figures(plan)
+    scope = None if within is None else {pk for pk, n in nodes.items() if pk == within or within in n.path}
+    fiscal_year, quota = plan_quotas(plan, scope)
+    accounts, pipeline = own_figures(plan, scope)
     for pk, node in nodes.items():
         node.own_accounts = node.accounts = accounts.get(pk, 0)
         node.own_pipeline = node.pipeline = pipeline.get(pk) or Decimal(0)
@@ -197,6 +205,8 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True) -> PlanTr
         .order_by()
         .values_list("territory_id", "user_id", "slot", "user__first_name", "user__last_name", "user__username")
     )
+    if scope is not None:
+        held = held.filter(territory_id__in=scope)
     for territory_id, user_id, slot, first, last, username in held:
         node = nodes[territory_id]
         node.rep_ids.add(user_id)

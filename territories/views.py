@@ -18,14 +18,19 @@ from django.views.decorators.http import require_GET, require_POST
 from salesos.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from salesos.roles import bulk_assigns, is_admin
 from territories.access import territory_get_for_user, territory_perms
-from territories.detail import AccountFilters, move_candidates, territory_accounts_page, territory_top_deals
+from territories.detail import (
+    AccountFilters,
+    move_candidates,
+    territory_accounts_page,
+    territory_place,
+    territory_top_deals,
+)
 from territories.history import territory_history
 from territories.models import Territory
 from territories.rules_text import territory_rule_text
 from territories.services import territory_move
 from territories.tree import (
     LIST_PAGE_SIZE,
-    Row,
     TreeFilters,
     children_rows,
     plan_choose,
@@ -143,9 +148,7 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
     accounts, account_rows, states = territory_accounts_page(
         territory=territory, filters=filters, page=request.GET.get("page")
     )
-    tree = plan_tree(user=request.user, plan=territory.plan)
-    node = tree.nodes[territory.pk]
-    names = {n.pk: f"{n.code} {n.name}" for n in tree.nodes.values()}
+    place = territory_place(user=request.user, territory=territory)
     plan = territory.plan
     admin = is_admin(request.user)
     move_q = request.GET.get("move_q", "").strip()[:60] if admin else ""
@@ -153,21 +156,21 @@ def _detail_context(request: HttpRequest, territory: Territory, **extra) -> dict
     context = {
         **assign_context(user=request.user, territory=territory, perms=perms),
         "territory": territory,
-        "node": node,
+        "node": place.node,
         "plan": plan,
         "plan_q": _plan_query(plan, is_active=plan.status == plan.Status.ACTIVE),
         "rule_text": territory_rule_text(rule=territory.rule, territory_type=territory.type,
                                          named_count=territory.named_accounts.count()
                                          if territory.type == Territory.Type.NAMED_ACCOUNT else 0),
-        "ancestors": [(a, a.pk in tree.visible) for a in tree.path_of(territory.pk)],
-        "children": [Row(tree.nodes[c], 0) for c in tree.children_of(territory.pk)],
-        "hidden_children": len(node.children) - node.visible_children,
+        "ancestors": place.ancestors,
+        "children": place.children,
+        "hidden_children": place.hidden_children,
         "accounts": accounts,
         "account_rows": account_rows,
         "states": states,
         "filters": filters,
         "deals": territory_top_deals(territory),
-        "history": territory_history(territory, territory_names=names),
+        "history": territory_history(territory, territory_names=place.names),
         "territory_perms": perms,
         "can_move": admin and not territory.is_retired,
         "move_q": move_q,
