@@ -32,6 +32,7 @@ from analytics.geo import boundaries_cache_key
 from analytics.map_points import point_table, point_table_clear
 from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
+from routing.engine import condition
 from salesos.models import Account, GeoArea, SalesProfile
 from salesos.reference import reference_loaded
 from territories.models import Territory, TerritoryPlan
@@ -41,13 +42,10 @@ User = get_user_model()
 SECTORS = ("11", "23", "31", "42", "44", "48", "51", "52", "54", "62", "71", "72")
 VIEW_PX = (1440, 900)
 ZIP_TERRITORIES = 600  # ZIP-prefix territories under the busiest states
-ACCOUNT_COLUMNS = ("name", "domain", "status", "country", "region", "state", "city", "metro", "postal_code", "lat",
+# The account columns the generator fills, in the order of its rows (the COPY column list).
+_GENERATED_COLUMNS = ("name", "domain", "status", "country", "region", "state", "city", "metro", "postal_code", "lat",
                    "lon", "industry_code", "employees", "annual_revenue", "potential", "contact_name", "contact_email",
                    "created_at", "updated_at")
-
-
-def _cond(field: str, op: str, value: Any) -> dict[str, Any]:
-    return {"field": field, "op": op, "value": value}
 
 
 def _reference() -> tuple[list[tuple], list[tuple]]:
@@ -97,14 +95,14 @@ def insert_accounts(n: int, seed: int) -> None:
     rows = _rows(n, zips, metros, seed)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            sql = f"COPY {Account._meta.db_table} ({', '.join(ACCOUNT_COLUMNS)}) FROM STDIN"
+            sql = f"COPY {Account._meta.db_table} ({', '.join(_GENERATED_COLUMNS)}) FROM STDIN"
             with cursor.connection.cursor().copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
         return
     chunk: list[Account] = []
     for row in rows:
-        chunk.append(Account(**dict(zip(ACCOUNT_COLUMNS, row, strict=True))))
+        chunk.append(Account(**dict(zip(_GENERATED_COLUMNS, row, strict=True))))
         if len(chunk) == 5000:
             Account.objects.bulk_create(chunk)
             chunk = []
@@ -124,29 +122,29 @@ def build_plan() -> TerritoryPlan:
         made.append(t)
         return t
 
-    regions = {r: add(r, r, _cond("region", "eq", r)) for r in ("AMER", "EMEA", "APAC")}
-    us = add("US", "United States", _cond("country", "eq", "US"), regions["AMER"], priority=1)
+    regions = {r: add(r, r, condition("region", "eq", r)) for r in ("AMER", "EMEA", "APAC")}
+    us = add("US", "United States", condition("country", "eq", "US"), regions["AMER"], priority=1)
     countries = (
         Account.objects.filter(domain__endswith=BENCH_DOMAIN).exclude(country="US").order_by()
         .values_list("country", "region").distinct()
     )
     for country, region in countries:
         if region in regions:
-            add(f"C-{country}", f"Country {country}", _cond("country", "eq", country), regions[region], priority=1)
+            add(f"C-{country}", f"Country {country}", condition("country", "eq", country), regions[region], priority=1)
     prefixes: dict[str, list[str]] = {}
     for code, state in GeoArea.objects.filter(level=GeoArea.Level.POSTAL).values_list("code", "parent__code"):
         prefixes.setdefault(state, []).append(code.split("-", 1)[1][:3])
     states = sorted(prefixes, key=lambda s: -len(prefixes[s]))
     per_state = max(1, ZIP_TERRITORIES // max(1, len(states) // 2))
     for i, state in enumerate(states):
-        st = add(f"S-{state}", f"State {state}", _cond("state", "in", [state]), us, priority=2)
+        st = add(f"S-{state}", f"State {state}", condition("state", "in", [state]), us, priority=2)
         if i < len(states) // 2:
             distinct = sorted(set(prefixes[state]))
             for j, chunk in enumerate(np.array_split(np.array(distinct), min(per_state, len(distinct)))):
                 add(f"Z-{state}-{j}", f"{state} ZIP {chunk[0]}-{chunk[-1]}",
-                    _cond("postal_code", "prefix", [str(p) for p in chunk]), st, priority=3)
-    add("IND-HC", "Healthcare", _cond("industry", "in", ["62"]), type=Territory.Type.INDUSTRY, priority=-1)
-    add("SIZE-ENT", "Enterprise", _cond("employees", "gte", 20_000), type=Territory.Type.SIZE, priority=-1)
+                    condition("postal_code", "prefix", [str(p) for p in chunk]), st, priority=3)
+    add("IND-HC", "Healthcare", condition("industry", "in", ["62"]), type=Territory.Type.INDUSTRY, priority=-1)
+    add("SIZE-ENT", "Enterprise", condition("employees", "gte", 20_000), type=Territory.Type.SIZE, priority=-1)
     return plan
 
 
