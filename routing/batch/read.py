@@ -48,13 +48,15 @@ def read_columns(fields: Iterable[str], ids: Sequence[int] | None = None) -> vec
 ROW_VERSION = "xmin::text::bigint"
 
 
-def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None) -> tuple[vector.Columns, np.ndarray | None]:
-    """The accounts as ``vector.Columns`` and, on PostgreSQL, each one's row version (aligned with
-    ``Columns.ids``) read in the same statement as its facts."""
+def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None,
+               id_range: tuple[int, int] | None = None) -> tuple[vector.Columns, np.ndarray | None]:
+    """The accounts (every one, these ``ids``, or those with ids in ``id_range``, both ends
+    included: a shard) as ``vector.Columns`` and, on PostgreSQL, each one's row version (aligned
+    with ``Columns.ids``) read in the same statement as its facts."""
     columns = _columns_of(fields)
     postgres = connection.vendor == "postgresql"
     if ids is None and postgres:
-        return _read_whole_table(columns)
+        return _read_whole_table(columns, id_range)
     wanted = ["id", "locked_territory_id", *(column for _, column in columns)]
     qs = Account.objects.order_by()
     if postgres:
@@ -62,6 +64,8 @@ def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None) -> tuple
         wanted.append("row_version")
     rows: list[tuple] = []
     if ids is None:
+        if id_range is not None:
+            qs = qs.filter(pk__gte=id_range[0], pk__lte=id_range[1])
         rows = list(qs.values_list(*wanted))
     else:
         for start in range(0, len(ids), ID_CHUNK_SIZE):
@@ -79,9 +83,11 @@ def _no_columns(columns: list[tuple[str, str]]) -> vector.Columns:
     return vector.Columns.from_records([], [name for name, _ in columns])
 
 
-def _read_whole_table(columns: list[tuple[str, str]]) -> tuple[vector.Columns, np.ndarray]:
-    """Every account in one query, parsed by pandas' C reader: text columns come back as codes into
-    their distinct values, money as integer cents computed by the database (exact)."""
+def _read_whole_table(columns: list[tuple[str, str]],
+                      id_range: tuple[int, int] | None = None) -> tuple[vector.Columns, np.ndarray]:
+    """Every account (or those with ids in ``id_range``) in one query, parsed by pandas' C reader:
+    text columns come back as codes into their distinct values, money as integer cents computed by
+    the database (exact)."""
     import pandas as pd
 
     # Every field as CSV text (NULL as an empty field; concat_ws would drop it), the whole table as
@@ -115,7 +121,11 @@ def _read_whole_table(columns: list[tuple[str, str]]) -> tuple[vector.Columns, n
         )
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table}")  # noqa: S608
+        if id_range is None:
+            cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table}")  # noqa: S608
+        else:
+            cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table} WHERE id BETWEEN %s AND %s",  # noqa: S608
+                           list(id_range))
         low, high = cursor.fetchone()
     if low is None:
         return _no_columns(columns), np.zeros(0, dtype=np.int64)
@@ -181,16 +191,18 @@ class CurrentRows:
 
 
 def read_current(plan: TerritoryPlan, compiled: engine.PlanIndex, cols: vector.Columns,
-                 ids: Sequence[int] | None) -> CurrentRows:
+                 ids: Sequence[int] | None, id_range: tuple[int, int] | None = None) -> CurrentRows:
     """The current rows of the plan (of these accounts), found through the (territory, valid_to)
     index for a whole plan and the account-led indexes for a list of accounts."""
     wanted = ("pk", "account_id", "territory_id", "is_primary", "credit_percent", "decision_id", "conflict", "source")
     qs = AccountTerritory.objects.filter(plan=plan, valid_to__isnull=True).order_by()
     rows: list[tuple] = []
-    if ids is None and connection.vendor == "postgresql":
+    if ids is None and id_range is None and connection.vendor == "postgresql":
         table, source = _read_current_copy(plan, sorted(compiled.nodes))
     else:
-        if ids is None:
+        if id_range is not None:  # a shard: one range over the account-led index
+            rows = list(qs.filter(account_id__gte=id_range[0], account_id__lte=id_range[1]).values_list(*wanted))
+        elif ids is None:
             rows = list(qs.filter(territory_id__in=sorted(compiled.nodes)).values_list(*wanted))
         else:
             for start in range(0, len(ids), ID_CHUNK_SIZE):

@@ -48,6 +48,7 @@ def plan_reroute(
     chunk_size: int = CHUNK_SIZE,
     settle: bool = True,
     shared_decisions: bool = False,
+    id_range: tuple[int, int] | None = None,
 ) -> RerouteResult:
     """Re-routes every account of the plan (no ids given), the accounts ``account_ids``, or
     the accounts a change to ``territory_ids`` can move; see the package doc. With
@@ -59,8 +60,9 @@ def plan_reroute(
     after the run read them (``write._stale_accounts``), and at the end those are routed again from
     their current facts (``settle``; without it they are only listed in ``result.stale``).
 
-    ``shared_decisions``: the run is one shard of a sharded full re-route (``shards``); the shards
-    of one run (one ``now``) store each decision once between them."""
+    ``id_range`` (first, last id, both included) routes the accounts in that range, read by range:
+    one shard of a sharded full re-route (``shards``), with ``shared_decisions``: the shards of one
+    run (one ``now``) store each decision once between them."""
     now = now or timezone.now()
     clock = time.perf_counter()
     compiled = plan_index(plan=plan)
@@ -75,20 +77,23 @@ def plan_reroute(
     elif account_ids is not None:
         scope = RoutingJob.Scope.ACCOUNTS
         ids = sorted(set(account_ids))
+    elif id_range is not None:
+        scope = RoutingJob.Scope.ACCOUNTS
+        ids = None
     else:
         scope = RoutingJob.Scope.FULL
         ids = None
 
     result = RerouteResult(plan_id=plan.pk, scope=scope, dry_run=dry_run)
     clock = result.lap("plan_and_scope", clock)
-    cols, versions = read_facts(vplan.fields, ids)
+    cols, versions = read_facts(vplan.fields, ids, id_range)
     n = result.total = len(cols)
     clock = result.lap("read", clock)
     if job is not None:
         RoutingJob.objects.filter(pk=job.pk).update(total=n, processed=0, changed=0)
     routed = vector.route(vplan, cols)
     clock = result.lap("route", clock)
-    current = read_current(plan, compiled, cols, ids)
+    current = read_current(plan, compiled, cols, ids, id_range)
     clock = result.lap("read_current", clock)
     changes = diff(routed, current, n)
     _count_changes(result, cols, changes)

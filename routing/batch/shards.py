@@ -86,11 +86,11 @@ def shards_start(*, job: RoutingJob, size: int | None = None) -> list[RoutingJob
     return shards
 
 
-def _account_ids(shard: RoutingJobShard) -> list[int]:
-    ids = Account.objects.filter(pk__gte=shard.first_id)
-    if shard.before_id is not None:
-        ids = ids.filter(pk__lt=shard.before_id)
-    return list(ids.order_by("pk").values_list("pk", flat=True))
+LAST_ID = 2**62  # the last shard has no upper end: accounts added since the cut are in it
+
+
+def _id_range(shard: RoutingJobShard) -> tuple[int, int]:
+    return shard.first_id, (shard.before_id - 1 if shard.before_id is not None else LAST_ID)
 
 
 def reroute_shard_run(*, shard_id: int) -> RoutingJobShard | None:
@@ -107,7 +107,7 @@ def reroute_shard_run(*, shard_id: int) -> RoutingJobShard | None:
     clock = time.perf_counter()
     try:
         now = parse_datetime(job.params["now"]) if job.params.get("now") else None
-        result = plan_reroute(plan=job.plan, account_ids=_account_ids(shard), now=now, shared_decisions=True)
+        result = plan_reroute(plan=job.plan, id_range=_id_range(shard), now=now, shared_decisions=True)
     except Exception as exc:  # noqa: BLE001 - recorded on the shard, then retried or the job fails
         log.exception("Shard %s of re-route job %s failed", shard.number, job.pk)
         RoutingJobShard.objects.filter(pk=shard.pk).update(
@@ -121,7 +121,8 @@ def reroute_shard_run(*, shard_id: int) -> RoutingJobShard | None:
         return shard
     with transaction.atomic():
         RoutingJobShard.objects.filter(pk=shard.pk).update(
-            status=Status.DONE, total=result.total, changed=result.changed, result=result.to_dict(),
+            status=Status.DONE, total=result.total, changed=result.changed,
+            result={**result.to_dict(), "seconds": result.seconds},
             seconds=round(time.perf_counter() - clock, 3), finished_at=timezone.now(),
         )
         RoutingJob.objects.filter(pk=job.pk).update(

@@ -73,7 +73,7 @@ def test_a_failed_shard_is_retried_and_the_run_still_equals_a_single_one(monkeyp
     real, calls = shards.plan_reroute, []
 
     def flaky(**kwargs):
-        calls.append(kwargs["account_ids"][0])
+        calls.append(kwargs["id_range"][0])
         if len(calls) == 2:
             raise RuntimeError("worker lost its connection")
         return real(**kwargs)
@@ -123,7 +123,7 @@ def test_a_shard_that_keeps_failing_fails_the_job(monkeypatch, django_capture_on
     real = shards.plan_reroute
 
     def broken_range(**kwargs):
-        if kwargs["account_ids"][0] == Account.objects.order_by("pk").values_list("pk", flat=True)[60]:
+        if kwargs["id_range"][0] == Account.objects.order_by("pk").values_list("pk", flat=True)[60]:
             raise RuntimeError("bad data in this range")
         return real(**kwargs)
 
