@@ -10,7 +10,8 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from planning import fiscal, quota_page, quotas
-from planning.models import FiscalPeriod, FiscalYear, PlanningSettings, Quota
+from planning.models import FiscalPeriod, FiscalYear, PlanningSettings, Quota, ReassignmentSettings
+from planning.reassignments.notices import notice_template_errors
 
 
 @transaction.atomic
@@ -131,3 +132,40 @@ def quotas_plan_save(
         bulk_update_with_history(changed, Quota, ["amount", "ramp_factor", "user"], default_user=user,
                                  default_change_reason=reason)
     return table
+
+
+@transaction.atomic
+def reassignment_settings_update(
+    *,
+    admin_rule_edits: str,
+    deal_policy: str,
+    deal_stage: str,
+    transition_days: int,
+    reminder_days: int,
+    escalation_days: int,
+    notice_subject: str,
+    notice_body: str,
+) -> ReassignmentSettings:
+    """Save the organisation's reassignment defaults and customer notice template. A template
+    that would not render, or an escalation that comes before the reminder, is refused."""
+    settings = ReassignmentSettings.objects.select_for_update().filter(pk=1).first() or ReassignmentSettings.load()
+    settings.admin_rule_edits = admin_rule_edits
+    settings.deal_policy = deal_policy
+    settings.deal_stage = deal_stage
+    settings.transition_days = transition_days
+    settings.reminder_days = reminder_days
+    settings.escalation_days = escalation_days
+    settings.notice_subject = notice_subject.strip()
+    settings.notice_body = notice_body
+    problems = notice_template_errors(subject=settings.notice_subject, body=notice_body)
+    if escalation_days <= reminder_days:
+        problems.setdefault("escalation_days", []).append(
+            "Escalate after the reminder: choose more days than the reminder's."
+        )
+    if transition_days > 365:
+        problems.setdefault("transition_days", []).append("A transition window lasts at most 365 days.")
+    if problems:
+        raise ValidationError(problems)
+    settings.full_clean()
+    settings.save()
+    return settings

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from planning import views, views_capacity, views_fiscal, views_quotas, views_transfer
 
@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("plans/<int:pk>/export.json", views_transfer.plan_export_download, name="plan_export"),
     path("plans/import/", views_transfer.plan_import_upload, name="plan_import"),
+    path("", include("planning.urls_proposals")),
     path("fiscal/", views_fiscal.fiscal_settings, name="fiscal"),
     path("fiscal/settings/", views_fiscal.fiscal_settings_save, name="fiscal_settings_save"),
     path("fiscal/years/", views_fiscal.fiscal_year_add, name="fiscal_year_add"),

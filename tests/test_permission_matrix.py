@@ -23,7 +23,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from planning.models import ApprovalPolicy
+from planning.models import ApprovalPolicy, Reassignment, ReassignmentMove
 from routing.models import Notification, RoutingJob
 from salesos.models import Lead, SalesProfile
 from territories.grants import grants_rebuild
@@ -53,6 +53,7 @@ SKIPPED = {
 @dataclass(frozen=True)
 class Row:
     kind: str  # what the URL's ids point at: "" (none), territory, account, lead, job, notification, assignment,
+    # reassignment (a proposal),
     # fiscal_year (the organisation's: the same year is "own" and "foreign")
     method: str  # GET, or POST for POST-only views
     expect: dict  # role -> status (no object) or role -> (own, foreign); missing objects always 404
@@ -142,6 +143,17 @@ MATRIX: dict[str, Row] = {
     "planning/fiscal/years/<int:pk>/periods/": Row(
         "fiscal_year", "POST", obj((302, 302), (404, 404), (404, 404), (404, 404))
     ),
+    # --- reassignment proposals: the list (each role its own scope), a proposal (own: it moves
+    # side A's account, so side A's rep sees it too; foreign: side B's), the executed mid-year
+    # changes, the organisation's settings (admins; an empty POST re-renders with errors, 400)
+    "planning/proposals/": Row("", "GET", same(200)),
+    "planning/proposals/<int:pk>/": Row("reassignment", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    "planning/proposals/settings/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
+    "planning/proposals/settings/save/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    "planning/proposals/settings/preview/": Row(
+        "", "POST", {"admin": 200, "director": 404, "manager": 404, "rep": 404}
+    ),
+    "planning/changes/": Row("", "GET", same(200)),
     "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
     # --- approval policies: sales ops admins only (an empty new-policy POST is a form error, 400;
     # deleting the only active policy is refused and sends back to it, 302)
@@ -244,6 +256,8 @@ def world(db) -> World:
     lead_b = Lead.objects.create(company="Foreign lead", territory=t_b, state="US-NY", country="US")
     job = RoutingJob.objects.create(plan=plan, scope=RoutingJob.Scope.FULL, dry_run=True, created_by=admin,
                                     status=RoutingJob.Status.DONE, finished_at=dt.datetime.now(dt.UTC))
+    own_proposal = _executed_proposal(plan, mgr_a, "Own move", acc_a, t_a)
+    foreign_proposal = _executed_proposal(plan, mgr_b, "Move Foreign Co to Leaf B1", acc_b, t_b)
     users = {"admin": admin, "director": dir_a, "manager": mgr_a, "rep": rep_a}
     notes = {role: Notification.objects.create(user=u, title=f"For {role}") for role, u in users.items()}
     foreign_note = Notification.objects.create(user=rep_b, title="For someone else")
@@ -252,16 +266,31 @@ def world(db) -> World:
     own = {
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
                "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
-               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
+               "reassignment": (own_proposal.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
-               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,)}
+               "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
+               "reassignment": (foreign_proposal.pk,)}
         for role in ROLES
     }
     return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
+
+
+def _executed_proposal(plan, by, title: str, account, territory) -> Reassignment:
+    """A proposal that moved ``account`` within ``territory``'s side, carried out (so the
+    mid-year changes log lists it too)."""
+    proposal = Reassignment.objects.create(
+        plan=plan, kind=Reassignment.Kind.MOVE_ACCOUNTS, title=title, initiator=by,
+        change={"accounts": [account.pk], "to_territory": territory.pk}, effective_date=dt.date(2026, 6, 1),
+    )
+    ReassignmentMove.objects.create(reassignment=proposal, account=account, from_territory=territory,
+                                    to_territory=territory)
+    Reassignment.objects.filter(pk=proposal.pk).update(status=Reassignment.Status.DONE)
+    return proposal
 
 
 def url_for(route: str, args: tuple) -> str:
@@ -339,6 +368,10 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
     htmx = {"HTTP_HX_REQUEST": "true"}
     return {
         "tree search": ("GET", "/territories/?q=B", {}, {}),
+        "proposals, every scope": ("GET", "/planning/proposals/?scope=all", {}, {}),
+        "proposals, team scope": ("GET", "/planning/proposals/?scope=team&q=Foreign", {}, {}),
+        "proposals partial": ("GET", "/planning/proposals/?scope=team", {}, htmx),
+        "mid-year changes": ("GET", "/planning/changes/", {}, {}),
         "tree search partial": ("GET", "/territories/?q=Leaf", {}, htmx),
         "children partial": ("GET", f"/territories/{own_t}/children/", {}, htmx),
         "accounts search": ("GET", "/accounts/?q=Foreign", {}, {}),
@@ -430,3 +463,6 @@ def test_the_admin_sees_side_b_so_the_search_is_not_vacuous(client, world):
     assert "Foreign Co" in chip
     _, boundaries = body_of(client, "GET", "/map/boundaries.json?level=all", {}, {})
     assert "Leaf B1" in boundaries
+    _, proposals = body_of(client, "GET", "/planning/proposals/?scope=all", {}, {})
+    _, changes = body_of(client, "GET", "/planning/changes/", {}, {})
+    assert "Move Foreign Co to Leaf B1" in proposals and "Move Foreign Co to Leaf B1" in changes

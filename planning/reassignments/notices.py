@@ -1,12 +1,16 @@
 """Customer notices: an email per moved account with a primary contact, rendered on submit from
 the organisation's editable template (``ReassignmentSettings``; plain text, so no HTML escaping)
-and queued for the effective date; ``daily`` sends them."""
+and queued for the effective date; ``daily`` sends them. The settings page checks and previews
+the template with the same rendering (``notice_template_errors``, ``notice_sample``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.template import Context, Template
+from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError
 
 from planning.models import CustomerNotice, Reassignment, ReassignmentSettings
 from planning.reassignments.impact import NEW_TERRITORY, Impact
@@ -71,3 +75,48 @@ def notices_queue(reassignment: Reassignment, impact: Impact) -> int:
             send_on=reassignment.effective_date))
     CustomerNotice.objects.bulk_create(notices, batch_size=1000)
     return len(notices)
+
+
+# --- the settings page: checking and previewing the template ------------------------------------
+
+VARIABLES = ("company", "account", "contact_name", "effective_date", "old_owner", "new_owner", "territory")
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    subject: str
+    body: str
+
+
+def notice_render(*, subject: str, body: str, context: Context) -> RenderedNotice:
+    """One notice from the template texts, as ``notices_queue`` renders it (subject on one line).
+    Raises ``TemplateSyntaxError`` or ``TemplateDoesNotExist`` for a template that cannot render."""
+    # Template.render marks its output safe; a notice is plain text, so the pages that show it
+    # must escape it like any other text: plain strings, not SafeStrings.
+    return RenderedNotice(
+        subject=" ".join(Template(subject).render(context).split())[:200],
+        body="".join([Template(body).render(context)]),
+    )
+
+
+def notice_sample(*, subject: str, body: str, on: dt.date) -> RenderedNotice:
+    """The notice a customer would read, with sample names: the settings page's preview."""
+    sample = Reassignment(effective_date=on)
+    account = Account(name="Acme Robotics", contact_name="Dana Whitfield")
+    context = notice_context(sample, account=account, new_owner="Priya Natarajan", old_owner="Sam Ortiz",
+                             territory="West Coast Enterprise")
+    return notice_render(subject=subject, body=body, context=context)
+
+
+def notice_template_errors(*, subject: str, body: str) -> dict[str, list[str]]:
+    """field -> messages for a notice template that would not render (checked by rendering the
+    sample, so tags that fail only when rendered are caught too)."""
+    problems: dict[str, list[str]] = {}
+    if "\n" in subject.strip():
+        problems.setdefault("notice_subject", []).append("The subject must be one line.")
+    for name, text in (("notice_subject", subject), ("notice_body", body)):
+        try:
+            notice_sample(subject=text, body="", on=dt.date(2026, 1, 1))
+        except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
+            problems.setdefault(name, []).append(f"The template does not render: {exc}")
+    return problems

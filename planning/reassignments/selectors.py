@@ -186,6 +186,8 @@ def in_transition_for_account(account: Account, today: dt.date | None = None) ->
     (the outgoing rep still sees it read-only until that day), else None."""
     today = today or timezone.localdate()
     current = in_transition(today)
+    if not current.exists():  # one query for almost every account: no window is open
+        return None
     move = (ReassignmentMove.objects.filter(reassignment__in=current, account=account)
             .select_related("reassignment").order_by("-reassignment__effective_date").first())
     found: Reassignment | None
@@ -205,3 +207,143 @@ def in_transition_for_account(account: Account, today: dt.date | None = None) ->
     incoming = placement(account).owner
     from_user = User.objects.filter(pk=outgoing).first() if outgoing else None
     return from_user, incoming, found.transition_ends
+
+
+# --- what the proposal pages add ------------------------------------------------------------
+
+
+SCOPES = ("mine", "team", "all")
+
+
+def reassignments_list(
+    user, *, scope: str = "mine", status: str = "", kind: str = "", q: str = ""
+) -> QuerySet[Reassignment]:
+    """The proposals of the list page: ``mine`` (initiated by the user), otherwise everything
+    the user may see (``reassignments_visible_to``: their team's, the ones touching their
+    territories, the ones they approve; admins all), filtered by status, kind and title."""
+    proposals = reassignments_visible_to(user)
+    if scope == "mine":
+        proposals = proposals.filter(initiator=user)
+    if status:
+        proposals = proposals.filter(status=status)
+    if kind:
+        proposals = proposals.filter(kind=kind)
+    if q:
+        proposals = proposals.filter(title__icontains=q)
+    return proposals.select_related("initiator", "plan").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    """One step of a round: its approvers' tasks and where it stands."""
+
+    order: int
+    name: str
+    mode: str
+    tasks: list[ApprovalTask]
+
+    @property
+    def state(self) -> str:
+        S = ApprovalTask.Status
+        statuses = {t.status for t in self.tasks}
+        for final in (S.REJECTED, S.CHANGES_REQUESTED):
+            if final in statuses:
+                return final
+        if S.APPROVED in statuses and (self.mode == "any" or S.WAITING not in statuses):
+            return S.APPROVED
+        return S.WAITING if S.WAITING in statuses else S.SUPERSEDED
+
+
+def approval_steps(tasks: list[ApprovalTask], round: int) -> list[ApprovalStep]:
+    """The steps of one round from ``ReassignmentDetail.tasks`` (already in step order)."""
+    steps: list[ApprovalStep] = []
+    for task in tasks:
+        if task.round != round:
+            continue
+        if not steps or steps[-1].order != task.step_order:
+            steps.append(ApprovalStep(order=task.step_order, name=task.step_name, mode=task.mode, tasks=[]))
+        steps[-1].tasks.append(task)
+    return steps
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def change_territory_ids(change: dict) -> set[int]:
+    """The territory ids a change names, whatever its kind."""
+    return {i for i in (_int(change.get(k)) for k in ("territory", "to_territory", "into", "parent")) if i}
+
+
+def change_lines(reassignment: Reassignment) -> list[tuple[str, str]]:
+    """The change in words, as (label, value) lines for the proposal's page. Two queries."""
+    change = reassignment.change if isinstance(reassignment.change, dict) else {}
+    territories = Territory.objects.in_bulk(change_territory_ids(change))
+    users = User.objects.in_bulk(
+        {i for i in (_int(change.get(k)) for k in ("from_user", "to_user", "primary_user")) if i}
+    )
+
+    def territory(key: str) -> str:
+        t = territories.get(_int(change.get(key)) or 0)
+        return f"{t.code} · {t.name}" if t is not None else "—"
+
+    def person(key: str) -> str:
+        u = users.get(_int(change.get(key)) or 0)
+        return (u.get_full_name() or u.username) if u is not None else "nobody"
+
+    Kind = Reassignment.Kind
+    kind = reassignment.kind
+    if kind == Kind.MOVE_ACCOUNTS:
+        return [("Accounts", f"{len(change.get('accounts') or []):,}"), ("Move to", territory("to_territory"))]
+    if kind == Kind.SLOT_CHANGE:
+        slot = str(change.get("slot") or "primary")
+        lines = [("Territory", territory("territory")), ("Slot", slot.capitalize()),
+                 ("From", person("from_user")), ("To", person("to_user"))]
+        if slot == RepAssignment.Slot.OVERLAY and change.get("split_percent") is not None:
+            lines.append(("Split", f"{change.get('split_percent')}%"))
+        return lines
+    if kind == Kind.RULE_CHANGE:
+        lines = [("Territory", territory("territory"))]
+        if change.get("priority") is not None:
+            lines.append(("Priority", str(change.get("priority"))))
+        return lines
+    if kind == Kind.MERGE:
+        return [("Merge", territory("territory")), ("Into", territory("into"))]
+    if kind == Kind.CARVE:
+        return [("Carve out of", territory("parent")),
+                ("New territory", f"{change.get('code', '')} · {change.get('name', '')}"),
+                ("Primary rep", person("primary_user"))]
+    return []
+
+
+@dataclass(frozen=True)
+class MidYearRow:
+    reassignment: Reassignment
+    territories: list[Territory]
+    moved_accounts: int
+
+
+def mid_year_rows(changes: QuerySet[Reassignment], *, limit: int = 500) -> list[MidYearRow]:
+    """``mid_year_changes`` as the log's rows: each proposal with the territories it touched and
+    the number of accounts it moved. Three queries."""
+    found = list(changes[:limit])
+    counts: dict[int, int] = {}
+    touched: dict[int, set[int]] = {r.pk: change_territory_ids(r.change if isinstance(r.change, dict) else {})
+                                    for r in found}
+    for rid, from_id, to_id in ReassignmentMove.objects.filter(reassignment__in=[r.pk for r in found]).values_list(
+        "reassignment_id", "from_territory_id", "to_territory_id"
+    ):
+        counts[rid] = counts.get(rid, 0) + 1
+        touched[rid].update(t for t in (from_id, to_id) if t)
+    names = Territory.objects.in_bulk({t for ids in touched.values() for t in ids})
+    return [
+        MidYearRow(r, sorted((names[t] for t in touched[r.pk] if t in names), key=lambda t: t.code),
+                   counts.get(r.pk, 0))
+        for r in found
+    ]

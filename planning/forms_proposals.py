@@ -1,0 +1,66 @@
+"""Forms of the proposal pages: they parse and validate input; the services write."""
+
+from __future__ import annotations
+
+from django import forms
+
+from planning.models import DealPolicy, Reassignment, ReassignmentSettings
+from salesos.models import Opportunity
+
+Status = Reassignment.Status
+# A threshold among the stages an open deal can be in.
+OPEN_STAGES = [(v, label) for v, label in Opportunity.Stage.choices if not v.startswith("closed")]
+
+
+class ReassignmentSettingsForm(forms.Form):
+    admin_rule_edits = forms.ChoiceField(
+        label="Admins' rule edits on the active plan", choices=ReassignmentSettings.AdminEdits.choices,
+        widget=forms.RadioSelect,
+    )
+    deal_policy = forms.ChoiceField(label="Default open-deal policy", choices=DealPolicy.choices)
+    deal_stage = forms.ChoiceField(
+        label="Stage-based threshold", choices=OPEN_STAGES,
+        help_text="Under the stage-based policy, deals at or past this stage stay with their rep.",
+    )
+    transition_days = forms.IntegerField(
+        label="Default transition window (days)", min_value=0, max_value=365,
+        help_text="The outgoing rep keeps read-only access this long after the effective date.",
+    )
+    reminder_days = forms.IntegerField(label="Remind approvers after (days)", min_value=1, max_value=60)
+    escalation_days = forms.IntegerField(
+        label="Escalate to the approver's manager after (days)", min_value=1, max_value=90,
+    )
+    notice_subject = forms.CharField(label="Customer notice subject", max_length=200)
+    notice_body = forms.CharField(
+        label="Customer notice body", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    @classmethod
+    def for_settings(cls, settings: ReassignmentSettings) -> ReassignmentSettingsForm:
+        return cls(initial={name: getattr(settings, name) for name in cls.base_fields})
+
+
+class NoticePreviewForm(forms.Form):
+    notice_subject = forms.CharField(max_length=200, required=False)
+    notice_body = forms.CharField(max_length=5000, required=False)
+
+
+class ProposalFilterForm(forms.Form):
+    scope = forms.ChoiceField(
+        required=False, choices=[("mine", "Mine"), ("team", "My team's and my territories'"), ("all", "All")]
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Reassignment.Kind.choices])
+    q = forms.CharField(required=False, max_length=100)
+
+
+class MidYearFilterForm(forms.Form):
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    territory = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

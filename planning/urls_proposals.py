@@ -1,0 +1,14 @@
+"""The proposal pages, under /planning/ (the ``planning`` namespace)."""
+
+from django.urls import path
+
+from planning import views_proposals as views
+
+urlpatterns = [
+    path("proposals/", views.proposal_list, name="proposals"),
+    path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
+    path("proposals/settings/", views.settings_page, name="proposal_settings"),
+    path("proposals/settings/save/", views.settings_save, name="proposal_settings_save"),
+    path("proposals/settings/preview/", views.settings_preview, name="proposal_settings_preview"),
+    path("changes/", views.changes_log, name="changes"),
+]
