@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from planning.approvals.services import waiting_approver_ids
+from planning.approvals.snapshot import impact_summary
 from planning.models import ApprovalTask, Reassignment, ReassignmentMove
 from routing.models import Notification
 from salesos.models import SalesProfile
@@ -106,12 +107,11 @@ def _body(reassignment: Reassignment, actor) -> str:
         f"effective {reassignment.effective_date:%d %b %Y}.",
         f"Status: {reassignment.get_status_display()}.",
     ]
-    impact = reassignment.impact if isinstance(reassignment.impact, dict) else {}
-    totals = impact.get("totals", impact)
-    if isinstance(totals, dict) and "moved_accounts" in totals:
+    impact = impact_summary(reassignment.impact)
+    if impact.known:
         lines.append(
-            f"Moves {totals.get('moved_accounts', 0)} accounts and {totals.get('moved_deals', 0)} open deals "
-            f"({totals.get('moved_pipeline', 0)} of pipeline)."
+            f"Moves {impact.moved_accounts:,} accounts and {impact.moved_deals:,} of {impact.open_deals:,} open deals "
+            f"(${impact.moved_pipeline:,.0f} of pipeline)."
         )
     if reassignment.reason:
         lines.append(f"Reason: {reassignment.reason}")

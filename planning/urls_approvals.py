@@ -1,9 +1,11 @@
 from django.urls import path
 
-from planning import views_policies
+from planning import views_approvals, views_policies
 
 app_name = "approvals"
 urlpatterns = [
+    path("", views_approvals.approvals_inbox, name="inbox"),
+    path("<int:pk>/decide/", views_approvals.approval_decide_view, name="decide"),
     path("policies/", views_policies.policies, name="policies"),
     path("policies/new/", views_policies.policy_create, name="policy_create"),
     path("policies/step-row/", views_policies.policy_step_row, name="policy_step_row"),

@@ -11,6 +11,8 @@ Who does what (README "Permissions"):
   deleting territories: admins and directors.
 * leading a team (a manager or director gets view and change on a direct report's territories).
 * the coverage dashboard: admins, directors and managers.
+* the approvals inbox in the navigation: admins, directors and managers (anyone a policy names
+  sees it while something waits for them).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PLAN_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR})
 BULK_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR})
 TEAM_LEAD_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR})
 COVERAGE_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.MANAGER})
+APPROVER_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.MANAGER})
 
 
 def role_of(user: AnyUser) -> str | None:
@@ -103,3 +106,8 @@ class RoleFlags:
 
 def role_flags(user: AnyUser) -> RoleFlags:
     return RoleFlags(role_of(user))
+
+
+def approves(user: AnyUser) -> bool:
+    """Has the "Approvals" inbox in the navigation (approval policies name these roles)."""
+    return role_of(user) in APPROVER_ROLES

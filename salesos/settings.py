@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salesos.context_processors.navigation",
+                "planning.context_processors.approvals",
             ],
         },
     }

@@ -23,7 +23,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from planning.models import ApprovalPolicy, Reassignment, ReassignmentMove
+from planning.models import ApprovalPolicy, ApprovalTask, Reassignment, ReassignmentMove
 from routing.models import Notification, RoutingJob
 from salesos.models import Lead, SalesProfile
 from territories.grants import grants_rebuild
@@ -155,6 +155,10 @@ MATRIX: dict[str, Row] = {
     ),
     "planning/changes/": Row("", "GET", same(200)),
     "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
+    # --- approvals inbox: everyone's own (empty for most); a decision only where a task waits for
+    # the user (an empty POST is a form error, 400); a proposal that does not ask them is 404
+    "approvals/": Row("", "GET", same(200)),
+    "approvals/<int:pk>/decide/": Row("approval_subject", "POST", obj(*[(400, 404)] * 4)),
     # --- approval policies: sales ops admins only (an empty new-policy POST is a form error, 400;
     # deleting the only active policy is refused and sends back to it, 302)
     "approvals/policies/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
@@ -263,18 +267,20 @@ def world(db) -> World:
     foreign_note = Notification.objects.create(user=rep_b, title="For someone else")
     grants_rebuild()
     policy = ApprovalPolicy.objects.get()  # the default one (organisation-wide: own and foreign alike)
+    asks_each_role = _proposal_asking(plan, admin, "Matrix proposal", [admin, dir_a, mgr_a, rep_a])
+    asks_side_b = _proposal_asking(plan, admin, "Leaf B1 proposal", [mgr_b])
     own = {
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
                "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
                "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
-               "reassignment": (own_proposal.pk,)}
+               "reassignment": (own_proposal.pk,), "approval_subject": (asks_each_role.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
                "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
-               "reassignment": (foreign_proposal.pk,)}
+               "reassignment": (foreign_proposal.pk,), "approval_subject": (asks_side_b.pk,)}
         for role in ROLES
     }
     return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
@@ -290,6 +296,18 @@ def _executed_proposal(plan, by, title: str, account, territory) -> Reassignment
     ReassignmentMove.objects.create(reassignment=proposal, account=account, from_territory=territory,
                                     to_territory=territory)
     Reassignment.objects.filter(pk=proposal.pk).update(status=Reassignment.Status.DONE)
+    return proposal
+
+
+def _proposal_asking(plan, initiator, title: str, approvers: list) -> Reassignment:
+    """A submitted proposal whose one any-of step waits for ``approvers``."""
+    proposal = Reassignment.objects.create(plan=plan, kind=Reassignment.Kind.MOVE_ACCOUNTS, title=title,
+                                           effective_date=dt.date(2027, 1, 4), initiator=initiator, round=1)
+    proposal.submit()
+    proposal.save()
+    for user in approvers:
+        ApprovalTask.objects.create(reassignment=proposal, round=1, step_order=1, step_name="Sign-off", mode="any",
+                                    approver=user)
     return proposal
 
 

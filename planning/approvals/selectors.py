@@ -6,12 +6,11 @@ sequential: the first step with a waiting task is the active one)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from planning.approvals.snapshot import ImpactSummary, impact_summary
 from planning.models import ApprovalTask, Reassignment
 from planning.notify import proposal_url
 
@@ -52,42 +51,6 @@ class StepView:
         if Status.WAITING in statuses:
             return "waiting"
         return "done" if Status.APPROVED in statuses else "skipped"
-
-
-@dataclass
-class ImpactSummary:
-    """The headline figures of a proposal's impact snapshot, as approvers see them."""
-
-    moved_accounts: int | None = None
-    moved_deals: int | None = None
-    moved_pipeline: Decimal | None = None
-    pairs: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def known(self) -> bool:
-        return self.moved_accounts is not None
-
-
-def _number(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def impact_summary(impact: Any) -> ImpactSummary:
-    """Reads the snapshot's totals (``totals`` or top level) and its from -> to pairs."""
-    if not isinstance(impact, dict):
-        return ImpactSummary()
-    totals: dict[str, Any] = impact["totals"] if isinstance(impact.get("totals"), dict) else impact
-    accounts, deals = _number(totals.get("moved_accounts")), _number(totals.get("moved_deals"))
-    pairs = impact.get("pairs") or impact.get("moves") or []
-    return ImpactSummary(
-        moved_accounts=int(accounts) if accounts is not None else None,
-        moved_deals=int(deals) if deals is not None else None,
-        moved_pipeline=_number(totals.get("moved_pipeline")),
-        pairs=[p for p in pairs if isinstance(p, dict)][:8] if isinstance(pairs, list) else [],
-    )
 
 
 @dataclass

@@ -18,8 +18,9 @@ PAGES = ["home", "territories:index", "routing:index", "planning:index", "analyt
 # The same ceiling at every data size: a page's query count must not grow with the data.
 # (session + user + profile are 3 of each.)
 # Each page also counts the unread-notification badge in the navbar (one query).
-HOME_MAX_QUERIES = {"admin": 11, "director": 7, "manager": 7, "rep": 8}
-AREA_MAX_QUERIES = {"territories:index": 10, "routing:index": 9, "planning:index": 7, "analytics:index": 11}
+# Admins, directors and managers pay one more: the approvals badge (planning.context_processors).
+HOME_MAX_QUERIES = {"admin": 12, "director": 8, "manager": 8, "rep": 8}
+AREA_MAX_QUERIES = {"territories:index": 11, "routing:index": 10, "planning:index": 8, "analytics:index": 12}
 
 
 @dataclass
