@@ -54,8 +54,8 @@ def _url(name: str, *args: int) -> str:
 
 
 def proposal_url(reassignment: Reassignment) -> str:
-    """The proposal's page (the proposals list until that page exists)."""
-    return _url("planning:reassignment_detail", reassignment.pk) or _url("approvals:inbox")
+    """The proposal's page."""
+    return _url("planning:proposal", reassignment.pk) or _url("approvals:inbox")
 
 
 def territory_ids_of(reassignment: Reassignment) -> set[int]:
