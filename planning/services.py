@@ -3,15 +3,24 @@ refused input raises ``ValidationError`` with a message for the page and writes 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from planning import fiscal, quota_page, quotas
+from planning import fiscal, quota_page, quotas, rebalance
 from planning.models import FiscalPeriod, FiscalYear, PlanningSettings, Quota, ReassignmentSettings
 from planning.reassignments.notices import notice_template_errors
+from routing.models import Notification
+from salesos.roles import Role
+from territories.models import TerritoryPlan
+
+User = get_user_model()
 
 
 @transaction.atomic
@@ -169,3 +178,32 @@ def reassignment_settings_update(
     settings.full_clean()
     settings.save()
     return settings
+
+
+@transaction.atomic
+def rebalance_review_notify(*, today: dt.date | None = None) -> int:
+    """The quarterly rebalancing review: run the optimiser over the active plan (everything an
+    admin plans, at the settings' tolerance) and tell every admin what it suggests, with a link to
+    the page. Returns how many admins were told (none without an active plan or an admin)."""
+    plan = TerritoryPlan.active()
+    admins = list(User.objects.filter(Q(is_superuser=True) | Q(sales_profile__role=Role.ADMIN), is_active=True)
+                  .distinct().order_by("pk"))
+    if plan is None or not admins:
+        return 0
+    tolerance = float(PlanningSettings.load().balance_tolerance_percent) / 100
+    run = rebalance.rebalance_run(user=admins[0], plan=plan, metrics=("workload",), tolerance=tolerance)
+    r = run.result
+    if r.suggestions:
+        title = (f"Rebalancing: {len(r.suggestions)} suggested move{'s' if len(r.suggestions) != 1 else ''} of "
+                 f"{r.moved_accounts:,} accounts")
+        body = (f"The largest deviation from the average workload would fall from {r.max_deviation_pct_before:.1f}% "
+                f"to {r.max_deviation_pct:.1f}% (tolerance {tolerance * 100:.1f}%).")
+    else:
+        title = "Rebalancing: no moves needed"
+        body = f"Every territory is within {tolerance * 100:.1f}% of the average workload, or nothing may move."
+    Notification.objects.bulk_create([
+        Notification(user=u, kind=Notification.Kind.INFO, title=title, body=body,
+                     url=f"{reverse('planning:rebalance')}?tolerance={tolerance * 100:.2f}")
+        for u in admins
+    ])
+    return len(admins)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planning.reassignments.services import reassignment_execute, reassignments_execute_due
+from planning.services import rebalance_review_notify
 
 DAILY_REASSIGNMENTS = "planning.tasks.reassignments_daily"
 
@@ -16,3 +17,8 @@ def reassignments_daily() -> dict[str, int]:
     """Every day (a schedule created by migration): due proposals execute, ended transition
     windows close, due customer notices go out."""
     return reassignments_execute_due()
+
+
+def rebalance_quarterly() -> int:
+    """Every quarter (a schedule created by migration): the rebalancing review, sent to the admins."""
+    return rebalance_review_notify()

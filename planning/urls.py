@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from planning import views, views_capacity, views_fiscal, views_quotas, views_transfer
+from planning import views, views_capacity, views_fiscal, views_quotas, views_rebalance, views_transfer
 
 app_name = "planning"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("fiscal/years/", views_fiscal.fiscal_year_add, name="fiscal_year_add"),
     path("fiscal/years/<int:pk>/periods/", views_fiscal.fiscal_periods_add, name="fiscal_periods_add"),
     path("capacity/", views_capacity.capacity_page, name="capacity"),
+    path("rebalance/", views_rebalance.rebalance_page, name="rebalance"),
+    path("rebalance/propose/", views_rebalance.rebalance_propose, name="rebalance_propose"),
     path("years/<int:pk>/quotas/", views_quotas.quotas_page, name="quotas"),
     path("years/<int:pk>/quotas.csv", views_quotas.quotas_csv, name="quotas_csv"),
 ]

@@ -135,6 +135,10 @@ MATRIX: dict[str, Row] = {
     "planning/fiscal/years/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     # capacity planner: admins everything, directors the subtrees they lead (bodies checked below)
     "planning/capacity/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    # rebalancing: admins everything, directors the territories they plan; a POST without a
+    # suggestion goes back to the page with a message (302)
+    "planning/rebalance/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "planning/rebalance/propose/": Row("", "POST", {"admin": 302, "director": 302, "manager": 404, "rep": 404}),
     # quota planning: admins everything, directors the subtrees they lead (bodies checked below)
     "planning/years/<int:pk>/quotas/": Row("fiscal_year", "GET", obj((200, 200), (200, 200), (404, 404), (404, 404))),
     "planning/years/<int:pk>/quotas.csv": Row(
@@ -390,6 +394,7 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "proposals, team scope": ("GET", "/planning/proposals/?scope=team&q=Foreign", {}, {}),
         "proposals partial": ("GET", "/planning/proposals/?scope=team", {}, htmx),
         "mid-year changes": ("GET", "/planning/changes/", {}, {}),
+        "rebalancing run": ("GET", "/planning/rebalance/?tolerance=5&metrics=tam", {}, {}),
         "tree search partial": ("GET", "/territories/?q=Leaf", {}, htmx),
         "children partial": ("GET", f"/territories/{own_t}/children/", {}, htmx),
         "accounts search": ("GET", "/accounts/?q=Foreign", {}, {}),

@@ -80,3 +80,19 @@ def test_capacity_planner_flags_and_sorts(wide: Page, live_server, world, login,
     page.get_by_role("link", name="Territory").first.click()
     expect(page.locator("#capacity-table tbody tr").first).to_contain_text("AMER-C")
     shot("planning-capacity")
+
+
+def test_rebalancing_suggests_moves_and_proposes_one(wide: Page, live_server, world, login, shot):
+    from planning.models import Reassignment
+
+    page = wide
+    login(world.admin)
+    page.goto(f"{live_server.url}/planning/")
+    page.get_by_role("link", name="Rebalancing").click()
+    page.get_by_label("Tolerance (± % of the average)").fill("20")
+    page.get_by_role("button", name="Suggest moves").click()
+    expect(page.locator("#suggestions")).to_contain_text("AMER-W-CA")
+    shot("planning-rebalance")
+    page.get_by_role("button", name="Propose").first.click()
+    expect(page.locator(".messages")).to_contain_text("created as a draft")
+    assert Reassignment.objects.filter(kind="move_accounts").count() == 1
