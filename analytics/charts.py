@@ -72,7 +72,7 @@ def bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Any]]], *, 
     _layout(fig, height=height, y_title="" if horizontal else y_title, x_title=y_title if horizontal else "",
             barmode="stack" if stacked else "group", showlegend=len(series) > 1)
     if horizontal:
-        fig.update_yaxes(autorange="reversed", rangemode="normal")
+        fig.update_yaxes(autorange="reversed", rangemode="normal", automargin=True)
     return figure_data(fig)
 
 
@@ -93,4 +93,5 @@ def scatter(points: Sequence[dict], *, x_title: str, y_title: str) -> dict:
         hovertemplate="%{text}<br>" + x_title + ": %{x:,.0f}<br>" + y_title + ": %{y:.0f}<extra></extra>",
     ))
     _layout(fig, height=360, x_title=x_title, y_title=y_title)
+    fig.update_xaxes(rangemode="tozero")
     return figure_data(fig)

@@ -7,6 +7,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from analytics.selectors.comparisons import Comparison
 from analytics.selectors.coverage import Coverage
 from analytics.selectors.credit import CreditPage
 from analytics.selectors.forecast import ForecastPage
@@ -88,4 +89,14 @@ def credit_csv(page: CreditPage) -> Iterator[str]:
         ["rep", "territory_code", "territory_name", "slot", "period", "deals", "booked", "credit"],
         ([line.name, line.territory_code, line.territory_name, line.slot, period, line.deals, line.booked,
           line.credit] for line in page.lines),
+    )
+
+
+def comparison_csv(c: Comparison) -> Iterator[str]:
+    period = str(c.choice.period or "")
+    flags = {item.figures.node.pk: "; ".join(f"{flag.metric} below peers' median" for flag in item.flags)
+             for item in c.territories}
+    return stream(
+        [*PERFORMANCE_COLUMNS, "tam", "coaching_flags"],
+        ([*performance_row(f, period), c.tam.get(f.node.pk, 0), flags.get(f.node.pk, "")] for f in c.rows),
     )

@@ -10,12 +10,14 @@ from django.views.decorators.http import require_GET
 
 from analytics import charts, exports
 from analytics.selectors import coverage_summary
+from analytics.selectors.comparisons import comparison
 from analytics.selectors.credit import credit_page
 from analytics.selectors.forecast import forecast_page
 from analytics.selectors.performance import performance_page
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
 from salesos.roles import sees_coverage
+from territories.models import Territory
 from territories.selectors import active_plan
 
 
@@ -65,7 +67,51 @@ def performance(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/performance.html", context)
 
 
-EXPORTS = {"coverage", "performance", "forecast", "credit"}
+def _comparison_params(request: HttpRequest) -> tuple[list[int], int | None, str, str]:
+    picked, error = [], ""
+    for raw in request.GET.getlist("t"):
+        try:
+            picked.append(int(raw))
+        except ValueError:
+            error = "Pick territories from the list."
+    try:
+        level = int(request.GET["level"]) if request.GET.get("level") else None
+    except ValueError:
+        level, error = None, "Pick a level from the list."
+    return picked, level, request.GET.get("type", "").strip(), error
+
+
+def _comparison(request: HttpRequest):
+    picked, level, type_, error = _comparison_params(request)
+    choice = period_choice(request.GET.get("period"))
+    result = comparison(scope=scope_for(request.user), choice=choice, picked=[] if error else picked, level=level,
+                        type_=type_)
+    result.error = error or result.error or choice.error
+    return result
+
+
+@require_GET
+@login_required
+def compare(request: HttpRequest) -> HttpResponse:
+    result = _comparison(request)
+    labels = [f.node.code for f in result.rows]
+    context = {
+        "result": result, "plan": active_plan(), "types": Territory.Type.choices,
+        "picked": {int(v) for v in request.GET.getlist("t") if v.isdigit()},
+        "bars": charts.bars(labels, [("Attainment %", [f.attainment or 0 for f in result.rows]),
+                                     ("Win rate %", [f.win_rate or 0 for f in result.rows])], y_title="percent"),
+        "spread": charts.distribution([
+            ("Attainment %", [f.attainment for f in result.rows if f.attainment is not None]),
+            ("Win rate %", [f.win_rate for f in result.rows if f.win_rate is not None]),
+        ], y_title="percent"),
+        "scatter": charts.scatter(
+            [{"x": result.tam.get(f.node.pk, 0), "y": f.attainment or 0, "label": f.node.code} for f in result.rows],
+            x_title="TAM (account potential, $)", y_title="attainment %"),
+    }
+    return render(request, "analytics/compare.html", context)
+
+
+EXPORTS = {"coverage", "performance", "forecast", "credit", "compare"}
 
 
 @require_GET
@@ -87,6 +133,8 @@ def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
             rows = exports.performance_csv(performance_page(scope=scope, choice=choice, territory_id=territory_id))
         elif kind == "forecast":
             rows = exports.forecast_csv(forecast_page(scope=scope, choice=choice, territory_id=territory_id))
+        elif kind == "compare":
+            rows = exports.comparison_csv(_comparison(request))
         else:
             rows = exports.credit_csv(credit_page(scope=scope, choice=choice))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

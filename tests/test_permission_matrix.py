@@ -185,6 +185,8 @@ MATRIX: dict[str, Row] = {
     "map/accounts/<int:pk>/card/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     "map/location/": Row("", "POST", same(302)),  # one's own opt-in, nobody else's
     "analytics/forecast/": Row("", "GET", same(200)),
+    "analytics/compare/": Row("", "GET", same(200)),
+    "analytics/compare.csv": Row("", "GET", same(200)),
     "analytics/forecast.csv": Row("", "GET", same(200)),
     "analytics/credit/": Row("", "GET", same(200)),
     "analytics/credit.csv": Row("", "GET", same(200)),
@@ -406,6 +408,8 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "performance of B": ("GET", f"/analytics/performance/?territory={foreign_t}", {}, {}),
         "performance export of B": ("GET", f"/analytics/performance.csv?territory={foreign_t}", {}, {}),
         "forecast of B": ("GET", f"/analytics/forecast/?territory={foreign_t}", {}, {}),
+        "compare with B": ("GET", f"/analytics/compare/?t={own_t}&t={foreign_t}", {}, {}),
+        "compare level 1": ("GET", "/analytics/compare.csv?level=1", {}, {}),
         "forecast export of B": ("GET", f"/analytics/forecast.csv?territory={foreign_t}", {}, {}),
         "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
         "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from analytics.services import coverage_snapshot_take
+from salesos.models import Account
 from tests import factories
 from tests.analytics.fixtures import build
 from tests.browser.conftest import PASSWORD
@@ -24,6 +25,8 @@ def company(transactional_db):
         user.set_password(PASSWORD)
         user.save()
     factories.make_account(name="Queue TX", state="US-TX", metro="Austin", potential=1000)
+    for key, potential in (("a1", 1_200_000), ("a2", 800_000), ("b1", 2_500_000)):
+        Account.objects.filter(pk=c.accounts[key].pk).update(potential=potential)
     today = timezone.localdate()
     for back in (2, 1, 0):
         coverage_snapshot_take(day=today - dt.timedelta(days=back))
@@ -79,4 +82,16 @@ def test_forecast_and_credit_draw_their_charts(page: Page, live_server, login, s
     page.goto(f"{live_server.url}/analytics/credit/?period={company.q3.pk}")
     drawn(page, "chart-credit")
     shot(f"analytics-credit-{role}")
+    assert not csp_errors
+
+
+@pytest.mark.parametrize("role", ["admin", "director"])
+def test_compare_draws_bars_spread_and_scatter(page: Page, live_server, login, shot, company, csp_errors, role):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(company.users[role])
+    page.goto(f"{live_server.url}/analytics/compare/?period={company.q3.pk}&level=2")
+    for chart in ("chart-compare-bars", "chart-compare-spread", "chart-compare-tam"):
+        drawn(page, chart)
+    expect(page.locator("[data-coaching=territories]")).to_contain_text("Beta desk")
+    shot(f"analytics-compare-{role}")
     assert not csp_errors
