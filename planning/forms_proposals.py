@@ -15,7 +15,7 @@ OPEN_STAGES = [(v, label) for v, label in Opportunity.Stage.choices if not v.sta
 class ReassignmentSettingsForm(forms.Form):
     admin_rule_edits = forms.ChoiceField(
         label="Admins' rule edits on the active plan", choices=ReassignmentSettings.AdminEdits.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     deal_policy = forms.ChoiceField(label="Default open-deal policy", choices=DealPolicy.choices)
     deal_stage = forms.ChoiceField(
