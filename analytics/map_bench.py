@@ -33,6 +33,7 @@ from analytics.map_points import point_table, point_table_clear
 from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
 from routing.engine import condition
+from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, SalesProfile
 from salesos.reference import reference_loaded
 from territories.models import Territory, TerritoryPlan
@@ -157,6 +158,16 @@ def _viewport(rng: random.Random, table, zoom: int) -> tuple[float, float, float
             min(85, lat + height / 2))
 
 
+def _analyze(*, vacuum: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if vacuum and not connection.in_atomic_block:
+            cursor.execute(f"VACUUM ANALYZE {Account._meta.db_table}")
+        cursor.execute(f"ANALYZE {Account._meta.db_table}")
+        cursor.execute(f"ANALYZE {AccountTerritory._meta.db_table}")
+
+
 def _p95(values: list[float]) -> float:
     return float(np.percentile(np.array(values), 95)) if values else 0.0
 
@@ -177,11 +188,10 @@ def run(*, accounts: int, seed: int = 1, viewports: int = 50, keep: bool = False
     try:
         started = time.perf_counter()
         insert_accounts(accounts, seed)
+        _analyze(vacuum=True)  # what autovacuum does after a bulk load, before the re-route reads it
         plan = build_plan()
         batch.plan_reroute(plan=plan)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {Account._meta.db_table}")
+        _analyze(vacuum=False)
         admin = User.objects.create(username=f"{BENCH_USER_PREFIX}map-admin")
         SalesProfile.objects.create(user=admin, role=SalesProfile.Role.ADMIN)
         out["territories"] = plan.territories.count()

@@ -107,3 +107,11 @@ class HeatForm(forms.Form):
 
 class ShareLocationForm(forms.Form):
     share = forms.BooleanField(required=False)
+
+
+class AdjustForm(forms.Form):
+    """A rectangle of accounts to move, where to, and (to propose) when and why."""
+
+    to_territory = forms.IntegerField(required=False, min_value=1, label="Move to")
+    effective_date = forms.DateField(required=False, label="Effective date")
+    reason = forms.CharField(required=False, max_length=2000, label="Reason")

@@ -12,5 +12,7 @@ urlpatterns = [
     path("reps.json", map_views.reps, name="reps"),
     path("territories/<int:pk>/card/", map_views.territory_card, name="territory_card"),
     path("accounts/<int:pk>/card/", map_views.account_card, name="account_card"),
+    path("adjust/preview/", map_views.adjust_preview_view, name="adjust_preview"),
+    path("adjust/propose/", map_views.adjust_propose_view, name="adjust_propose"),
     path("location/", map_views.share_location, name="share_location"),
 ]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from analytics.geo import base_outlines
-from analytics.map_forms import HeatForm, MapFilterForm, ShareLocationForm, ViewportForm
+from analytics.map_adjust import adjust_allowed, adjust_preview, adjust_propose, adjust_selection
+from analytics.map_forms import AdjustForm, HeatForm, MapFilterForm, ShareLocationForm, ViewportForm
 from analytics.map_heat import LEVELS, METRICS
 from analytics.map_selectors import (
     map_account_card,
@@ -23,6 +25,7 @@ from analytics.map_selectors import (
     map_rep_locations,
     map_territory_card,
 )
+from planning.reassignments.errors import ReassignmentError
 from salesos.services import profile_set_share_location
 from territories.models import TerritoryPlan
 
@@ -52,6 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "center": leaflet.get("DEFAULT_CENTER", (39.5, -98.35)),
         "zoom": leaflet.get("DEFAULT_ZOOM", 4),
         "shares_location": map_location_shared(user=request.user),
+        "may_adjust": adjust_allowed(request.user),
     }
     return render(request, "analytics/map.html", context)
 
@@ -130,3 +134,50 @@ def share_location(request: HttpRequest) -> HttpResponse:
     messages.success(request, "Your home location is now shown to your managers." if share
                      else "Your location is no longer shown on the map.")
     return redirect("map:index")
+
+
+CARRIED = ("bbox", "zoom", "level", "territory", "status", "type", "industry", "size")
+
+
+def _carry(request: HttpRequest) -> list[tuple[str, str]]:
+    """The rectangle and filters, carried as hidden fields from one step to the next."""
+    return [(key, value) for key in CARRIED for value in request.POST.getlist(key)]
+
+
+def _adjust_forms(request: HttpRequest) -> tuple[MapFilterForm, ViewportForm, AdjustForm]:
+    if not adjust_allowed(request.user):
+        raise Http404("No such page")  # reps: the map has nothing to adjust for them
+    return MapFilterForm(request.POST), ViewportForm(request.POST), AdjustForm(request.POST)
+
+
+@require_POST
+@login_required
+def adjust_preview_view(request: HttpRequest) -> HttpResponse:
+    """The accounts in a drawn rectangle, where they may go, and the impact of moving them."""
+    filters, view, adjust = _adjust_forms(request)
+    if not (filters.is_valid() and view.is_valid() and adjust.is_valid()):
+        return render(request, "analytics/map.html#adjust-invalid", {"forms": (filters, view, adjust)}, status=400)
+    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport())
+    preview = adjust_preview(user=request.user, account_ids=ids, to_territory=adjust.cleaned_data["to_territory"])
+    return render(request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)})
+
+
+@require_POST
+@login_required
+def adjust_propose_view(request: HttpRequest) -> HttpResponse:
+    """A draft reassignment proposal for the rectangle's accounts: never a change of the plan."""
+    filters, view, adjust = _adjust_forms(request)
+    if not (filters.is_valid() and view.is_valid() and adjust.is_valid()):
+        return render(request, "analytics/map.html#adjust-invalid", {"forms": (filters, view, adjust)}, status=400)
+    data = adjust.cleaned_data
+    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport())
+    try:
+        proposal = adjust_propose(user=request.user, account_ids=ids, to_territory=data["to_territory"] or 0,
+                                  effective_date=data["effective_date"] or timezone.localdate(),
+                                  reason=data["reason"])
+    except ReassignmentError as exc:
+        preview = adjust_preview(user=request.user, account_ids=ids, to_territory=data["to_territory"])
+        preview.problems.update(exc.messages)
+        return render(request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)},
+                      status=400)
+    return render(request, "analytics/map.html#adjust-done", {"proposal": proposal})

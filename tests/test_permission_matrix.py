@@ -184,6 +184,10 @@ MATRIX: dict[str, Row] = {
     "map/territories/<int:pk>/card/": Row("territory", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     "map/accounts/<int:pk>/card/": Row("account", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     "map/location/": Row("", "POST", same(302)),  # one's own opt-in, nobody else's
+    # drag-to-adjust: the selection (the whole world without a rectangle) and what it would do;
+    # proposing without a destination is refused with the reasons (400); reps may not propose
+    "map/adjust/preview/": Row("", "POST", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
+    "map/adjust/propose/": Row("", "POST", {"admin": 400, "director": 400, "manager": 400, "rep": 404}),
     "analytics/forecast/": Row("", "GET", same(200)),
     "analytics/compare/": Row("", "GET", same(200)),
     "analytics/compare.csv": Row("", "GET", same(200)),

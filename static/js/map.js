@@ -252,6 +252,61 @@
     publish();
   }
 
+  // --- drag-to-adjust: draw a rectangle over accounts, preview, propose ---------------------
+  const selectButton = document.getElementById("map-select");
+  let selecting = false;
+  let start = null;
+  let box = null;
+
+  function setSelecting(on) {
+    selecting = on;
+    selectButton.setAttribute("aria-pressed", on ? "true" : "false");
+    selectButton.classList.toggle("active", on);
+    el.classList.toggle("map-selecting", on);
+    if (on) map.dragging.disable(); else map.dragging.enable();
+  }
+
+  async function postAdjust(url, body) {
+    const response = await fetch(url, {
+      method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": ds.csrf },
+    });
+    cardBox.innerHTML = await response.text(); // server-rendered, auto-escaped partial
+    cardBox.hidden = false;
+  }
+
+  if (selectButton && ds.adjustUrl) {
+    selectButton.addEventListener("click", () => setSelecting(!selecting));
+    map.on("mousedown", (event) => {
+      if (!selecting) return;
+      start = event.latlng;
+      if (box) box.remove();
+      box = L.rectangle([start, start], { color: "#e09a00", weight: 2, dashArray: "5 4", fillOpacity: 0.08 }).addTo(map);
+    });
+    map.on("mousemove", (event) => {
+      if (selecting && start && box) box.setBounds([start, event.latlng]);
+    });
+    // On the container, not the map: a rectangle may end over a marker, which keeps its events.
+    el.addEventListener("mouseup", (event) => {
+      if (!selecting || !start) return;
+      const bounds = L.latLngBounds(start, map.mouseEventToLatLng(event));
+      start = null;
+      setSelecting(false);
+      const body = filterParams();
+      body.set("bbox", [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(","));
+      body.set("zoom", String(map.getZoom()));
+      postAdjust(ds.adjustUrl, body).catch(fail);
+    });
+    cardBox.addEventListener("submit", (event) => {
+      const adjustForm = event.target.closest("[data-map-adjust]");
+      if (!adjustForm) return;
+      event.preventDefault();
+      const url = (event.submitter && event.submitter.getAttribute("formaction")) || adjustForm.action;
+      postAdjust(url, new URLSearchParams(new FormData(adjustForm))).then(() => {
+        if (cardBox.querySelector('[data-card="adjust-done"]') && box) box.remove();
+      }).catch(fail);
+    });
+  }
+
   // --- wiring -------------------------------------------------------------------------------
   function refreshView() {
     const jobs = [loadPoints()];

@@ -16,7 +16,7 @@ from analytics.geo import boundaries_build, reference_stamp_forget
 from analytics.map_heat import heat_layer
 from analytics.map_points import PointFilter, Viewport, clusters, mask_of, point_table, point_table_clear
 from analytics.map_selectors import MapQuery, map_boundaries, map_points, map_rep_locations
-from salesos.models import GeoArea, SalesProfile
+from salesos.models import Account, GeoArea, SalesProfile
 from territories.grants import grants_rebuild
 from tests import factories
 
@@ -243,3 +243,37 @@ def test_the_map_endpoints_make_a_bounded_number_of_queries(geo, client, django_
         assert client.get("/map/boundaries.json?level=all").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/map/heat.json?bbox=-20,0,20,40&zoom=5&metric=accounts&area=state").status_code == 200
+
+
+def test_a_rectangle_of_accounts_becomes_a_draft_proposal_and_moves_nothing(geo, client):
+    from planning.models import Reassignment
+    from routing.placement import current_territories
+
+    beta = list(Account.objects.filter(name__startswith="Beta").order_by("pk").values_list("pk", flat=True))
+    client.force_login(geo.admin)
+    rectangle = {"bbox": "7,13.5,13,14.5", "zoom": "6"}
+    first = client.post("/map/adjust/preview/", rectangle)
+    assert first.status_code == 200 and "3 accounts selected" in first.content.decode()
+    preview = client.post("/map/adjust/preview/", {**rectangle, "to_territory": geo.west.pk})
+    body = preview.content.decode()
+    assert "3 accounts to West side" in body and "East side: 3" in body
+    done = client.post("/map/adjust/propose/", {**rectangle, "to_territory": geo.west.pk, "reason": "Closer to Alpha"})
+    assert done.status_code == 200 and "draft" in done.content.decode().lower()
+    proposal = Reassignment.objects.get()
+    assert proposal.kind == Reassignment.Kind.MOVE_ACCOUNTS and proposal.status == Reassignment.Status.DRAFT
+    assert proposal.change == {"accounts": beta, "to_territory": geo.west.pk}
+    # Nothing moved: the active plan changes only when the proposal executes.
+    assert {t.pk for t in current_territories(beta).values()} == {geo.east.pk}
+
+
+def test_adjusting_is_for_those_who_may_propose_and_bad_input_gets_a_message(geo, client):
+    client.force_login(geo.rep)
+    assert client.post("/map/adjust/preview/", {"bbox": "7,13.5,13,14.5"}).status_code == 404
+    client.force_login(geo.manager)
+    # The manager's team holds West only: the East accounts in the rectangle are not theirs to move.
+    response = client.post("/map/adjust/preview/", {"bbox": "7,13.5,13,14.5", "to_territory": geo.west.pk})
+    assert "No account you may move" in response.content.decode()
+    assert client.post("/map/adjust/preview/", {"bbox": "x"}).status_code == 400
+    client.force_login(geo.admin)
+    bad = client.post("/map/adjust/propose/", {"bbox": "7,13.5,13,14.5", "to_territory": geo.east.pk})
+    assert bad.status_code == 400 and "already in" in bad.content.decode()

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from analytics.geo import reference_stamp_forget
 from analytics.map_points import point_table_clear
+from planning.models import Reassignment
 from salesos.models import Account, GeoArea
 from salesos.reference import DATA_DIR
 from territories.models import Territory
@@ -105,3 +106,29 @@ def test_a_rep_sees_only_their_territories(page: Page, live_server, on_the_map, 
     assert drawn["boundaries"] == 2  # California (primary) and Pacific Northwest (backup), not the East Coast
     expect(page.locator("#map-status")).to_contain_text("2 territories")
     shot("map-rep")
+
+
+def test_a_rectangle_drawn_over_accounts_becomes_a_draft_proposal(page: Page, live_server, on_the_map, login, shot):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(on_the_map.admin)
+    page.goto(f"{live_server.url}/map/")
+    wait_ready(page)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.get_by_role("button", name="Select accounts to move").click()
+    # The west coast: the left third of a map centred on the middle of the United States.
+    page.mouse.move(box["x"] + 80, box["y"] + 120)  # clear of the zoom buttons
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 180, box["y"] + box["height"] - 30, steps=8)
+    page.mouse.up()
+    card = page.locator("#map-card")
+    expect(card).to_contain_text("17 accounts selected")
+    card.get_by_label("Move to").select_option(label="AMER-E · East Coast")
+    card.get_by_role("button", name="Preview impact").click()
+    expect(card).to_contain_text("17 accounts to East Coast")
+    shot("map-adjust-preview")
+    card.get_by_label("Reason").fill("Coverage test")
+    card.get_by_role("button", name="Create proposal").click()
+    expect(card.locator('[data-card="adjust-done"]')).to_contain_text("Saved as draft")
+    proposal = Reassignment.objects.get()
+    assert proposal.status == Reassignment.Status.DRAFT and len(proposal.change["accounts"]) == 17
