@@ -7,6 +7,8 @@ from planning import views_proposals as views
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/submit/", views.proposal_submit, name="proposal_submit"),
+    path("proposals/<int:pk>/withdraw/", views.proposal_withdraw, name="proposal_withdraw"),
     path("proposals/settings/", views.settings_page, name="proposal_settings"),
     path("proposals/settings/save/", views.settings_save, name="proposal_settings_save"),
     path("proposals/settings/preview/", views.settings_preview, name="proposal_settings_preview"),

@@ -19,6 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from planning import services
 from planning.forms_proposals import MidYearFilterForm, NoticePreviewForm, ProposalFilterForm, ReassignmentSettingsForm
 from planning.models import ReassignmentSettings
+from planning.reassignments import services as reassignment_services
+from planning.reassignments.access import reassignment_get_for_user
+from planning.reassignments.errors import ReassignmentError
 from planning.reassignments.notices import VARIABLES, notice_sample
 from planning.reassignments.selectors import (
     approval_steps,
@@ -162,3 +165,35 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     return render(request, "planning/proposals/settings.html#preview", {"preview": _preview(data)})
 
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Submit or withdraw, then back to the proposal's page with what happened (a refused action
+    says why and changes nothing)."""
+    reassignment = reassignment_get_for_user(request.user, pk)
+    try:
+        if action == "submit":
+            reassignment_services.reassignment_submit(by=request.user, reassignment=reassignment)
+            messages.success(request, "Submitted: the approvers have been asked.")
+        else:
+            reassignment_services.reassignment_withdraw(
+                by=request.user, reassignment=reassignment, comment=request.POST.get("comment", "")[:1000]
+            )
+            messages.success(request, "Withdrawn: nothing will change.")
+    except ReassignmentError as exc:
+        for texts in exc.messages.values():
+            for text in texts:
+                messages.error(request, text)
+    return redirect("planning:proposal", pk=pk)
+
+
+@require_POST
+@login_required
+def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "submit")
+
+
+@require_POST
+@login_required
+def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "withdraw")

@@ -152,6 +152,10 @@ MATRIX: dict[str, Row] = {
     # changes, the organisation's settings (admins; an empty POST re-renders with errors, 400)
     "planning/proposals/": Row("", "GET", same(200)),
     "planning/proposals/<int:pk>/": Row("reassignment", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # submit and withdraw answer with the proposal's page (302) and a message; only its initiator
+    # (or, to withdraw, an admin) changes anything (tests/planning/test_proposal_pages.py)
+    "planning/proposals/<int:pk>/submit/": Row("reassignment", "POST", obj((302, 302), *[(302, 404)] * 3)),
+    "planning/proposals/<int:pk>/withdraw/": Row("reassignment", "POST", obj((302, 302), *[(302, 404)] * 3)),
     "planning/proposals/settings/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
     "planning/proposals/settings/save/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     "planning/proposals/settings/preview/": Row(

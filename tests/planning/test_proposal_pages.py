@@ -246,3 +246,17 @@ def test_mid_year_changes_lists_executed_proposals_by_date_and_territory(client,
     assert "Executed west move" in body and pending.title not in body
     bad = client.get(reverse("planning:changes"), {"date_from": "2026-09-01", "date_to": "2026-01-01"})
     assert bad.status_code == 400 and "before the start date" in bad.content.decode()
+
+
+def test_only_the_initiator_submits_and_withdraws_and_a_refusal_says_why(client, org):
+    r = _proposal(org, by=org.west_mgr)
+    client.force_login(org.director)  # sees the team's proposal, may not act on it
+    client.post(reverse("planning:proposal_withdraw", args=[r.pk]))
+    assert Reassignment.objects.get(pk=r.pk).status == Reassignment.Status.DRAFT
+    client.force_login(org.west_mgr)
+    response = client.post(reverse("planning:proposal_withdraw", args=[r.pk]), follow=True)
+    assert Reassignment.objects.get(pk=r.pk).status == Reassignment.Status.WITHDRAWN
+    assert "Withdrawn" in response.content.decode()
+    again = client.post(reverse("planning:proposal_submit", args=[r.pk]), follow=True)
+    assert Reassignment.objects.get(pk=r.pk).status == Reassignment.Status.WITHDRAWN
+    assert "alert-danger" in again.content.decode()
