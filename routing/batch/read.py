@@ -57,6 +57,8 @@ def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None,
     postgres = connection.vendor == "postgresql"
     if ids is None and postgres:
         return _read_whole_table(columns, id_range)
+    if postgres:  # a list of accounts: one statement with the ids as one array parameter
+        return _read_whole_table(columns, ids=ids)
     wanted = ["id", "locked_territory_id", *(column for _, column in columns)]
     qs = Account.objects.order_by()
     if postgres:
@@ -83,11 +85,11 @@ def _no_columns(columns: list[tuple[str, str]]) -> vector.Columns:
     return vector.Columns.from_records([], [name for name, _ in columns])
 
 
-def _read_whole_table(columns: list[tuple[str, str]],
-                      id_range: tuple[int, int] | None = None) -> tuple[vector.Columns, np.ndarray]:
-    """Every account (or those with ids in ``id_range``) in one query, parsed by pandas' C reader:
-    text columns come back as codes into their distinct values, money as integer cents computed by
-    the database (exact)."""
+def _read_whole_table(columns: list[tuple[str, str]], id_range: tuple[int, int] | None = None,
+                      ids: Sequence[int] | None = None) -> tuple[vector.Columns, np.ndarray]:
+    """Every account (or those with ids in ``id_range``, or the accounts ``ids``) in one query,
+    parsed by pandas' C reader: text columns come back as codes into their distinct values, money
+    as integer cents computed by the database (exact)."""
     import pandas as pd
 
     # Every field as CSV text (NULL as an empty field; concat_ws would drop it), the whole table as
@@ -120,6 +122,16 @@ def _read_whole_table(columns: list[tuple[str, str]],
             na_values={i: [""] for i in numbers},
         )
 
+    if ids is not None:
+        if not len(ids):
+            return _no_columns(columns), np.zeros(0, dtype=np.int64)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.replace("WHERE id BETWEEN %s AND %s", "WHERE id = ANY(%s::bigint[])"),
+                           [[int(i) for i in ids]])
+            text = cursor.fetchone()[0]
+        if not text:
+            return _no_columns(columns), np.zeros(0, dtype=np.int64)
+        return _frame_columns(parse(text), columns, numbers, version_at)
     with connection.cursor() as cursor:
         if id_range is None:
             cursor.execute(f"SELECT min(id), max(id) FROM {Account._meta.db_table}")  # noqa: S608
@@ -152,6 +164,13 @@ def _read_whole_table(columns: list[tuple[str, str]],
         if not frames:
             return _no_columns(columns), np.zeros(0, dtype=np.int64)
         frame = pd.concat(frames, ignore_index=True)
+    return _frame_columns(frame, columns, numbers, version_at)
+
+
+def _frame_columns(frame: Any, columns: list[tuple[str, str]], numbers: set[int],
+                   version_at: int) -> tuple[vector.Columns, np.ndarray]:
+    import pandas as pd
+
     cols = vector.Columns(
         ids=frame[0].to_numpy(dtype=np.int64), locks=frame[1].to_numpy(dtype=np.int64)
     )
@@ -199,6 +218,8 @@ def read_current(plan: TerritoryPlan, compiled: engine.PlanIndex, cols: vector.C
     rows: list[tuple] = []
     if ids is None and id_range is None and connection.vendor == "postgresql":
         table, source = _read_current_copy(plan, sorted(compiled.nodes))
+    elif ids is not None and connection.vendor == "postgresql":
+        table, source = _read_current_copy(plan, [int(i) for i in ids], by_account=True)
     else:
         if id_range is not None:  # a shard: one range over the account-led index
             rows = list(qs.filter(account_id__gte=id_range[0], account_id__lte=id_range[1]).values_list(*wanted))
@@ -227,17 +248,21 @@ def read_current(plan: TerritoryPlan, compiled: engine.PlanIndex, cols: vector.C
     )
 
 
-def _read_current_copy(plan: TerritoryPlan, territory_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _read_current_copy(plan: TerritoryPlan, keys: list[int], *,
+                       by_account: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's current rows in these territories (or of these accounts, ``by_account``), one
+    COPY with the keys as one array parameter."""
     import pandas as pd
 
     buffer = io.BytesIO()
+    key = "account_id" if by_account else "territory_id"
     sql = (
         "COPY (SELECT id, account_id, territory_id, is_primary::int, credit_percent, "  # noqa: S608
         "COALESCE(decision_id, 0), conflict::int, source "
-        f"FROM {AccountTerritory._meta.db_table} WHERE territory_id = ANY(%s) AND valid_to IS NULL "
+        f"FROM {AccountTerritory._meta.db_table} WHERE {key} = ANY(%s::bigint[]) AND valid_to IS NULL "
         "AND plan_id = %s) TO STDOUT (FORMAT csv)"
     )
-    with connection.cursor() as cursor, cursor.connection.cursor().copy(sql, [territory_ids, plan.pk]) as copy:
+    with connection.cursor() as cursor, cursor.connection.cursor().copy(sql, [keys, plan.pk]) as copy:
         for data in copy:
             buffer.write(data)
     if not buffer.tell():
