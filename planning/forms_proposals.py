@@ -64,3 +64,50 @@ class MidYearFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
+
+
+class _AccountIds(forms.TypedMultipleChoiceField):
+    """Ticked account ids: any whole numbers here; the service checks they exist and lie within
+    what the user may change."""
+
+    def __init__(self, **kw):
+        super().__init__(coerce=int, choices=(), **kw)
+
+    def valid_value(self, value) -> bool:
+        return str(value).isdigit() and len(str(value)) < 12
+
+
+class ProposeMoveForm(forms.Form):
+    """A "move accounts" proposal: which accounts, where to, when and how (the service validates
+    the change against the user's territories)."""
+
+    accounts = _AccountIds(label="Accounts to move",
+                           error_messages={"required": "Choose at least one account to move."})
+    to_territory = forms.TypedChoiceField(label="Move them to", coerce=int, choices=(),
+                                          error_messages={"required": "Choose the territory that receives them.",
+                                                          "invalid_choice": "Choose one of the territories listed."})
+    title = forms.CharField(label="Title", max_length=200, required=False,
+                            help_text="Left empty: “Move N accounts”.")
+    reason = forms.CharField(label="Why", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    effective_date = forms.DateField(label="Effective date", widget=forms.DateInput(attrs={"type": "date"}))
+    transition_days = forms.IntegerField(
+        label="Transition window (days)", min_value=0, max_value=365,
+        help_text="The outgoing rep keeps read-only access this long after the effective date.",
+    )
+    deal_policy = forms.ChoiceField(label="Open deals", choices=DealPolicy.choices)
+    deal_stage = forms.ChoiceField(label="Stage-based threshold", choices=[("", "—"), *OPEN_STAGES], required=False,
+                                   help_text="Under the stage-based policy, deals at or past this stage stay with "
+                                             "their rep.")
+    notify_customers = forms.BooleanField(label="Tell the customers on the effective date", required=False)
+
+    def __init__(self, *args, targets=(), **kw):
+        super().__init__(*args, **kw)
+        self.fields["to_territory"].choices = [("", "Choose a territory…"),
+                                               *((t.pk, f"{t.code} · {t.name}") for t in targets)]
+
+    @classmethod
+    def for_settings(cls, settings: ReassignmentSettings, *, on, targets) -> ProposeMoveForm:
+        return cls(targets=targets, initial={
+            "effective_date": on, "transition_days": settings.transition_days,
+            "deal_policy": settings.deal_policy, "deal_stage": settings.deal_stage,
+        })

@@ -6,6 +6,7 @@ from planning import views_proposals as views
 
 urlpatterns = [
     path("proposals/", views.proposal_list, name="proposals"),
+    path("proposals/new/", views.proposal_new, name="proposal_new"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:pk>/submit/", views.proposal_submit, name="proposal_submit"),
     path("proposals/<int:pk>/withdraw/", views.proposal_withdraw, name="proposal_withdraw"),

@@ -17,11 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from planning import services
-from planning.forms_proposals import MidYearFilterForm, NoticePreviewForm, ProposalFilterForm, ReassignmentSettingsForm
-from planning.models import ReassignmentSettings
+from planning.forms_proposals import (
+    MidYearFilterForm,
+    NoticePreviewForm,
+    ProposalFilterForm,
+    ProposeMoveForm,
+    ReassignmentSettingsForm,
+)
+from planning.models import Reassignment, ReassignmentSettings
 from planning.reassignments import services as reassignment_services
-from planning.reassignments.access import reassignment_get_for_user
+from planning.reassignments.access import may_propose, proposable_territories, reassignment_get_for_user
 from planning.reassignments.errors import ReassignmentError
+from planning.reassignments.impact import reassignment_impact
 from planning.reassignments.notices import VARIABLES, notice_sample
 from planning.reassignments.selectors import (
     approval_steps,
@@ -31,12 +38,14 @@ from planning.reassignments.selectors import (
     reassignment_detail,
     reassignments_list,
 )
+from routing.placement import accounts_in, placement
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
-from territories.access import territories_for_user
+from territories.access import account_get_for_user, territories_for_user
 from territories.models import TerritoryPlan
 
 PAGE_SIZE = 25
+ACCOUNTS_SHOWN = 200  # the propose form lists at most this many of a territory's accounts (filter for more)
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -84,6 +93,9 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": approval_steps(detail.tasks, r.round),
         "change_lines": change_lines(r),
         "moves": r.moves.count(),
+        # A draft has no snapshot yet: its initiator sees what it would do if executed now.
+        "preview": reassignment_impact(reassignment=r).to_json()
+        if detail.impact is None and detail.may_edit else None,
     }
     return render(request, "planning/proposals/detail.html", context)
 
@@ -197,3 +209,85 @@ def proposal_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "withdraw")
+
+
+def _propose_source(request: HttpRequest, plan: TerritoryPlan | None, proposable):
+    """The territory the accounts leave and the single account asked for (if any), from
+    ``?territory=`` or ``?account=``: both must be the user's to change, otherwise 404."""
+    raw_t, raw_a = request.GET.get("territory", ""), request.GET.get("account", "")
+    account = None
+    if raw_a:
+        if not raw_a.isdigit() or len(raw_a) > 11:
+            raise Http404
+        account = account_get_for_user(user=request.user, pk=int(raw_a))
+        where = placement(account, plan=plan).territory
+        territory_id = where.pk if where else None
+    elif raw_t:
+        if not raw_t.isdigit() or len(raw_t) > 11:
+            raise Http404
+        territory_id = int(raw_t)
+    else:
+        return None, None
+    territory = proposable.filter(pk=territory_id).first() if territory_id else None
+    if territory is None or plan is None:
+        raise Http404
+    return territory, account
+
+
+@login_required
+def proposal_new(request: HttpRequest) -> HttpResponse:
+    """"Propose a move": accounts of one of the user's territories (or one account) to another
+    territory they may change; a draft on the active plan, then its page (impact, submit).
+    Without ?territory= the page lists the territories to start from."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    if not may_propose(request.user):
+        raise Http404
+    plan = TerritoryPlan.active()
+    proposable = proposable_territories(request.user, plan)
+    territory, account = _propose_source(request, plan, proposable)
+    if territory is None or plan is None:
+        if request.method == "POST":
+            raise Http404
+        return render(request, "planning/proposals/new.html", {
+            "plan": plan, "sources": list(proposable.order_by("code")[:500]),
+        })
+    targets = list(proposable.exclude(pk=territory.pk).order_by("code"))
+    q = request.GET.get("q", "").strip()[:100]
+    status = 200
+    if request.method == "POST":
+        form = ProposeMoveForm(request.POST, targets=targets)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                proposal = reassignment_services.reassignment_propose(
+                    by=request.user, plan=plan, kind=Reassignment.Kind.MOVE_ACCOUNTS,
+                    change={"accounts": data["accounts"], "to_territory": data["to_territory"]},
+                    title=data["title"], reason=data["reason"], effective_date=data["effective_date"],
+                    transition_days=data["transition_days"], deal_policy=data["deal_policy"],
+                    deal_stage=data["deal_stage"], notify_customers=data["notify_customers"],
+                )
+            except ReassignmentError as exc:
+                for field, texts in exc.messages.items():
+                    form.add_error(field if field in form.fields else None, texts)
+            else:
+                messages.success(request, "Draft saved: check its impact, then submit it for approval.")
+                return redirect("planning:proposal", pk=proposal.pk)
+        status = 422
+    else:
+        form = ProposeMoveForm.for_settings(ReassignmentSettings.load(), on=timezone.localdate(), targets=targets)
+    if account is not None:
+        candidates, total = [account], 1
+    else:
+        qs = accounts_in([territory.pk]).order_by("name", "pk")
+        if q:
+            qs = qs.filter(name__icontains=q)
+        total = qs.count()
+        candidates = list(qs.only("pk", "name", "city", "state")[:ACCOUNTS_SHOWN])
+    ticked = {str(v) for v in (request.POST.getlist("accounts") if form.is_bound else [])}
+    if account is not None and not form.is_bound:
+        ticked = {str(account.pk)}
+    return render(request, "planning/proposals/new.html", {
+        "plan": plan, "form": form, "territory": territory, "account": account, "candidates": candidates,
+        "total": total, "shown": len(candidates), "q": q, "ticked": ticked, "targets": targets,
+    }, status=status)

@@ -151,6 +151,9 @@ MATRIX: dict[str, Row] = {
     # side A's account, so side A's rep sees it too; foreign: side B's), the executed mid-year
     # changes, the organisation's settings (admins; an empty POST re-renders with errors, 400)
     "planning/proposals/": Row("", "GET", same(200)),
+    # propose a move: reps cannot; the others get the territory chooser (the form itself, for own
+    # and foreign territories and accounts, is probed below and in tests/planning/test_propose_page.py)
+    "planning/proposals/new/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "planning/proposals/<int:pk>/": Row("reassignment", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     # submit and withdraw answer with the proposal's page (302) and a message; only its initiator
     # (or, to withdraw, an admin) changes anything (tests/planning/test_proposal_pages.py)
@@ -404,6 +407,11 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "proposals, team scope": ("GET", "/planning/proposals/?scope=team&q=Foreign", {}, {}),
         "proposals partial": ("GET", "/planning/proposals/?scope=team", {}, htmx),
         "mid-year changes": ("GET", "/planning/changes/", {}, {}),
+        "propose from own territory": ("GET", f"/planning/proposals/new/?territory={own_t}", {}, {}),
+        "propose from B": ("GET", f"/planning/proposals/new/?territory={foreign_t}", {}, {}),
+        "propose B's account": ("GET", f"/planning/proposals/new/?account={foreign_acc}", {}, {}),
+        "propose into B": ("POST", f"/planning/proposals/new/?territory={own_t}",
+                           {"accounts": [foreign_acc], "to_territory": foreign_t}, {}),
         "rebalancing run": ("GET", "/planning/rebalance/?tolerance=5&metrics=tam", {}, {}),
         "tree search partial": ("GET", "/territories/?q=Leaf", {}, htmx),
         "children partial": ("GET", f"/territories/{own_t}/children/", {}, htmx),
