@@ -163,10 +163,13 @@ def _stale_accounts(raw: Any, plan: TerritoryPlan, cols: vector.Columns, seen: S
             f"SELECT id, {ROW_VERSION} FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # noqa: S608
             [ids_sorted],
         ).fetchall()
+        # The id range bounds the scan to this chunk's stretch of the account-led index; without
+        # it the planner filters every current row of the plan through the id list, and a run's
+        # later chunks (and shards) slow down as the rows written before them pile up.
         fresh = raw.execute(
             f"SELECT id, account_id, valid_from FROM {table} WHERE plan_id = %s AND valid_to IS NULL "  # noqa: S608
-            "AND account_id = ANY(%s) FOR UPDATE",
-            [plan.pk, ids_sorted],
+            "AND account_id BETWEEN %s AND %s AND account_id = ANY(%s) FOR UPDATE",
+            [plan.pk, ids_sorted[0], ids_sorted[-1], ids_sorted],
         ).fetchall()
     else:
         found, fresh = [], []
