@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "salesos.context_processors.navigation",
                 "planning.context_processors.approvals",
+                "planning.context_processors.proposals",
             ],
         },
     }

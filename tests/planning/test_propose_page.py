@@ -88,3 +88,16 @@ def test_from_an_account_the_form_shows_that_account_ticked(client):
     body = client.get(f"{URL}?account={org.accounts[2].pk}").content.decode()
     assert f'value="{org.accounts[2].pk}" id="acc-{org.accounts[2].pk}" checked' in body
     assert "West 3" not in body
+
+
+def test_the_territory_and_account_pages_offer_the_button_to_those_who_may_propose(client):
+    org = build_org()
+    pages = (f"/territories/{org.west.pk}/", f"/accounts/{org.accounts[0].pk}/")
+    for user, shown in ((org.west_manager, True), (org.director, True), (org.admin, True), (org.west_rep, False)):
+        client.force_login(user)
+        for page in pages:
+            body = client.get(page).content.decode()
+            assert ("data-propose-move" in body) is shown, (user, page)
+    client.force_login(org.west_manager)
+    assert f"{URL}?territory={org.west.pk}" in client.get(pages[0]).content.decode()
+    assert f"{URL}?account={org.accounts[0].pk}" in client.get(pages[1]).content.decode()
