@@ -108,6 +108,6 @@ class ProposeMoveForm(forms.Form):
     @classmethod
     def for_settings(cls, settings: ReassignmentSettings, *, on, targets) -> ProposeMoveForm:
         return cls(targets=targets, initial={
-            "effective_date": on, "transition_days": settings.transition_days,
+            "effective_date": on.isoformat(), "transition_days": settings.transition_days,
             "deal_policy": settings.deal_policy, "deal_stage": settings.deal_stage,
         })

@@ -29,6 +29,7 @@ def test_the_director_sees_the_territorys_accounts_and_the_targets(client):
     client.force_login(org.director)
     body = client.get(f"{URL}?territory={org.west.pk}").content.decode()
     assert "West 0" in body and "West 5" in body
+    assert f'name="effective_date" value="{timezone.localdate().isoformat()}"' in body  # a date input reads ISO
     assert f'<option value="{org.east.pk}">EAST · East' in body and "Propose a move" in body
 
 
