@@ -152,6 +152,19 @@ class Reassignment(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
+    # Templates ask these instead of comparing status strings.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_stale(self) -> bool:
+        return self.status == self.Status.STALE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
     # Transitions. Each is called by exactly one service, inside its transaction and row lock;
     # ``by`` and ``description`` are recorded in the transition log.
     @fsm_log_by
