@@ -4,14 +4,11 @@ fallbacks), and rounds of decisions (sequential steps, all-of / any-of, clear re
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
-from planning.approvals import services
 from planning.approvals.errors import ApprovalError
 from planning.approvals.resolve import policy_for, resolve_steps
 from planning.approvals.services import (
@@ -25,6 +22,7 @@ from planning.models import ApprovalPolicy, ApprovalPolicyStep, ApprovalTask, Re
 from planning.models.approvals import Subject as SubjectChoices
 from tests.factories import make_leave, make_user
 from tests.planning.approvals_helpers import Role, director_policy, make_org
+from tests.planning.concurrent import at_the_same_moment, widen_the_round_window
 
 ON = dt.date(2026, 12, 7)
 Step = ApprovalPolicyStep
@@ -259,33 +257,12 @@ def test_two_approvers_acting_at_the_same_moment_are_serialised(monkeypatch):
     both = frozenset({org.west.pk, org.east.pk})
     facts = org.facts(initiator_id=org.admin.pk, giving_territory_ids=both, receiving_territory_ids=both)
     assert len(approval_round_open(reassignment=proposal, facts=facts, on=ON)) == 2
-    # Widen the window between reading the round and writing the decision: without the row
-    # locks both approvers would read the other's task as waiting and both answer "pending".
-    real = services._locked_round
-
-    def slow_locked_round(where):
-        tasks = real(where)
-        time.sleep(0.2)
-        return tasks
-
-    monkeypatch.setattr(services, "_locked_round", slow_locked_round)
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, object] = {}
-
-    def decide(user) -> None:
-        try:
-            barrier.wait(timeout=10)
-            fresh = Reassignment.objects.get(pk=proposal.pk)
-            outcomes[user.username] = approval_decide(reassignment=fresh, by=user, decision="approve")
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            outcomes[user.username] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=decide, args=(u,)) for u in (org.west_manager, org.east_manager)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    widen_the_round_window(monkeypatch)
+    outcomes = at_the_same_moment(
+        (org.west_manager, org.east_manager),
+        lambda user: approval_decide(
+            reassignment=Reassignment.objects.get(pk=proposal.pk), by=user, decision="approve"
+        ),
+    )
     assert sorted(map(str, outcomes.values())) == ["approved", "pending"], outcomes
     assert set(ApprovalTask.objects.values_list("status", flat=True)) == {Status.APPROVED}
