@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from analytics import charts, exports
@@ -34,10 +34,14 @@ def _territory_param(request: HttpRequest) -> tuple[int | None, str]:
 @require_GET
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
+    if not sees_coverage(request.user):
+        # Coverage is for the roles that work the whole tree; a rep's analytics start at their
+        # territory's performance.
+        return redirect("analytics:performance")
     plan = active_plan()
     coverage = None
     trend_chart = None
-    if plan is not None and sees_coverage(request.user):
+    if plan is not None:
         coverage = coverage_summary(plan=plan, user=request.user)
         trend_chart = charts.trend(coverage.trend, [
             ("orphaned", "Orphaned accounts"), ("vacant", "Vacant territories"), ("conflicts", "Conflicts"),

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from salesos.models import SalesProfile
-from salesos.roles import role_flags, role_of, sees_coverage, works_queue
+from salesos.roles import role_flags, role_of, works_queue
 
 # The areas of the top navigation: (url namespace, label, icon).
 NAV_AREAS = [
@@ -18,8 +18,8 @@ NAV_AREAS = [
 ]
 
 # Areas for sales ops and management only (reps get a "managed by sales ops" note there), by who
-# may use them.
-MANAGEMENT_AREAS = {"routing": works_queue, "analytics": sees_coverage}
+# may use them. Analytics is for every role: its pages are scoped to the user's part of the tree.
+MANAGEMENT_AREAS = {"routing": works_queue}
 
 DEMO_USERNAMES = ["admin", "director", "manager", "rep"]
 

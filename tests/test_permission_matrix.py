@@ -165,7 +165,7 @@ MATRIX: dict[str, Row] = {
         "", "POST", {"admin": 200, "director": 404, "manager": 404, "rep": 404}
     ),
     "planning/changes/": Row("", "GET", same(200)),
-    "analytics/": Row("", "GET", same(200)),  # reps get "for managers and sales ops"
+    "analytics/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 302}),  # reps: performance
     # --- approvals inbox: everyone's own (empty for most); a decision only where a task waits for
     # the user (an empty POST is a form error, 400); a proposal that does not ask them is 404
     "approvals/": Row("", "GET", same(200)),

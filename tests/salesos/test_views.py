@@ -316,8 +316,15 @@ def test_analytics_shows_coverage(client, admin_user, org):
     assert kpi(body, "orphaned") == "2" and kpi(body, "vacant") == "1"
     assert "Industry" in body and "EMEA" in body and "AMER-C" in body
     client.force_login(org.rep_west)
-    body = client.get(reverse("analytics:index")).content.decode()
-    assert "Coverage analytics are for managers and sales ops" in body
+    response = client.get(reverse("analytics:index"))
+    assert response.status_code == 302 and response.url == reverse("analytics:performance")
+
+
+def test_every_role_gets_the_analytics_area_in_the_navbar(client, admin_user, org):
+    for user in (admin_user, org.director, org.manager, org.rep_west):
+        client.force_login(user)
+        body = client.get(reverse("home")).content.decode()
+        assert f'href="{reverse("analytics:index")}"' in body, user
 
 
 def test_an_overlay_without_overlay_reps_is_vacant(client, admin_user, org):
