@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import views
+from analytics import views, views_plan_data
 
 app_name = "analytics"
 urlpatterns = [
@@ -9,6 +9,13 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("forecast/", views.forecast, name="forecast"),
     path("credit/", views.credit, name="credit"),
+    path("plan-data/", views_plan_data.plan_data_page, name="plan_data"),
+    path("plan-data/territories.csv", views_plan_data.plan_data_download, {"part": "territories"},
+         name="plan_data_territories"),
+    path("plan-data/assignments.csv", views_plan_data.plan_data_download, {"part": "assignments"},
+         name="plan_data_assignments"),
+    path("plan-data/metrics.csv", views_plan_data.plan_data_download, {"part": "metrics"}, name="plan_data_metrics"),
+    path("plan-data/plan.xlsx", views_plan_data.plan_data_download, {"part": "xlsx"}, name="plan_data_xlsx"),
     path("coverage.csv", views.export, {"kind": "coverage"}, name="export_coverage"),
     path("performance.csv", views.export, {"kind": "performance"}, name="export_performance"),
     path("compare.csv", views.export, {"kind": "compare"}, name="export_compare"),

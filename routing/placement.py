@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from routing.models import AccountTerritory
@@ -181,8 +181,24 @@ def current_territories(
     return {row.account_id: row.territory for row in rows}
 
 
+def _end_of_day(on: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+
+
 def in_effect_on(row: AccountTerritory, on: dt.date) -> bool:
     """Whether a loaded ownership row held at the end of day ``on`` (a row closed during ``on``
     handed over that day; its successor holds): what crediting a deal closed on ``on`` reads."""
-    end_of_day = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    end_of_day = _end_of_day(on)
     return row.valid_from < end_of_day and (row.valid_to is None or row.valid_to >= end_of_day)
+
+
+def in_force_rows(plan: TerritoryPlan | int | None, on: dt.date) -> QuerySet[AccountTerritory]:
+    """The plan's ownership rows (primary and overlay) that held at the end of day ``on``:
+    ``in_effect_on`` as a query."""
+    plan_id = _plan_id(plan)
+    if plan_id is None:
+        return AccountTerritory.objects.none()
+    end_of_day = _end_of_day(on)
+    return AccountTerritory.objects.filter(plan_id=plan_id, valid_from__lt=end_of_day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=end_of_day)
+    )

@@ -16,12 +16,14 @@ names and figures of side B, which no role below the admin may see.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
 
 from planning.models import ApprovalPolicy, ApprovalTask, Reassignment, ReassignmentMove
 from routing.models import Notification, RoutingJob
@@ -201,6 +203,12 @@ MATRIX: dict[str, Row] = {
     "analytics/forecast.csv": Row("", "GET", same(200)),
     "analytics/credit/": Row("", "GET", same(200)),
     "analytics/credit.csv": Row("", "GET", same(200)),
+    # plan data (data preparation): planners only, directors their part (bodies checked below)
+    "analytics/plan-data/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "analytics/plan-data/territories.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "analytics/plan-data/assignments.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "analytics/plan-data/metrics.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    "analytics/plan-data/plan.xlsx": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
 }
 
 
@@ -427,6 +435,9 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "compare with B": ("GET", f"/analytics/compare/?t={own_t}&t={foreign_t}", {}, {}),
         "compare level 1": ("GET", "/analytics/compare.csv?level=1", {}, {}),
         "forecast export of B": ("GET", f"/analytics/forecast.csv?territory={foreign_t}", {}, {}),
+        "plan data territories": ("GET", "/analytics/plan-data/territories.csv", {}, {}),
+        "plan data assignments": ("GET", "/analytics/plan-data/assignments.csv", {}, {}),
+        "plan data metrics": ("GET", "/analytics/plan-data/metrics.csv", {}, {}),
         "named options": ("GET", "/territories/builder/options/?kind=named&named-q=Foreign", {}, {}),
         "account options": ("GET", "/territories/builder/options/?kind=account&q=Foreign", {}, {}),
         "parent options": ("GET", f"/territories/builder/options/?kind=parent&plan={world.plan_id}&parent=B", {}, {}),
@@ -456,6 +467,9 @@ def body_of(client, method: str, path: str, data: dict, headers: dict) -> tuple[
         return response.status_code, ""
     if getattr(response, "streaming", False):
         return 200, b"".join(response.streaming_content).decode()
+    if response["Content-Type"].startswith("application/vnd.openxmlformats"):  # a workbook: its cells
+        book = load_workbook(io.BytesIO(response.content), read_only=True)
+        return 200, "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)
     return 200, response.content.decode()
 
 
