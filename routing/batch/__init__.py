@@ -31,14 +31,17 @@ The modules, in the order a run uses them: ``scope``, ``read``, ``changes``, ``w
 
 from routing.batch.changes import RowChanges, decision_keys, diff
 from routing.batch.jobs import reroute_job_run, reroute_job_start
+from routing.batch.locks import LockMoveResult, accounts_lock_move
 from routing.batch.read import SOURCE_NAMES, CurrentRows, read_columns, read_current, read_facts
 from routing.batch.reroute import plan_reroute, warm
 from routing.batch.result import RerouteResult
 from routing.batch.scope import scope_account_ids
 
 __all__ = [
+    "accounts_lock_move",
     "SOURCE_NAMES",
     "CurrentRows",
+    "LockMoveResult",
     "RerouteResult",
     "RowChanges",
     "decision_keys",
