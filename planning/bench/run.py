@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from planning.models import ApprovalPolicy, DealOwnerChange, Reassignment
@@ -29,13 +30,14 @@ from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
 from routing.bench.marks import User
 from routing.bench.synthetic import build_plan, insert_accounts, shape_for
-from routing.models import AccountTerritory
+from routing.models import AccountTerritory, Notification
 from routing.placement import current_primary_rows
 from salesos.models import Account, Activity, Opportunity, SalesProfile
 from territories import coverage
 from territories.models import TerritoryPlan
 
 BENCH_POLICY = "Benchmark: no approval"
+QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}  # mail kept in memory
 STAGES = ("prospecting", "qualification", "discovery", "proposal", "negotiation")
 
 
@@ -166,12 +168,21 @@ def run(*, accounts: int, territories: int, seed: int = 1, keep: bool = False, f
         impact = reassignment_impact(reassignment=proposal)
         out["impact_s"] = round(time.perf_counter() - started, 3)
         say(f"impact: {out['impact_s']} s")
-        proposal = reassignment_submit(by=admin, reassignment=proposal)
+        with override_settings(MAILERS=QUIET_MAIL):
+            proposal = reassignment_submit(by=admin, reassignment=proposal)
         out["status_before"] = proposal.status
+        notes_before = Notification.objects.count()
         started = time.perf_counter()
-        result = reassignment_execute(reassignment_id=proposal.pk, today=effective)
+        with override_settings(MAILERS=QUIET_MAIL):
+            result = reassignment_execute(reassignment_id=proposal.pk, today=effective)
         out["execute_s"] = round(time.perf_counter() - started, 3)
+        out["execute_phases"] = {**result.seconds, "commit": round(
+            out["execute_s"] - sum(v for k, v in result.seconds.items() if "." not in k), 3)}
         out["execute_outcome"] = result.outcome
+        # Everyone concerned hears once of the execution, however many accounts move.
+        notes = Notification.objects.order_by("-pk")[: Notification.objects.count() - notes_before]
+        people = [n.user_id for n in notes]
+        out["notified_people"], out["notifications"] = len(set(people)), len(people)
         say(f"execute: {out['execute_s']} s ({result.outcome})")
         moved_deals = [d.id for d in impact.moving_deals]
         out["floor_s"] = round(_floor(plan, impact.account_ids.tolist(), target, moved_deals), 3)

@@ -278,17 +278,28 @@ class DealDecision(models.Model):
 
 
 class DealOwnerChange(models.Model):
-    """A deal changing hands: by a reassignment, a plan activation or by hand. The deal's history."""
+    """A deal changing hands: by a reassignment, a plan activation or by hand. The deal's history.
 
-    opportunity = models.ForeignKey("salesos.Opportunity", on_delete=models.CASCADE, related_name="owner_changes")
+    A reassignment writes one row per moved deal, set-based (tens of thousands at once), so, like
+    the ownership rows (``routing.AccountTerritory``), its references are checked by the services
+    that write it rather than by database foreign keys (a deferred check per row and reference at
+    commit), and it carries only the indexes its readers use: the deal's history
+    (``opportunity, changed_at``) and the proposal's changes (the unique constraint below). Deletes
+    still cascade or clear through Django."""
+
+    opportunity = models.ForeignKey("salesos.Opportunity", on_delete=models.CASCADE, related_name="owner_changes",
+                                    db_constraint=False, db_index=False)
     from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
     )
     reassignment = models.ForeignKey(
-        Reassignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="deal_changes"
+        Reassignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="deal_changes",
+        db_constraint=False, db_index=False,
     )
     effective_date = models.DateField()
     changed_at = models.DateTimeField(default=timezone.now)

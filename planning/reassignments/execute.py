@@ -5,11 +5,12 @@ again and its hash compared with the one approved: if what it covers changed (an
 meanwhile, a deal changed owner, stage or amount), nothing is applied and the proposal goes back
 for re-approval ("stale") with the difference. Otherwise the change applies, set-based:
 
-* accounts: moved accounts are locked to their new territory (``Account.locked_territory``, so
-  later re-routes keep them) and re-routed through ``routing.batch.plan_reroute`` (the routing
-  engine decides, the batch writer closes the current rows and opens their successors, COPY on
-  PostgreSQL); a rule change or a merge goes through ``territories.services`` and the same scoped
-  re-route; a carve creates the territory through ``territories.services`` first;
+* accounts: an explicit move (a list of accounts, or a merge) locks each moved account to its new
+  territory (``Account.locked_territory``, so later re-routes keep them) and moves its primary
+  row there set-based (``routing.batch.accounts_lock_move``: the row and decision the engine
+  gives a locked account, without re-routing); a rule change goes through ``territories.services``
+  and the scoped re-route ``routing.batch.plan_reroute``; a carve creates the territory through
+  ``territories.services`` first;
 * rep assignments: the outgoing rep's slot ends the day before the effective date, the incoming
   rep's starts on it (``territories.services``, which refreshes the grants);
 * open deals: the owners the impact's ``deal_moves`` decided, one ``UPDATE ... FROM`` and one
@@ -24,6 +25,7 @@ proposal changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,13 +41,14 @@ from django.utils import timezone
 from planning.approvals.services import approval_round_close
 from planning.models import CustomerNotice, DealOwnerChange, Reassignment, ReassignmentMove
 from planning.notify import reassignment_notify
+from planning.reassignments.ids import array_text
 from planning.reassignments.impact import (
     Impact,
     activity_targets,
     pending_activities,
     reassignment_impact,
 )
-from routing.batch import plan_reroute
+from routing.batch import accounts_lock_move, plan_reroute
 from salesos.models import Account, Activity, Opportunity
 from territories import coverage
 from territories.models import RepAssignment, Territory
@@ -123,24 +126,6 @@ def _chunks(ids: Sequence[int]) -> list[list[int]]:
     return [list(ids[i : i + ID_CHUNK]) for i in range(0, len(ids), ID_CHUNK)]
 
 
-def _lock_to(account_ids: np.ndarray, to_ids: np.ndarray) -> None:
-    """Each moved account locked to its new territory, one statement per target territory."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for a, t in zip(account_ids.tolist(), to_ids.tolist(), strict=True):
-        groups[t].append(a)
-    for territory_id, ids in groups.items():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {Account._meta.db_table} SET locked_territory_id = %s, updated_at = %s "  # noqa: S608
-                    "WHERE id = ANY(%s)",
-                    [territory_id, timezone.now(), ids],
-                )
-        else:
-            for part in _chunks(ids):
-                Account.objects.filter(pk__in=part).update(locked_territory_id=territory_id)
-
-
 def _update_owners(model: Any, column: str, targets: Mapping[int, int], extra: Mapping[int, int] | None = None) -> None:
     """Sets ``column`` per row (id -> user) in one statement on PostgreSQL (``UPDATE ... FROM
     unnest``), grouped by value elsewhere. ``extra``: id -> territory for deals."""
@@ -157,13 +142,13 @@ def _update_owners(model: Any, column: str, targets: Mapping[int, int], extra: M
                     "territory_id = COALESCE(v.territory, t.territory_id) "
                     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, owner, territory) "
                     "WHERE t.id = v.id",
-                    [ids, values, [extra.get(i) for i in ids]],
+                    [array_text(ids), array_text(values), array_text([extra.get(i) for i in ids])],
                 )
             else:
                 cursor.execute(
                     f"UPDATE {table} AS t SET {column} = v.owner "  # noqa: S608
                     "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, owner) WHERE t.id = v.id",
-                    [ids, values],
+                    [array_text(ids), array_text(values)],
                 )
         return
     groups: dict[tuple[int, int | None], list[int]] = defaultdict(list)
@@ -191,7 +176,8 @@ def _record_deal_changes(reassignment: Reassignment, rows: list[tuple[int, int |
                 "changed_at, note) SELECT v.deal, v.old, v.new, %s, %s, %s, %s "
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(deal, old, new) "
                 "ON CONFLICT DO NOTHING",
-                [reassignment.pk, on, now, note, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+                [reassignment.pk, on, now, note, array_text([r[0] for r in rows]), array_text([r[1] for r in rows]),
+                 array_text([r[2] for r in rows])],
             )
         return
     DealOwnerChange.objects.bulk_create(
@@ -219,19 +205,20 @@ def _move_deals_and_activities(reassignment: Reassignment, impact: Impact, now: 
     return len(owners), len(targets)
 
 
-def _apply_accounts(reassignment: Reassignment, impact: Impact, now: dt.datetime) -> None:
+def _apply_accounts(reassignment: Reassignment, impact: Impact, now: dt.datetime) -> dict[str, float]:
     """The territory side of the change, through the territory and routing services."""
     plan = reassignment.plan
     change = reassignment.change or {}
     by = reassignment.initiator
     why = f"Reassignment #{reassignment.pk}"
     if reassignment.kind in (Kind.MOVE_ACCOUNTS, Kind.MERGE):
-        _lock_to(impact.account_ids, impact.to_ids)
-        plan_reroute(plan=plan, account_ids=impact.account_ids.tolist(), now=now)
+        moved = accounts_lock_move(plan=plan, account_ids=impact.account_ids.tolist(), to_ids=impact.to_ids.tolist(),
+                                   now=now, reason=f"{why}: {reassignment.title}")
         if reassignment.kind == Kind.MERGE:
             territory_update(territory=Territory.objects.get(pk=change["territory"]),
                              data={"status": Territory.Status.INACTIVE}, by=by)
-    elif reassignment.kind == Kind.RULE_CHANGE:
+        return moved.seconds
+    if reassignment.kind == Kind.RULE_CHANGE:
         territory = Territory.objects.get(pk=change["territory"])
         data: dict[str, Any] = {"rule": change.get("rule") or {}}
         if change.get("priority") is not None:
@@ -250,6 +237,7 @@ def _apply_accounts(reassignment: Reassignment, impact: Impact, now: dt.datetime
         plan_reroute(plan=plan, territory_ids=[created.pk, parent.pk], now=now)
     elif reassignment.kind == Kind.SLOT_CHANGE:
         _apply_slot(reassignment, change)
+    return {}
 
 
 def _user(pk: int) -> Any:
@@ -284,17 +272,29 @@ def _execute_locked(reassignment_id: int, today: dt.date) -> ExecuteResult:
     if reassignment.effective_date > today:
         return ExecuteResult(reassignment_id, "not_due", message=f"Due on {reassignment.effective_date}.")
     now = timezone.now()
+    laps: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        laps[name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
     impact = reassignment_impact(reassignment=reassignment, now=now, with_summary=False)
     if impact.covered_hash() != reassignment.impact_hash:
         raise _Stale(_difference(reassignment, impact))
     retired = _targets_active(reassignment, impact)
     if retired:
         raise _Stale(retired)
+    lap("recheck")
     try:
-        _apply_accounts(reassignment, impact, now)
+        detail = _apply_accounts(reassignment, impact, now)
     except ValidationError as exc:
         raise _Stale({"refused": exc.messages}) from exc
+    lap("accounts")
+    laps.update({f"accounts.{k}": v for k, v in detail.items()})
     deals, activities = _move_deals_and_activities(reassignment, impact, now)
+    lap("deals")
     ReassignmentMove.objects.filter(reassignment=reassignment, done_at__isnull=True).update(done_at=now)
     if reassignment.transition_days:
         reassignment.transition_ends = reassignment.effective_date + dt.timedelta(days=reassignment.transition_days)
@@ -304,8 +304,9 @@ def _execute_locked(reassignment_id: int, today: dt.date) -> ExecuteResult:
     reassignment.failure = ""
     reassignment.save()
     reassignment_notify(event="executed", reassignment=reassignment)
+    lap("record")
     return ExecuteResult(reassignment_id, "executed", moved_accounts=impact.moved_accounts, moved_deals=deals,
-                         moved_activities=activities)
+                         moved_activities=activities, seconds=laps)
 
 
 def _mark_stale(reassignment_id: int, difference: dict[str, Any]) -> None:

@@ -62,9 +62,11 @@ def impact_summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids
         t = territories.get(t_id)
         return {"id": t_id, "code": t.code if t else str(t_id), "name": t.name if t else ""}
 
-    pairs: dict[tuple[int, int], int] = defaultdict(int)
-    for f, t in zip(from_ids.tolist(), to_ids.tolist(), strict=True):
-        pairs[(f, t)] += 1
+    # Accounts per from -> to pair, and each moved account's pair (the deltas below go by pair).
+    pair_keys, pair_of = np.unique(np.stack([from_ids, to_ids], axis=1).reshape(-1, 2), axis=0, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    pair_counts = np.bincount(pair_of, minlength=len(pair_keys))
+    pairs = {(int(f), int(t)): int(n) for (f, t), n in zip(pair_keys.tolist(), pair_counts.tolist(), strict=True)}
     pair_rows = [
         {"from": label(f), "to": label(t), "accounts": n}
         for (f, t), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
@@ -85,22 +87,29 @@ def impact_summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids
     ]
 
     # Per territory before -> after: accounts, open pipeline (deals on its accounts), TAM, quota.
+    # Summed per pair first (in cents, exactly), then each pair's sums leave its giving territory
+    # and reach its receiving one.
     counts = territory_account_counts(existing)
-    deal_of_account: dict[int, Decimal] = defaultdict(Decimal)
+    position = {a: i for i, a in enumerate(account_ids.tolist())}
+    pipeline_cents = np.zeros(len(pair_keys), dtype=np.int64)
     for d in deals:
-        deal_of_account[d.account_id] += d.amount
-    potential = _potentials(account_ids.tolist())
+        i = position.get(d.account_id)
+        if i is not None:
+            pipeline_cents[pair_of[i]] += _cents(d.amount)
+    tam_cents = np.zeros(len(pair_keys), dtype=np.int64)
+    for a, value in _potentials(account_ids.tolist()).items():
+        tam_cents[pair_of[position[a]]] += _cents(value)
     tam_before = _tam(existing)
     delta_accounts: dict[int, int] = defaultdict(int)
     delta_pipeline: dict[int, Decimal] = defaultdict(Decimal)
     delta_tam: dict[int, Decimal] = defaultdict(Decimal)
-    for a, f, t in zip(account_ids.tolist(), from_ids.tolist(), to_ids.tolist(), strict=True):
-        amount, tam = deal_of_account.get(a, Decimal(0)), potential.get(a, Decimal(0))
+    for (f, t), n, amount, tam in zip(pair_keys.tolist(), pair_counts.tolist(), pipeline_cents.tolist(),
+                                      tam_cents.tolist(), strict=True):
         for t_id, sign in ((f, -1), (t, 1)):
             if t_id:
-                delta_accounts[t_id] += sign
-                delta_pipeline[t_id] += sign * amount
-                delta_tam[t_id] += sign * tam
+                delta_accounts[t_id] += sign * n
+                delta_pipeline[t_id] += sign * Decimal(amount) / 100
+                delta_tam[t_id] += sign * Decimal(tam) / 100
     quotas = _quotas(existing, reassignment.effective_date)
     capacity = _capacities({*owners_before.values(), *owners_after.values()})
     names = _person_names([*owners_before.values(), *owners_after.values(), *(d.owner_id for d in deals),
@@ -175,6 +184,10 @@ def impact_summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids
         "reps": rep_rows,
         "owner_change_territories": sorted(owner_change),
     }
+
+
+def _cents(value: Decimal) -> int:
+    return int((value * 100).to_integral_value())
 
 
 def _percent(used: int, capacity: int | None) -> int | None:

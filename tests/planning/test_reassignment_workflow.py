@@ -114,6 +114,9 @@ def test_the_whole_chain_moves_accounts_deals_and_activities_as_the_policy_says(
         assert activity.user == (org.east_rep if follows else org.west_rep)
     assert len(mail.outbox) >= 4 and CustomerNotice.objects.filter(status="sent").count() == 4
     assert Notification.objects.filter(user=org.east_rep, title__startswith="Done").exists()
+    # Four accounts moved, yet each person concerned hears of the execution once.
+    done = list(Notification.objects.filter(title__startswith="Done").values_list("user_id", flat=True))
+    assert len(done) == len(set(done)) >= 4
     # The log holds every transition.
     states = list(StateLog.objects.for_(proposal).order_by("timestamp", "pk").values_list("state", flat=True))
     assert states == ["submitted", "approved", "scheduled", "done"]
