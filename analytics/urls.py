@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import views, views_plan_data
+from analytics import views, views_plan_data, views_year
 
 app_name = "analytics"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("forecast/", views.forecast, name="forecast"),
     path("credit/", views.credit, name="credit"),
     path("plan-data/", views_plan_data.plan_data_page, name="plan_data"),
+    path("year-over-year/", views_year.year_over_year_page, name="year_over_year"),
     path("plan-data/territories.csv", views_plan_data.plan_data_download, {"part": "territories"},
          name="plan_data_territories"),
     path("plan-data/assignments.csv", views_plan_data.plan_data_download, {"part": "assignments"},

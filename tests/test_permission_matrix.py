@@ -203,6 +203,7 @@ MATRIX: dict[str, Row] = {
     "analytics/forecast.csv": Row("", "GET", same(200)),
     "analytics/credit/": Row("", "GET", same(200)),
     "analytics/credit.csv": Row("", "GET", same(200)),
+    "analytics/year-over-year/": Row("", "GET", same(200)),  # each role its own part (tests/analytics)
     # plan data (data preparation): planners only, directors their part (bodies checked below)
     "analytics/plan-data/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     "analytics/plan-data/territories.csv": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
@@ -435,6 +436,7 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "compare with B": ("GET", f"/analytics/compare/?t={own_t}&t={foreign_t}", {}, {}),
         "compare level 1": ("GET", "/analytics/compare.csv?level=1", {}, {}),
         "forecast export of B": ("GET", f"/analytics/forecast.csv?territory={foreign_t}", {}, {}),
+        "year over year": ("GET", "/analytics/year-over-year/", {}, {}),
         "plan data territories": ("GET", "/analytics/plan-data/territories.csv", {}, {}),
         "plan data assignments": ("GET", "/analytics/plan-data/assignments.csv", {}, {}),
         "plan data metrics": ("GET", "/analytics/plan-data/metrics.csv", {}, {}),
