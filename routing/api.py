@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from routing import ratelimit, services
+from routing import engine, ratelimit, services
 from routing.api_auth import AuthError, token_from_request, unauthorized
 from routing.api_input import LEAD_FIELDS, ROUTE_FIELDS, clean_fields, errors_response, read_json_object
 from salesos.middleware import client_ip
@@ -163,7 +163,7 @@ def preview(record: Mapping[str, Any]) -> dict[str, Any]:
     if plan is None:
         return answer(decision=None, territory=None, owner=None, territories={},
                       notes=("No active territory plan: nothing can be routed.",))
-    decision = services.plan_index(plan=plan).resolve(dict(record))
+    decision = engine.resolve(services.plan_index(plan=plan), dict(record))
     ids = [t for t in [decision.territory_id, *(o for o, _ in decision.overlays)] if t is not None]
     territories, owner = coverage.names_and_owner_on(ids, decision.territory_id, timezone.localdate())
     territory = territories.get(decision.territory_id) if decision.territory_id is not None else None

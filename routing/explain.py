@@ -179,7 +179,7 @@ def account_explanation(*, account: Account, user) -> AccountExplanation:
     if plan is not None:
         compiled = plan_index(plan=plan)
         stored = trace_view(decision_trace(primary, compiled=compiled)) if primary is not None else None
-        live = trace_view(compiled.resolve(record).to_dict())
+        live = trace_view(engine.resolve(compiled, record).to_dict())
         known = {r.territory_id: r.territory for r in rows}
         attach_territories([stored, live], known)
         assert live is not None
@@ -236,7 +236,7 @@ def lead_explanation(*, lead: Lead, user) -> LeadExplanation:
     plan = active_plan()
     record = record_of(lead)
     stored = trace_view(lead.routing_trace)
-    live = trace_view(plan_index(plan=plan).resolve(record).to_dict()) if plan is not None else None
+    live = trace_view(engine.resolve(plan_index(plan=plan), record).to_dict()) if plan is not None else None
     known = {lead.territory_id: lead.territory} if lead.territory_id and lead.territory else {}
     attach_territories([stored, live], known)
     change = None

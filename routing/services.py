@@ -207,7 +207,7 @@ def account_route(
     # Whoever writes an account's rows locks the account first (a batch re-route too): the rows
     # read below stay the current ones until this transaction ends.
     _lock_accounts([account.pk])
-    decision = plan_index(plan=plan).resolve(record_of(account))
+    decision = engine.resolve(plan_index(plan=plan), record_of(account))
     current = list(
         AccountTerritory.objects.select_for_update().filter(account=account, plan=plan, valid_to__isnull=True)
     )
@@ -431,7 +431,7 @@ def lead_route(*, lead: Lead) -> engine.Decision | None:
     plan = active_plan()
     if plan is None:
         return None
-    decision = plan_index(plan=plan).resolve(record_of(lead))
+    decision = engine.resolve(plan_index(plan=plan), record_of(lead))
     territory = Territory.objects.filter(pk=decision.territory_id).first() if decision.territory_id else None
     lead.territory = territory
     lead.owner_id = lead_owner(territory=territory) if territory is not None else None

@@ -20,6 +20,7 @@ from planning.demo.common import (
     _stream_rows,
     _timestamps,
 )
+from routing import engine
 from routing.services import plan_index
 from salesos.models import Activity, Lead, Opportunity
 
@@ -124,7 +125,7 @@ class DealSteps(AccountSteps):
         for k in range(n):
             # A routed lead is where the lead router puts it (what ``routing.services.lead_route``
             # computes: the plan's compiled index resolving the lead's record), with that trace.
-            decision = compiled.resolve(lead_record(k)) if routed[k] else None
+            decision = engine.resolve(compiled, lead_record(k)) if routed[k] else None
             t = index_of[decision.territory_id] if decision is not None and decision.territory_id else -1
             owner = self.owner_of.get(t) if t >= 0 else None
             fn, ln = words.FIRST_NAMES[first[k]], words.LAST_NAMES[last[k]]

@@ -284,11 +284,6 @@ class PlanIndex:
         memo[t_id] = result
         return result
 
-    def resolve(self, record: Mapping[str, Any]):  # -> Decision (import cycle kept out)
-        from .resolve import resolve
-
-        return resolve(self, record)
-
     def __repr__(self) -> str:
         return f"<PlanIndex {self.version}: {len(self.routable_ids)} routable territories>"
 

@@ -206,4 +206,4 @@ def test_resolve_accepts_a_plan_spec_and_the_plan_offers_resolve():
     spec = PlanSpec(version="v2", territories=(t(1, "US", rule=US),))
     assert resolve(spec, SF_ACCOUNT).territory_id == 1
     compiled = PlanIndex.build(spec)
-    assert compiled.resolve(SF_ACCOUNT).trace.plan_version == "v2"
+    assert resolve(compiled, SF_ACCOUNT).trace.plan_version == "v2"

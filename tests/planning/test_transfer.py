@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from planning.models import FiscalPeriod, Quota
 from planning.transfer import PlanImportError, plan_export, plan_import
+from routing import engine
 from routing.services import plan_index, record_of
 from salesos.models import Account, SalesProfile
 from territories.models import RepAssignment, Territory, TerritoryPlan
@@ -66,7 +67,7 @@ def _placements(plan: TerritoryPlan) -> dict[int, tuple]:
     code = dict(Territory.objects.filter(plan=plan).values_list("pk", "code"))
     out = {}
     for account in Account.objects.order_by("pk"):
-        decision = compiled.resolve(record_of(account))
+        decision = engine.resolve(compiled, record_of(account))
         out[account.pk] = (code.get(decision.territory_id), decision.source,
                            tuple((code[t], credit) for t, credit in decision.overlays), decision.conflict)
     return out

@@ -231,7 +231,7 @@ def test_rows_share_decisions_that_give_the_engine_decision_back():
     compiled = services.plan_index(plan=plan)
     for row in primary:
         stored = engine.decide_matched(compiled, row.decision.matched, row.decision.locked_territory_id)
-        assert stored.to_dict() == compiled.resolve(services.record_of(row.account)).to_dict()
+        assert stored.to_dict() == engine.resolve(compiled, services.record_of(row.account)).to_dict()
         assert stored.territory_id == row.territory_id and stored.conflict == row.conflict
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from routing import services, traces
+from routing import engine, services, traces
 from routing.models import AccountTerritory
 from salesos.models import Account
 from tests.routing.pages import (
@@ -49,7 +49,7 @@ def test_explanation_rebuilds_the_stored_decision_and_notes_a_plan_change(client
                                                     industry_code="622110"))
     row = AccountTerritory.objects.select_related("decision").get(account=account, is_primary=True,
                                                                  valid_to__isnull=True)
-    decided = services.plan_index(plan=world.plan).resolve(services.record_of(account))
+    decided = engine.resolve(services.plan_index(plan=world.plan), services.record_of(account))
     assert sorted(row.decision.matched) == sorted(decided.matched)
     assert traces.decision_trace(row) == decided.to_dict()
     decided_under = row.decision.plan_version

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from routing import batch, services
+from routing import batch, engine, services
 from routing.engine import vector
 from routing.models import AccountTerritory, RoutingJob
 from salesos.models import Account
@@ -117,7 +117,7 @@ def test_full_reroutes_during_account_edits_all_finish_and_leave_every_account_r
     }
     wrong = []
     for account in Account.objects.order_by("pk"):
-        decision = compiled.resolve(services.record_of(account))
+        decision = engine.resolve(compiled, services.record_of(account))
         if current.get(account.pk) != (decision.territory_id, decision.conflict):
             wrong.append((account.pk, account.state, current.get(account.pk), decision.territory_id))
     assert wrong == []

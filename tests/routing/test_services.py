@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from routing import api, placement, services
+from routing import api, engine, placement, services
 from routing.models import AccountTerritory
 from routing.traces import decision_trace
 from salesos.models import Account, Lead, Leave
@@ -172,12 +172,12 @@ def test_a_lock_records_who_set_it(plan):
 
 def test_a_reused_plan_id_does_not_reuse_a_stale_compiled_plan(plan):
     """SQLite hands out a deleted row's id again; the new plan's rules must be the ones used."""
-    assert services.plan_index(plan=plan).resolve({"country": "DE"}).territory_id is None
+    assert engine.resolve(services.plan_index(plan=plan), {"country": "DE"}).territory_id is None
     pk = plan.pk
     plan.delete()
     reborn = make_plan(name="Reborn", id=pk)
     make_territory(reborn, code="DE", rule={"all": [{"field": "country", "op": "eq", "value": "DE"}]})
-    assert services.plan_index(plan=reborn).resolve({"country": "DE"}).territory_id is not None
+    assert engine.resolve(services.plan_index(plan=reborn), {"country": "DE"}).territory_id is not None
 
 
 def test_owners_follow_leave_with_no_refresh(plan):
