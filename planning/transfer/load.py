@@ -10,11 +10,9 @@ and nothing is written."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,6 +21,15 @@ from simple_history.utils import bulk_create_with_history
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
 from planning.transfer.export import FORMAT, FORMAT_VERSION
+from planning.transfer.values import (
+    Problems,
+    read_choice,
+    read_date,
+    read_decimal,
+    read_int,
+    read_text,
+    unknown_keys,
+)
 from routing import engine
 from salesos.models import Account
 from territories.grants import grants_sync
@@ -62,93 +69,15 @@ class _Checked:
     territories: list[_Territory]  # parents before children
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.items.append((path, message))
-
-
-def _date(value: Any, path: str, problems: _Problems, *, required: bool) -> dt.date | None:
-    if value is None:
-        if required:
-            problems.add(path, "A date is required (YYYY-MM-DD).")
-        return None
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.add(path, f"{value!r} is not a date (YYYY-MM-DD).")
-    return None
-
-
-def _int(value: Any, path: str, problems: _Problems, *, low: int, high: int) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.add(path, "Must be a whole number.")
-        return None
-    if not low <= value <= high:
-        problems.add(path, f"Must be between {low} and {high}.")
-        return None
-    return value
-
-
-def _text(value: Any, path: str, problems: _Problems, *, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        problems.add(path, "Must be text.")
-        return ""
-    value = value.strip()
-    if required and not value:
-        problems.add(path, "Required.")
-    elif len(value) > max_length:
-        problems.add(path, f"At most {max_length} characters.")
-    return value
-
-
-def _choice(value: Any, path: str, problems: _Problems, choices: list[str], default: str) -> str:
-    if value is None:
-        return default
-    if value not in choices:
-        problems.add(path, f"{value!r} is not one of {', '.join(choices)}.")
-        return default
-    return value
-
-
-def _decimal(value: Any, path: str, problems: _Problems, *, places: int, high: Decimal) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        problems.add(path, "Must be a number written as text (\"125000.00\") or a whole number.")
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        problems.add(path, f"{value!r} is not a number.")
-        return None
-    if not number.is_finite() or number < 0 or number > high:
-        problems.add(path, f"Must be between 0 and {high}.")
-        return None
-    if -number.as_tuple().exponent > places:  # type: ignore[operator]
-        problems.add(path, f"At most {places} decimal places.")
-        return None
-    return number
-
-
-def _unknown_keys(node: Mapping[str, Any], allowed: set[str], path: str, problems: _Problems) -> None:
-    for key in sorted(set(node) - allowed):
-        problems.add(f"{path}.{key}" if path else key, "Unknown key.")
-
-
 def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one pass over the document
-    problems = _Problems()
+    problems = Problems()
     if not isinstance(document, dict):
         raise PlanImportError([("", "The file must hold one JSON object (a plan export).")])
     if document.get("format") != FORMAT:
         problems.add("format", f"Not a plan export (expected \"{FORMAT}\").")
     if document.get("version") != FORMAT_VERSION:
         problems.add("version", f"Version {document.get('version')!r} is not supported (this is {FORMAT_VERSION}).")
-    _unknown_keys(document, {"format", "version", "exported_at", "plan", "territories"}, "", problems)
+    unknown_keys(document, {"format", "version", "exported_at", "plan", "territories"}, "", problems)
 
     # --- the plan
     plan_in = document.get("plan")
@@ -156,18 +85,18 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
     if not isinstance(plan_in, dict):
         problems.add("plan", "Must be an object.")
         plan_in = {}
-    _unknown_keys(plan_in, PLAN_KEYS, "plan", problems)
+    unknown_keys(plan_in, PLAN_KEYS, "plan", problems)
     if name is not None:
-        plan["name"] = _text(name, "plan.name", problems, max_length=120, required=True)
+        plan["name"] = read_text(name, "plan.name", problems, max_length=120, required=True)
         if plan["name"] and TerritoryPlan.objects.filter(name__iexact=plan["name"]).exists():
             problems.add("plan.name", f"A plan named \"{plan['name']}\" already exists; choose another name.")
     else:
-        base = _text(plan_in.get("name"), "plan.name", problems, max_length=100, required=True)
+        base = read_text(plan_in.get("name"), "plan.name", problems, max_length=100, required=True)
         plan["name"] = _free_name(base) if base else ""
-    plan["description"] = _text(plan_in.get("description"), "plan.description", problems, max_length=5000)
-    plan["kind"] = _choice(plan_in.get("kind"), "plan.kind", problems, TerritoryPlan.Kind.values,
+    plan["description"] = read_text(plan_in.get("description"), "plan.description", problems, max_length=5000)
+    plan["kind"] = read_choice(plan_in.get("kind"), "plan.kind", problems, TerritoryPlan.Kind.values,
                            TerritoryPlan.Kind.ANNUAL)
-    plan["effective_date"] = _date(plan_in.get("effective_date"), "plan.effective_date", problems, required=False)
+    plan["effective_date"] = read_date(plan_in.get("effective_date"), "plan.effective_date", problems, required=False)
     plan["fiscal_year"] = None
     fy_name = plan_in.get("fiscal_year")
     if fy_name is not None:
@@ -194,8 +123,8 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
         if not isinstance(row, dict):
             problems.add(path, "Must be an object.")
             continue
-        _unknown_keys(row, TERRITORY_KEYS, path, problems)
-        code = _text(row.get("code"), f"{path}.code", problems, max_length=40, required=True)
+        unknown_keys(row, TERRITORY_KEYS, path, problems)
+        code = read_text(row.get("code"), f"{path}.code", problems, max_length=40, required=True)
         if code and not CODE_RE.match(code):
             problems.add(f"{path}.code", "Use letters, digits, '-', '_' or '.' (no spaces).")
         elif code and code.lower() in paths:
@@ -203,16 +132,16 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
         elif code:
             paths[code.lower()] = path
         fields: dict[str, Any] = {
-            "name": _text(row.get("name"), f"{path}.name", problems, max_length=120, required=True),
-            "description": _text(row.get("description"), f"{path}.description", problems, max_length=5000),
-            "type": _choice(row.get("type"), f"{path}.type", problems, Territory.Type.values,
+            "name": read_text(row.get("name"), f"{path}.name", problems, max_length=120, required=True),
+            "description": read_text(row.get("description"), f"{path}.description", problems, max_length=5000),
+            "type": read_choice(row.get("type"), f"{path}.type", problems, Territory.Type.values,
                             Territory.Type.GEOGRAPHIC),
-            "status": _choice(row.get("status"), f"{path}.status", problems, Territory.Status.values,
+            "status": read_choice(row.get("status"), f"{path}.status", problems, Territory.Status.values,
                               Territory.Status.ACTIVE),
-            "priority": _int(row.get("priority", 0), f"{path}.priority", problems, low=-1000, high=1000) or 0,
-            "credit_percent": _int(row.get("credit_percent", 100), f"{path}.credit_percent", problems,
+            "priority": read_int(row.get("priority", 0), f"{path}.priority", problems, low=-1000, high=1000) or 0,
+            "credit_percent": read_int(row.get("credit_percent", 100), f"{path}.credit_percent", problems,
                                    low=0, high=100),
-            "lead_assignment": _choice(row.get("lead_assignment"), f"{path}.lead_assignment", problems,
+            "lead_assignment": read_choice(row.get("lead_assignment"), f"{path}.lead_assignment", problems,
                                        Territory.LeadAssignment.values, Territory.LeadAssignment.PRIMARY),
         }
         if fields["credit_percent"] is None:
@@ -260,19 +189,19 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
             if not isinstance(rep, dict):
                 problems.add(rpath, "Must be an object.")
                 continue
-            _unknown_keys(rep, {"username", "slot", "split_percent", "start_date", "end_date"}, rpath, problems)
-            username = _text(rep.get("username"), f"{rpath}.username", problems, max_length=150, required=True)
+            unknown_keys(rep, {"username", "slot", "split_percent", "start_date", "end_date"}, rpath, problems)
+            username = read_text(rep.get("username"), f"{rpath}.username", problems, max_length=150, required=True)
             usernames.add(username)
-            start = _date(rep.get("start_date"), f"{rpath}.start_date", problems, required=True)
-            end = _date(rep.get("end_date"), f"{rpath}.end_date", problems, required=False)
+            start = read_date(rep.get("start_date"), f"{rpath}.start_date", problems, required=True)
+            end = read_date(rep.get("end_date"), f"{rpath}.end_date", problems, required=False)
             if start and end and end < start:
                 problems.add(f"{rpath}.end_date", "Ends before it starts.")
             item.reps.append({
                 "path": rpath,
                 "username": username,
-                "slot": _choice(rep.get("slot"), f"{rpath}.slot", problems, RepAssignment.Slot.values,
+                "slot": read_choice(rep.get("slot"), f"{rpath}.slot", problems, RepAssignment.Slot.values,
                                 RepAssignment.Slot.PRIMARY),
-                "split_percent": _int(rep.get("split_percent", 100), f"{rpath}.split_percent", problems,
+                "split_percent": read_int(rep.get("split_percent", 100), f"{rpath}.split_percent", problems,
                                       low=0, high=100) or 0,
                 "start_date": start,
                 "end_date": end,
@@ -289,7 +218,7 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
             if not isinstance(quota, dict):
                 problems.add(qpath, "Must be an object.")
                 continue
-            _unknown_keys(quota, {"fiscal_year", "period", "amount", "ramp_factor", "username"}, qpath, problems)
+            unknown_keys(quota, {"fiscal_year", "period", "amount", "ramp_factor", "username"}, qpath, problems)
             period = (str(quota.get("fiscal_year") or ""), str(quota.get("period") or ""))
             if period in seen_periods:
                 problems.add(f"{qpath}.period", f"A second quota for {' '.join(period)}.")
@@ -297,14 +226,14 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
             periods.add(period)
             carrier = quota.get("username")
             if carrier is not None:
-                carrier = _text(carrier, f"{qpath}.username", problems, max_length=150)
+                carrier = read_text(carrier, f"{qpath}.username", problems, max_length=150)
                 usernames.add(carrier)
             item.quotas.append({
                 "path": qpath,
                 "period": period,
-                "amount": _decimal(quota.get("amount"), f"{qpath}.amount", problems, places=2,
+                "amount": read_decimal(quota.get("amount"), f"{qpath}.amount", problems, places=2,
                                    high=Decimal("999999999999.99")),
-                "ramp_factor": _decimal(quota.get("ramp_factor", "1"), f"{qpath}.ramp_factor", problems,
+                "ramp_factor": read_decimal(quota.get("ramp_factor", "1"), f"{qpath}.ramp_factor", problems,
                                         places=3, high=Decimal("1")),
                 "username": carrier or None,
             })
@@ -364,7 +293,7 @@ def _check(document: Any, *, name: str | None) -> _Checked:  # noqa: C901 - one 
     return _Checked(plan=plan, territories=ordered)
 
 
-def _check_primaries(reps: list[dict[str, Any]], problems: _Problems) -> None:
+def _check_primaries(reps: list[dict[str, Any]], problems: Problems) -> None:
     """One primary at a time (end dates inclusive), as the assignment rules hold."""
     primaries = sorted((r for r in reps if r["slot"] == RepAssignment.Slot.PRIMARY and r["start_date"]),
                        key=lambda r: r["start_date"])
@@ -373,7 +302,7 @@ def _check_primaries(reps: list[dict[str, Any]], problems: _Problems) -> None:
             problems.add(after["path"], "Overlaps another primary of this territory.")
 
 
-def _parents_first(items: list[_Territory], paths: dict[str, str], problems: _Problems) -> list[_Territory]:
+def _parents_first(items: list[_Territory], paths: dict[str, str], problems: Problems) -> list[_Territory]:
     by_code = {t.code: t for t in items if t.code}
     ordered: list[_Territory] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
