@@ -1,9 +1,11 @@
-"""The territory page: its accounts (paged and filtered), top open deals and assignments, and
-the territories it may move under."""
+"""The territory page: its accounts (paged and filtered), top open deals and assignments (with
+the assignment section's context, ``assign_context``), and the territories it may move under."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -17,6 +19,8 @@ from routing.models import AccountTerritory
 from routing.placement import Placement, placed
 from salesos.models import Account, Opportunity, users_on_leave
 from territories import coverage
+from territories.access import territory_has_perm
+from territories.forms import AssignmentForm
 from territories.models import RepAssignment, Territory
 from territories.tree import Node, Row, plan_tree
 
@@ -129,3 +133,37 @@ def territory_place(*, user, territory: Territory) -> Place:
         hidden_children=len(node.children) - node.visible_children,
         names={n.pk: f"{n.code} {n.name}" for n in tree.nodes.values()},
     )
+
+
+def assign_context(
+    *, user: Any, territory: Territory, form: AssignmentForm | None = None, perms: set[str] | None = None
+) -> dict[str, Any]:
+    """What ``assign_section.html`` needs (the territory page may call this to render the section
+    inline instead of letting it load itself; it passes the ``perms`` it already has)."""
+    rows = territory_assignments(territory)  # one query, each with ``on_leave``
+    today = coverage.today()
+    # Current: in force today or starting later (a row ending today still covers today).
+    current = [a for a in rows if not coverage.is_past(a, today)]
+    past = sorted(
+        (a for a in rows if coverage.is_past(a, today)), key=lambda a: cast(dt.date, a.end_date), reverse=True
+    )[:5]
+    in_force = {a.slot for a in current if coverage.is_in_force(a, today)}
+    can = not territory.is_retired and (
+        "change_territory" in perms
+        if perms is not None
+        else territory_has_perm(user=user, territory=territory, perm="change_territory")
+    )
+    return {
+        "territory": territory,
+        "assign": {
+            "current": current,
+            "past": past,
+            "can_change": can,
+            "form": form or (AssignmentForm(assigner=user) if can else None),
+            "overlay_total": sum(a.split_percent for a in current if a.slot == RepAssignment.Slot.OVERLAY),
+            "vacant": coverage.is_vacant(status=territory.status, is_overlay=territory.is_overlay,
+                                         has_primary=RepAssignment.Slot.PRIMARY in in_force,
+                                         has_overlay=RepAssignment.Slot.OVERLAY in in_force),
+            "today": today,
+        },
+    }

@@ -1,13 +1,15 @@
-"""The territory form. The rule and the named-account list it saves come from the rule builder's
-fields, parsed by ``territories.builder.codec``."""
+"""The territory form and the rep assignment form. The rule and the named-account list the
+territory form saves come from the rule builder's fields, parsed by ``territories.builder.codec``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 
+from salesos.models import SalesProfile
+from salesos.roles import role_of
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -134,3 +136,21 @@ class TerritoryForm(forms.Form):
         if self.with_reps:
             data["reps"] = d.get("reps", [])
         return data
+
+
+class AssignmentForm(forms.Form):
+    user = RepChoiceField(queryset=User.objects.none(), label="Rep")
+    slot = forms.ChoiceField(choices=RepAssignment.Slot.choices, initial=RepAssignment.Slot.PRIMARY)
+    split_percent = forms.IntegerField(required=False, min_value=0, max_value=100, label="Split %")
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, assigner: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True, sales_profile__isnull=False).select_related("sales_profile")
+        if role_of(assigner) == SalesProfile.Role.MANAGER:
+            people = people.filter(pk__in=[assigner.pk, *assigner.direct_reports.values_list("user_id", flat=True)])
+        cast(RepChoiceField, self.fields["user"]).queryset = people.order_by("first_name", "last_name", "username")
+        for name in ("user", "slot"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("split_percent", "start_date"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"

@@ -20,6 +20,7 @@ from salesos.roles import bulk_assigns, is_admin
 from territories.access import territory_get_for_user, territory_perms
 from territories.detail import (
     AccountFilters,
+    assign_context,
     move_candidates,
     territory_accounts_page,
     territory_place,
@@ -39,7 +40,6 @@ from territories.tree import (
     territory_list_page,
     tree_level_rows,
 )
-from territories.views_assign import assign_context
 
 
 def _plan_query(plan, *, is_active: bool, retired: bool = False) -> str:

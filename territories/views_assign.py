@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -28,65 +27,13 @@ from salesos.models import SalesProfile
 from salesos.roles import bulk_assigns, role_of
 from territories import coverage, csv_assign, services, staffing
 from territories.access import territory_get_for_user, territory_has_perm
-from territories.detail import territory_assignments
-from territories.forms import RepChoiceField
+from territories.detail import assign_context
+from territories.forms import AssignmentForm
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
 Role = SalesProfile.Role
 SECTION = "territories/assign_section.html"
-
-
-class AssignmentForm(forms.Form):
-    user = RepChoiceField(queryset=User.objects.none(), label="Rep")
-    slot = forms.ChoiceField(choices=RepAssignment.Slot.choices, initial=RepAssignment.Slot.PRIMARY)
-    split_percent = forms.IntegerField(required=False, min_value=0, max_value=100, label="Split %")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args: Any, assigner: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        people = User.objects.filter(is_active=True, sales_profile__isnull=False).select_related("sales_profile")
-        if role_of(assigner) == Role.MANAGER:
-            people = people.filter(pk__in=[assigner.pk, *assigner.direct_reports.values_list("user_id", flat=True)])
-        cast(RepChoiceField, self.fields["user"]).queryset = people.order_by("first_name", "last_name", "username")
-        for name in ("user", "slot"):
-            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
-        for name in ("split_percent", "start_date"):
-            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
-
-
-def assign_context(
-    *, user: Any, territory: Territory, form: AssignmentForm | None = None, perms: set[str] | None = None
-) -> dict[str, Any]:
-    """What ``assign_section.html`` needs (the territory page may call this to render the section
-    inline instead of letting it load itself; it passes the ``perms`` it already has)."""
-    rows = territory_assignments(territory)  # one query, each with ``on_leave``
-    today = coverage.today()
-    # Current: in force today or starting later (a row ending today still covers today).
-    current = [a for a in rows if not coverage.is_past(a, today)]
-    past = sorted(
-        (a for a in rows if coverage.is_past(a, today)), key=lambda a: cast(dt.date, a.end_date), reverse=True
-    )[:5]
-    in_force = {a.slot for a in current if coverage.is_in_force(a, today)}
-    can = not territory.is_retired and (
-        "change_territory" in perms
-        if perms is not None
-        else territory_has_perm(user=user, territory=territory, perm="change_territory")
-    )
-    return {
-        "territory": territory,
-        "assign": {
-            "current": current,
-            "past": past,
-            "can_change": can,
-            "form": form or (AssignmentForm(assigner=user) if can else None),
-            "overlay_total": sum(a.split_percent for a in current if a.slot == RepAssignment.Slot.OVERLAY),
-            "vacant": coverage.is_vacant(status=territory.status, is_overlay=territory.is_overlay,
-                                         has_primary=RepAssignment.Slot.PRIMARY in in_force,
-                                         has_overlay=RepAssignment.Slot.OVERLAY in in_force),
-            "today": today,
-        },
-    }
 
 
 def refused_retired(request: HttpRequest, territory: Territory) -> HttpResponse | None:
