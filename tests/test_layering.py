@@ -32,7 +32,6 @@ KNOWN_UPWARD: dict[str, set[str]] = {
     "territories/access.py": {"routing"},
     "territories/builder/preview.py": {"routing"},
     "territories/detail.py": {"routing"},
-    "territories/management/commands/bench_territory_pages.py": {"planning", "routing"},
     "territories/selectors.py": {"routing"},
     "territories/staffing.py": {"routing"},
     "territories/tree.py": {"routing"},

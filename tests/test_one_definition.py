@@ -51,7 +51,7 @@ COVERAGE_HOME = {
     "territories/models.py",  # the schema: one open primary, end after start (database constraints)
     "planning/models/fiscal.py",  # fiscal years and periods: their own dates
     "planning/demo/plan.py",  # writes the demo's dated history (assignments, leaves)
-    "territories/management/commands/bench_territory_pages.py",
+    "planning/management/commands/bench_territory_pages.py",
     "routing/bench/synthetic.py",
 }
 
