@@ -16,7 +16,7 @@ lint: install
 	.venv/bin/ruff check .
 
 typecheck: install
-	DEBUG=1 .venv/bin/mypy salesos territories routing planning analytics
+	DEBUG=1 .venv/bin/mypy salesos territories routing planning analytics pages
 
 bench-seed: install
 	DEBUG=1 .venv/bin/python manage.py seed_demo --accounts 100000 --seed 1 --reset

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from planning import quota_page, quotas, services
 from planning.forms import QuotaPlanForm
 from planning.models import FiscalYear
-from salesos.record_lists import csv_cell
+from salesos.csv_export import Echo, csv_cell
 from salesos.roles import is_admin
 
 
@@ -83,13 +83,8 @@ COLUMNS = ["territory_code", "territory_name", "parent_code", "rep", "period", "
            "quota", "ramp_factor", "quota_after_ramp"]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _quota_lines(rows) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(COLUMNS)
     for q in rows.iterator(chunk_size=2000):
         rep = (q.user.get_full_name() or q.user.username) if q.user else ""

@@ -15,9 +15,9 @@ from routing import explain, placement, selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
-from salesos.record_lists import Options
 from salesos.roles import is_admin, works_queue
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
+from territories.filters import Options
 
 
 def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRouteForm | None = None, **extra) -> dict:

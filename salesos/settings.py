@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "routing",
     "planning",
     "analytics",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -95,7 +96,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "salesos.urls"
+ROOT_URLCONF = "pages.urls"
 
 TEMPLATES = [
     {

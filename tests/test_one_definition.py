@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("salesos", "territories", "routing", "planning", "analytics")
+APPS = ("salesos", "territories", "routing", "planning", "analytics", "pages")
 
 
 def sources(*suffixes: str) -> list[Path]:

@@ -47,7 +47,7 @@ def test_an_account_the_user_cannot_see_answers_404_and_logs_nothing(client, wor
 def test_service_refuses_an_unseen_account(world):
     from django.http import Http404
 
-    from salesos.activities import activity_log
+    from pages.activities import activity_log
 
     with pytest.raises(Http404):
         activity_log(user=world.users["rep"], account_id=world.foreign.pk, kind="call", note="x")

@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pages import record_lists as lists
+from pages.activities import ActivityForm, activity_log
 from routing.models import AccountTerritory
 from routing.placement import Placement, placement
 from routing.services import account_create, routable_snapshot
 from routing.services import account_edit as account_edit_service
-from salesos import record_lists as lists
-from salesos.activities import ActivityForm, activity_log
 from salesos.forms import AccountForm
 from salesos.http import HtmxHttpRequest
 from salesos.models import Account, Activity, GeoArea, Industry, Opportunity, SalesProfile

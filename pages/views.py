@@ -3,10 +3,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_safe
 
+from pages.selectors import HomeData, home_for
 from salesos.health import health_response
 from salesos.http import HtmxHttpRequest
 from salesos.roles import Role
-from salesos.selectors import HomeData, home_for
 
 # One home page per role; the shared frame is salesos/home/base.html.
 HOME_TEMPLATES: dict[str, str] = {

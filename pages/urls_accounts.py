@@ -1,10 +1,10 @@
 """Account and lead pages (list, CSV export, create, edit and detail), mounted at /accounts/ (the
-leads list at /leads/, ``salesos.urls_leads``). The routing
+leads list at /leads/, ``pages.urls_leads``). The routing
 explanation of a record lives with the routing pages (``routing:account_explain``)."""
 
 from django.urls import path
 
-from salesos import views_accounts as views
+from pages import views_accounts as views
 
 app_name = "accounts"
 urlpatterns = [

@@ -2,15 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from salesos import views
+from pages import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("salesos.urls_accounts")),
-    path("leads/", include("salesos.urls_leads")),
+    path("accounts/", include("pages.urls_accounts")),
+    path("leads/", include("pages.urls_leads")),
     path("territories/", include("territories.urls")),
     path("routing/", include("routing.urls")),
     path("planning/", include("planning.urls")),

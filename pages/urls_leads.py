@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from salesos import views_accounts as views
+from pages import views_accounts as views
 
 app_name = "leads"
 urlpatterns = [

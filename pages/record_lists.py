@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -25,11 +24,11 @@ from django.db.models import Q, QuerySet
 
 from routing.placement import UNASSIGNED as NOWHERE
 from routing.placement import Placement, accounts_assigned, accounts_in, accounts_unassigned, placements
+from salesos.csv_export import Echo, csv_cell
 from salesos.models import Account, GeoArea, Industry, Lead
-from territories import coverage
 from territories.access import accounts_visible_to, leads_visible_to
-from territories.models import Territory, TerritoryPlan
-from territories.selectors import territories_visible_to
+from territories.filters import Options
+from territories.models import TerritoryPlan
 
 User = get_user_model()
 
@@ -49,36 +48,6 @@ ASSIGNED, UNASSIGNED = "assigned", "unassigned"
 
 def person(user: Any) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
-
-
-@dataclass
-class Options:
-    """What the filters may offer this user: visible territories, their owners, reference lists."""
-
-    territories: list[Territory]
-    owners: list[Any]  # users
-    owner_of: dict[int, int | None]  # visible territory id -> its owner's id today
-
-    @classmethod
-    def for_user(cls, user, *, plan: TerritoryPlan | None, lead_owners: bool = False) -> Options:
-        territories = list(territories_visible_to(user, plan).order_by("code"))
-        owner_of = coverage.owner_ids_on(territory_ids=[t.pk for t in territories])
-        owner_ids = {u for u in owner_of.values() if u is not None}
-        if lead_owners:
-            # Leads carry their owner: offer the owners of the leads in view.
-            owner_ids |= set(
-                leads_visible_to(user).exclude(owner=None).order_by().values_list("owner_id", flat=True).distinct()
-            )
-        owners = list(User.objects.filter(pk__in=owner_ids).order_by("first_name", "last_name", "username"))
-        return cls(territories=territories, owners=owners, owner_of=owner_of)
-
-    @property
-    def territory_ids(self) -> set[int]:
-        return {t.pk for t in self.territories}
-
-    @property
-    def owner_ids(self) -> set[int]:
-        return {u.pk for u in self.owners}
 
 
 class RecordFilterForm(forms.Form):
@@ -214,19 +183,6 @@ def countries():
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula is quoted (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-csv_cell = _cell  # for the other modules' CSV exports
 
 
 ACCOUNT_CSV_HEADER = ["id", "name", "domain", "status", "territory_code", "territory_name", "owner", "owner_email",
@@ -239,12 +195,12 @@ LEAD_CSV_HEADER = ["id", "company", "first_name", "last_name", "email", "status"
 def accounts_csv(qs: QuerySet[Account], *, plan: TerritoryPlan | None) -> Iterator[str]:
     """The rows of ``qs`` as CSV lines, read in chunks (placements per chunk: a few queries per
     2,000 accounts)."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(ACCOUNT_CSV_HEADER)
     for chunk in itertools.batched(qs.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
         for account, where in account_rows(chunk, plan=plan):
             territory, owner = where.territory, where.owner
-            yield writer.writerow([_cell(v) for v in (
+            yield writer.writerow([csv_cell(v) for v in (
                 account.pk, account.name, account.domain, account.status,
                 territory.code if territory else "", territory.name if territory else "",
                 person(owner), owner.email if owner else "",
@@ -254,11 +210,11 @@ def accounts_csv(qs: QuerySet[Account], *, plan: TerritoryPlan | None) -> Iterat
 
 
 def leads_csv(qs: QuerySet[Lead]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(LEAD_CSV_HEADER)
     for lead in qs.iterator(chunk_size=EXPORT_CHUNK):
         territory, owner = lead.territory, lead.owner
-        yield writer.writerow([_cell(v) for v in (
+        yield writer.writerow([csv_cell(v) for v in (
             lead.pk, lead.company, lead.first_name, lead.last_name, lead.email, lead.status, lead.source,
             territory.code if territory else "", territory.name if territory else "",
             person(owner), lead.account_id, lead.industry_code, lead.employees, lead.country, lead.state,
