@@ -105,7 +105,9 @@ def capacity_scope(user, plan: TerritoryPlan | None) -> QuerySet[Territory]:
     return base.filter(status=Territory.Status.ACTIVE)
 
 
-def _ramped(profile: SalesProfile | None, today: dt.date) -> tuple[float, float, float]:
+def ramped_capacity(profile: SalesProfile | None, today: dt.date) -> tuple[float, float, float]:
+    """(accounts, pipeline) capacity scaled by the holder's ramp on ``today``, and the ramp: the
+    one definition the planner and the simulator's balance use."""
     if profile is None:
         return 0.0, 0.0, 1.0
     ramp = 0.0 if today < profile.hire_date else profile.ramp_factor(on=today)
@@ -153,7 +155,7 @@ def capacity_report(*, user, plan: TerritoryPlan | None, sort: str = "-load", to
         owners = held.get(t.pk)
         primary = owners.primary if owners else None
         profile = people.get(primary) if primary else None
-        cap_a, cap_p, ramp = _ramped(profile, today)
+        cap_a, cap_p, ramp = ramped_capacity(profile, today)
         load = Load(fig.accounts if fig else 0, fig.pipeline if fig else Decimal(0), fig.tam if fig else Decimal(0),
                     cap_a, cap_p, ramp)
         name = (profile.user.get_full_name() or profile.user.username) if profile else ""
@@ -187,7 +189,7 @@ def _by_rep(rows: list[TerritoryLoad], people: dict[int, SalesProfile], settings
     for r in rows:
         if r.holder_id is None:
             continue
-        cap_a, cap_p, ramp = _ramped(people.get(r.holder_id), today)
+        cap_a, cap_p, ramp = ramped_capacity(people.get(r.holder_id), today)
         rep = reps.setdefault(r.holder_id, RepLoad(r.holder_id, r.holder, [], Load(0, Decimal(0), Decimal(0),
                                                                                     cap_a, cap_p, ramp)))
         rep.territories.append(r.territory.code)

@@ -1,6 +1,6 @@
 """What planning answers when ``territories`` asks (``territories.hooks``), connected in
 ``PlanningConfig.ready``: a territory with quotas is retired, never erased; the tree's quota
-column is the plan's fiscal year's quotas."""
+column is the plan's fiscal year's quotas; a changed plan's simulations go stale."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from planning.models import FiscalYear, Quota, covering
+from planning.simulation.bench import measure_simulate
+from planning.simulation.services import simulations_mark_stale
+from routing.bench.extras import plan_measured
 from territories import hooks
 from territories.models import TerritoryPlan
 
@@ -44,6 +47,12 @@ def quotas_of_plan(
     return fiscal_year, quota
 
 
+def simulations_stale(*, plan_id: int, **_: Any) -> int:
+    return simulations_mark_stale(plan_id=plan_id)
+
+
 def connect() -> None:
     hooks.territory_records.connect(has_quotas, dispatch_uid="planning.has_quotas")
     hooks.plan_quotas.connect(quotas_of_plan, dispatch_uid="planning.quotas_of_plan")
+    hooks.plan_changed.connect(simulations_stale, dispatch_uid="planning.simulations_stale")
+    plan_measured.connect(measure_simulate, dispatch_uid="planning.measure_simulate")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from planning.reassignments.services import reassignment_execute, reassignments_execute_due
 from planning.services import rebalance_review_notify
+from planning.simulation.services import simulation_run
 
 DAILY_REASSIGNMENTS = "planning.tasks.reassignments_daily"
 
@@ -22,3 +23,9 @@ def reassignments_daily() -> dict[str, int]:
 def rebalance_quarterly() -> int:
     """Every quarter (a schedule created by migration): the rebalancing review, sent to the admins."""
     return rebalance_review_notify()
+
+
+def simulation_run_task(simulation_id: int) -> str:
+    """Routes every account through a draft and measures the impact (``simulation_start``)."""
+    found = simulation_run(simulation_id=simulation_id)
+    return found.status if found is not None else "missing"

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from planning.forms import PlanImportForm
 from planning.quota_page import may_plan
 from planning.selectors import fiscal_years_with_quarters, plans_visible_to
+from planning.simulation.access import simulated_plans_for
 from salesos.roles import is_admin
 
 
@@ -22,6 +23,7 @@ def index_page(
         "edits_fiscal_calendar": admin,
         "transfers_plans": admin,
         "plans_quotas": may_plan(request.user),
+        "simulated_ids": set(simulated_plans_for(request.user).values_list("pk", flat=True)),
         "import_form": (import_form or PlanImportForm()) if admin else None,
         "import_problems": import_problems or [],
     }

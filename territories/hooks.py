@@ -15,6 +15,9 @@ territory counts as carrying no records.
   unless None) carries itself, for the fiscal
   year the plan covers (``planning`` answers ``(fiscal year, {territory id: amount})``; the
   fiscal year of a date is planning's fact, ``planning.models.covering``).
+* ``plan_changed(plan_id)``: something that decides where accounts go or who owns them changed in
+  this plan (its territories, rules, named lists, tree or rep slots); ``planning`` marks the
+  plan's simulations (and those measured against it) stale.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ routing_changed = Signal()
 territory_records = Signal()
 territory_accounts = Signal()
 plan_quotas = Signal()
+plan_changed = Signal()
 
 
 def answers(signal: Signal, **kwargs: Any) -> Iterable[Any]:

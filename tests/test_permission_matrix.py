@@ -26,6 +26,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from planning.models import ApprovalPolicy, ApprovalTask, Reassignment, ReassignmentMove
+from planning.simulation.services import simulation_run, simulation_start
+from planning.transfer import plan_export, plan_import
 from routing.models import Notification, RoutingJob
 from salesos.models import Lead, SalesProfile
 from territories.grants import grants_rebuild
@@ -136,6 +138,14 @@ MATRIX: dict[str, Row] = {
     "planning/fiscal/settings/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     "planning/fiscal/years/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
     # capacity planner: admins everything, directors the subtrees they lead (bodies checked below)
+    # the simulator: admins and directors (directors see the territories they may see, bodies
+    # checked below); managers see only drafts shared with them (none here), reps nothing
+    "planning/plans/<int:pk>/simulation/": Row("draft", "GET", obj((200, 200), (200, 200), (404, 404), (404, 404))),
+    # a run while one is queued is refused with a message; both answer with the page (302)
+    "planning/plans/<int:pk>/simulation/run/": Row(
+        "draft", "POST", obj((302, 302), (302, 302), (404, 404), (404, 404))
+    ),
+    "planning/simulations/compare/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     "planning/capacity/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     # rebalancing: admins everything, directors the territories they plan; a POST without a
     # suggestion goes back to the page with a message (302)
@@ -248,6 +258,7 @@ class World:
     own: dict  # role -> kind -> object (or ids)
     foreign: dict
     plan_id: int = 0
+    draft_id: int = 0
 
 
 @pytest.fixture
@@ -292,6 +303,10 @@ def world(db) -> World:
     notes = {role: Notification.objects.create(user=u, title=f"For {role}") for role, u in users.items()}
     foreign_note = Notification.objects.create(user=rep_b, title="For someone else")
     grants_rebuild()
+    # A draft copy of the plan, simulated: its territories carry side B's names and figures too.
+    draft = plan_import(document=plan_export(plan=plan), name="Matrix draft")
+    grants_rebuild()
+    simulation_run(simulation_id=simulation_start(plan=draft, by=admin, queue=False).pk)
     policy = ApprovalPolicy.objects.get()  # the default one (organisation-wide: own and foreign alike)
     asks_each_role = _proposal_asking(plan, admin, "Matrix proposal", [admin, dir_a, mgr_a, rep_a])
     asks_side_b = _proposal_asking(plan, admin, "Leaf B1 proposal", [mgr_b])
@@ -299,17 +314,17 @@ def world(db) -> World:
         role: {"territory": (t_a.pk,), "account": (acc_a.pk,), "lead": (lead_a.pk,), "job": (job.pk,),
                "notification": (notes[role].pk,), "assignment": (t_a.pk, own_assignment.pk),
                "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
-               "reassignment": (own_proposal.pk,), "approval_subject": (asks_each_role.pk,)}
+               "draft": (draft.pk,), "reassignment": (own_proposal.pk,), "approval_subject": (asks_each_role.pk,)}
         for role in ROLES
     }
     foreign = {
         role: {"territory": (t_b.pk,), "account": (acc_b.pk,), "lead": (lead_b.pk,), "job": (job.pk,),
                "notification": (foreign_note.pk,), "assignment": (t_b.pk, foreign_assignment.pk),
                "fiscal_year": (fy.pk,), "plan": (plan.pk,), "approval_policy": (policy.pk,),
-               "reassignment": (foreign_proposal.pk,), "approval_subject": (asks_side_b.pk,)}
+               "draft": (draft.pk,), "reassignment": (foreign_proposal.pk,), "approval_subject": (asks_side_b.pk,)}
         for role in ROLES
     }
-    return World(users=users, own=own, foreign=foreign, plan_id=plan.pk)
+    return World(users=users, own=own, foreign=foreign, plan_id=plan.pk, draft_id=draft.pk)
 
 
 def _executed_proposal(plan, by, title: str, account, territory) -> Reassignment:
@@ -421,6 +436,7 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "propose B's account": ("GET", f"/planning/proposals/new/?account={foreign_acc}", {}, {}),
         "propose into B": ("POST", f"/planning/proposals/new/?territory={own_t}",
                            {"accounts": [foreign_acc], "to_territory": foreign_t}, {}),
+        "simulation compared": ("GET", f"/planning/simulations/compare/?a={world.draft_id}", {}, {}),
         "rebalancing run": ("GET", "/planning/rebalance/?tolerance=5&metrics=tam", {}, {}),
         "tree search partial": ("GET", "/territories/?q=Leaf", {}, htmx),
         "children partial": ("GET", f"/territories/{own_t}/children/", {}, htmx),
@@ -525,3 +541,5 @@ def test_the_admin_sees_side_b_so_the_search_is_not_vacuous(client, world):
     _, proposals = body_of(client, "GET", "/planning/proposals/?scope=all", {}, {})
     _, changes = body_of(client, "GET", "/planning/changes/", {}, {})
     assert "Move Foreign Co to Leaf B1" in proposals and "Move Foreign Co to Leaf B1" in changes
+    _, simulation = body_of(client, "GET", f"/planning/plans/{world.draft_id}/simulation/", {}, {})
+    assert "Leaf B1" in simulation and "77,777" in simulation

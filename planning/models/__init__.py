@@ -1,6 +1,7 @@
 """Planning records, one module per subject: ``fiscal`` (years, periods, quotas), ``settings``
 (the organisation's fiscal start month and planning thresholds), ``reassignments`` (proposals and
-what execution changed), ``approvals`` (policies and decisions)."""
+what execution changed), ``approvals`` (policies and decisions), ``simulation`` (draft plans
+routed and their impact)."""
 
 from planning.models.approvals import ApprovalPolicy, ApprovalPolicyStep, ApprovalTask, Subject
 from planning.models.fiscal import FiscalPeriod, FiscalYear, Quota, covering
@@ -14,6 +15,7 @@ from planning.models.reassignments import (
     ReassignmentSettings,
 )
 from planning.models.settings import PlanningSettings
+from planning.models.simulation import Simulation
 
 __all__ = [
     "ApprovalPolicy",
@@ -30,6 +32,7 @@ __all__ = [
     "Reassignment",
     "ReassignmentMove",
     "ReassignmentSettings",
+    "Simulation",
     "Subject",
     "covering",
 ]

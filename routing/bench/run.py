@@ -20,6 +20,7 @@ from salesos.models import Account
 from territories.models import TerritoryPlan
 
 from .cluster import reroute_through_workers, start_cluster, stop_cluster
+from .extras import plan_measured
 from .marks import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, User, cleanup, foreign_accounts
 from .measure import _analyze, measure_api, measure_engine, measure_floor, peak_rss_mb, verify_sample
 from .synthetic import build_plan, change_one_rule, insert_accounts, shape_for
@@ -125,6 +126,10 @@ def run(
             found = verify_sample(plan, verify, seed, from_scratch=False)
             out["verify_checked"] += found["checked"]
             out["verify_mismatches"] += found["mismatches"]
+        # The layers above measure what they do with the plan (planning: ``simulate_s``).
+        for _receiver, figures in plan_measured.send(sender=None, plan=plan, leaf_ids=shape.leaf_ids, log=say):
+            if isinstance(figures, dict):
+                out.update(figures)
         plan.refresh_from_db()
         out["plan_version"] = plan.version
         out["peak_rss_mb"] = peak_rss_mb()
@@ -132,6 +137,8 @@ def run(
             out["full_over_floor"] = round(out["reroute_full_s"] / out["floor_s"], 2)
             out["changed_over_floor"] = round(out["reroute_changed_s"] / out["floor_s"], 3)
             out["full_over_floor_bare"] = round(out["reroute_full_s"] / out["floor_bare_s"], 2)
+            if out.get("simulate_s") is not None:
+                out["simulate_over_floor"] = round(out["simulate_s"] / out["floor_s"], 2)
     finally:
         if cluster is not None:
             stop_cluster(cluster)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from territories import coverage
 from territories.models import RepAssignment, Territory
-from territories.services.common import grants_refresh, person_name, refuse_retired, stamp
+from territories.services.common import grants_refresh, person_name, plan_changed, refuse_retired, stamp
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -108,6 +108,7 @@ def assignment_add(
     except IntegrityError as exc:  # a concurrent add won the race past the checks
         raise ValidationError(f"{territory.code} changed meanwhile; reload and try again.") from exc
     grants_refresh(territories=[territory], users=[user])
+    plan_changed(plan_id=territory.plan_id)
     return assignment
 
 
@@ -125,6 +126,7 @@ def assignment_end(*, assignment: RepAssignment, end_date: dt.date | None = None
     stamp(assignment, by=by, reason="Assignment ended")
     assignment.save(update_fields=["end_date"])
     grants_refresh(territories=[assignment.territory], users=[assignment.user])
+    plan_changed(plan_id=assignment.territory.plan_id)
     return assignment
 
 

@@ -39,6 +39,13 @@ def plan_touch(*, plan: TerritoryPlan) -> None:
     lists or tree."""
     TerritoryPlan.objects.filter(pk=plan.pk).update(version=F("version") + 1)
     plan.refresh_from_db(fields=["version"])
+    plan_changed(plan_id=plan.pk)
+
+
+def plan_changed(*, plan_id: int) -> None:
+    """Tells the layers above that the plan's routing or staffing changed
+    (``hooks.plan_changed``: planning marks its simulations stale)."""
+    hooks.plan_changed.send(sender=None, plan_id=plan_id)
 
 
 def stamp(instance: Territory | RepAssignment, *, by: AbstractBaseUser | None, reason: str) -> None:
