@@ -286,3 +286,16 @@ class RoutingJobShard(models.Model):
 
     def __str__(self) -> str:
         return f"Shard {self.number} of job {self.job_id} ({self.get_status_display()})"
+
+    # The job's status badge (routing/job_status.html) reads these on a shard too.
+    @property
+    def is_running(self) -> bool:
+        return self.status == RoutingJob.Status.RUNNING
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == RoutingJob.Status.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == RoutingJob.Status.FAILED

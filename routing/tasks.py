@@ -16,3 +16,7 @@ def reroute_job_run(job_id: int) -> str:
 def reroute_shard_run(shard_id: int) -> str:
     shard = shards.reroute_shard_run(shard_id=shard_id)
     return shard.status if shard is not None else "missing"
+
+
+def reroute_shards_watch() -> int:
+    return len(shards.shards_requeue_lost())

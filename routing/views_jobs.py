@@ -126,7 +126,7 @@ def job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if found is None:
         raise Http404("No such job")
     template = "routing/job.html#progress" if request.htmx else "routing/job.html"
-    context: dict[str, Any] = {"job": found, "polling": found.status in _LIVE}
+    context: dict[str, Any] = {"job": found, "polling": found.status in _LIVE, "shards": list(found.shards.all())}
     if not request.htmx and found.params.get("territory_ids"):
         context["scope_territories"] = list(
             Territory.objects.filter(pk__in=found.params["territory_ids"]).order_by("code").only("pk", "code", "name")

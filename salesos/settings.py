@@ -303,8 +303,13 @@ if TESTING:
 # ROUTING_SHARD_SIZE accounts, each its own task on any worker; smaller ones run in one process.
 ROUTING_SHARD_FROM = int(os.environ.get("ROUTING_SHARD_FROM", "1000000"))
 ROUTING_SHARD_SIZE = int(os.environ.get("ROUTING_SHARD_SIZE", "250000"))
-if ROUTING_SHARD_SIZE < 1 or ROUTING_SHARD_FROM < 1:
-    raise ImproperlyConfigured("ROUTING_SHARD_SIZE and ROUTING_SHARD_FROM must be positive whole numbers.")
+# A shard still running this many seconds after its attempt started is taken for lost (its worker
+# died) and queued again by the watchdog; far longer than a shard takes (about a minute at 250,000).
+ROUTING_SHARD_TIMEOUT = int(os.environ.get("ROUTING_SHARD_TIMEOUT", "900"))
+if ROUTING_SHARD_SIZE < 1 or ROUTING_SHARD_FROM < 1 or ROUTING_SHARD_TIMEOUT < 1:
+    raise ImproperlyConfigured(
+        "ROUTING_SHARD_SIZE, ROUTING_SHARD_FROM and ROUTING_SHARD_TIMEOUT must be positive whole numbers."
+    )
 
 # --- Lead-routing API rate limits (routing/ratelimit.py) --------------------------------------
 # Each a `limits` string ("120/minute", "10/second", "5000/day"); empty turns that limit off.

@@ -28,6 +28,8 @@ _DATA_MIGRATIONS = [
     ("planning", "0006_approval_schedules", "schedule"),
     ("planning", "0007_daily_reassignments_schedule", "schedule"),
     ("planning", "0008_quarterly_rebalancing_schedule", "schedule"),
+    ("routing", "0005_daily_owner_refresh_schedule", "schedule"),
+    ("routing", "0010_lost_shard_watchdog_schedule", "schedule"),
 ]
 
 

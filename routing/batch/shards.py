@@ -16,6 +16,7 @@ writes only what still differs from where the engine puts the accounts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import time
@@ -101,36 +102,78 @@ def reroute_shard_run(*, shard_id: int) -> RoutingJobShard | None:
     if shard is None or shard.status == Status.DONE or shard.job.status != Status.RUNNING:
         return shard
     job = shard.job
-    RoutingJobShard.objects.filter(pk=shard.pk).update(
-        status=Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+    # Claim this attempt: the update matches only while nobody else claimed the shard since it was
+    # read, so two deliveries of one task never both run it.
+    attempt = shard.attempts + 1
+    claimed = RoutingJobShard.objects.filter(pk=shard.pk, attempts=shard.attempts).exclude(status=Status.DONE).update(
+        status=Status.RUNNING, attempts=attempt, started_at=timezone.now(), error=""
     )
+    if not claimed:
+        return shard
     clock = time.perf_counter()
     try:
         now = parse_datetime(job.params["now"]) if job.params.get("now") else None
         result = plan_reroute(plan=job.plan, id_range=_id_range(shard), now=now, shared_decisions=True)
     except Exception as exc:  # noqa: BLE001 - recorded on the shard, then retried or the job fails
         log.exception("Shard %s of re-route job %s failed", shard.number, job.pk)
-        RoutingJobShard.objects.filter(pk=shard.pk).update(
+        failed = RoutingJobShard.objects.filter(pk=shard.pk, attempts=attempt, status=Status.RUNNING).update(
             status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
         shard.refresh_from_db()
-        if shard.attempts < SHARD_ATTEMPTS:
-            transaction.on_commit(lambda: _enqueue(shard.pk))
-        else:
-            _close(job_id=job.pk)
+        if failed:  # otherwise the watchdog already gave up on this attempt and acted
+            _retry_or_close(shard)
         return shard
     with transaction.atomic():
-        RoutingJobShard.objects.filter(pk=shard.pk).update(
+        # An attempt the watchdog took for lost may still finish: its work stands (it wrote only
+        # what differed), unless a newer attempt has claimed the shard and will count it.
+        finished = RoutingJobShard.objects.filter(pk=shard.pk, attempts=attempt).exclude(status=Status.DONE).update(
             status=Status.DONE, total=result.total, changed=result.changed,
             result={**result.to_dict(), "seconds": result.seconds},
             seconds=round(time.perf_counter() - clock, 3), finished_at=timezone.now(),
         )
-        RoutingJob.objects.filter(pk=job.pk).update(
-            processed=F("processed") + result.total, changed=F("changed") + result.changed
-        )
+        if finished:
+            RoutingJob.objects.filter(pk=job.pk).update(
+                processed=F("processed") + result.total, changed=F("changed") + result.changed
+            )
     _close(job_id=job.pk)
     shard.refresh_from_db()
     return shard
+
+
+def _retry_or_close(shard: RoutingJobShard) -> None:
+    if shard.attempts < SHARD_ATTEMPTS:
+        transaction.on_commit(functools.partial(_enqueue, shard.pk))
+    else:
+        _close(job_id=shard.job_id)
+
+
+def shards_requeue_lost(*, timeout_s: float | None = None) -> list[RoutingJobShard]:
+    """The watchdog (a scheduled task, every minute): a shard claimed by a worker that died (killed,
+    its machine lost) stays running for ever, since no worker will report on it. A running
+    shard of a running job whose attempt started more than ``ROUTING_SHARD_TIMEOUT`` seconds ago
+    is marked failed and queued again while attempts remain (its job fails otherwise); the new
+    attempt re-reads its range and writes only what still differs."""
+    timeout = settings.ROUTING_SHARD_TIMEOUT if timeout_s is None else timeout_s
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=timeout)
+    lost = []
+    candidates = RoutingJobShard.objects.filter(
+        status=Status.RUNNING, started_at__lt=cutoff, job__status=Status.RUNNING
+    ).select_related("job")
+    for shard in candidates:
+        # The same guard as a claim: only this attempt, and only while it is still running.
+        marked = RoutingJobShard.objects.filter(pk=shard.pk, attempts=shard.attempts, status=Status.RUNNING).update(
+            status=Status.FAILED, finished_at=now,
+            error=f"Lost: attempt {shard.attempts} gave no answer for {timeout:g} s (its worker stopped?).",
+        )
+        if marked:
+            shard.refresh_from_db()
+            log.warning("Shard %s of re-route job %s lost; attempt %s of %s", shard.number, shard.job_id,
+                        shard.attempts, SHARD_ATTEMPTS)
+            with transaction.atomic():
+                _retry_or_close(shard)
+            lost.append(shard)
+    return lost
 
 
 def _close(*, job_id: int) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from routing import placement, services
-from routing.models import RoutingJob
+from routing.models import RoutingJob, RoutingJobShard
 from salesos.models import Account
 from tests.factories import make_account, make_plan, make_territory, make_user
 
@@ -91,6 +92,25 @@ def test_failed_job_shows_its_error(admin_client, admin_user, plan):
     RoutingJob.objects.filter(pk=job.pk).update(status="done")
     html = admin_client.get(reverse("routing:job", args=[job.pk])).content.decode()
     assert "bg-danger" not in html and "bi-x-octagon" not in html and "bi-check2" in html
+
+
+def test_a_sharded_job_shows_each_shard_while_it_runs(admin_client, plan):
+    job = RoutingJob.objects.create(plan=plan, status="running", total=300, processed=100)
+    RoutingJobShard.objects.create(job=job, number=1, first_id=1, before_id=101, status="done", attempts=1,
+                                   total=100, changed=7, seconds=2.4)
+    RoutingJobShard.objects.create(job=job, number=2, first_id=101, before_id=201, status="running", attempts=2,
+                                   error="", started_at=timezone.now())
+    RoutingJobShard.objects.create(job=job, number=3, first_id=201, status="failed", attempts=1,
+                                   error="Lost: attempt 1 gave no answer for 900 s (its worker stopped?).")
+    url = reverse("routing:job", args=[job.pk])
+    fragment = admin_client.get(url, headers={"HX-Request": "true"}).content.decode()  # the polled part has them
+    rows = {n: fragment.split(f'data-shard="{n}"')[1].split("</tr>")[0] for n in (1, 2, 3)}
+    assert "101" in fragment and "Shards" in fragment
+    assert "bi-check2" in rows[1] and ">100<" in rows[1] and ">7<" in rows[1] and "2.4 s" in rows[1]
+    assert "bi-arrow-repeat" in rows[2] and ">2<" in rows[2] and "started" in rows[2]
+    assert "bi-x-octagon" in rows[3] and "the last" in rows[3] and "gave no answer for 900 s" in rows[3]
+    single = RoutingJob.objects.create(plan=plan, status="running", total=10)
+    assert "data-shards" not in admin_client.get(reverse("routing:job", args=[single.pk])).content.decode()
 
 
 @pytest.mark.parametrize("role", ["rep", "manager", "director"])

@@ -142,3 +142,100 @@ def test_small_runs_stay_in_one_process(django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             dry = batch.reroute_job_start(plan=plan, scope="full", dry_run=True)
         assert not dry.shards.exists()  # a dry run is one process: it writes nothing to share
+
+
+def _dies_once_claimed(monkeypatch, number: int, *, started_ago_s: float, attempts: int = 1) -> None:
+    """The shard ``number``'s first delivery is taken by a worker that is then killed: the shard
+    is left running, claimed ``started_ago_s`` seconds ago, and no task reports on it."""
+    real, dropped = shards._enqueue, []
+
+    def enqueue(shard_id: int) -> None:
+        shard = RoutingJobShard.objects.get(pk=shard_id)
+        if shard.number == number and not dropped:
+            dropped.append(shard_id)
+            RoutingJobShard.objects.filter(pk=shard_id).update(
+                status="running", attempts=attempts,
+                started_at=timezone.now() - timezone.timedelta(seconds=started_ago_s),
+            )
+            return
+        real(shard_id)
+
+    monkeypatch.setattr(shards, "_enqueue", enqueue)
+
+
+@override_settings(ROUTING_SHARD_FROM=1, ROUTING_SHARD_SIZE=50, ROUTING_SHARD_TIMEOUT=600)
+def test_a_shard_lost_with_its_worker_is_queued_again_by_the_watchdog(monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    plan = random_plan(seed=13)
+    single = single_process_state(plan)
+    _dies_once_claimed(monkeypatch, 2, started_ago_s=601)
+    job = run_job(plan, django_capture_on_commit_callbacks)
+    assert job.status == RoutingJob.Status.RUNNING  # the other shards finished; shard 2 is stuck
+    assert state(plan) != single
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = shards.shards_requeue_lost()
+    assert [s.number for s in lost] == [2]
+    job.refresh_from_db()
+    assert job.status == RoutingJob.Status.DONE, job.error
+    assert state(plan) == single
+    again = RoutingJobShard.objects.get(job=job, number=2)
+    assert again.status == "done" and again.attempts == 2 and again.error == ""
+    assert job.processed == job.total == Account.objects.count()  # counted once
+
+
+@override_settings(ROUTING_SHARD_FROM=1, ROUTING_SHARD_SIZE=50, ROUTING_SHARD_TIMEOUT=600)
+def test_the_watchdog_leaves_a_shard_within_its_timeout_alone(monkeypatch, django_capture_on_commit_callbacks):
+    plan = random_plan(seed=13)
+    _dies_once_claimed(monkeypatch, 2, started_ago_s=590)
+    job = run_job(plan, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert shards.shards_requeue_lost() == []
+    shard = RoutingJobShard.objects.get(job=job, number=2)
+    assert shard.status == "running" and shard.attempts == 1
+    job.refresh_from_db()
+    assert job.status == RoutingJob.Status.RUNNING
+
+
+@override_settings(ROUTING_SHARD_FROM=1, ROUTING_SHARD_SIZE=50, ROUTING_SHARD_TIMEOUT=600)
+def test_a_lost_shard_out_of_attempts_fails_the_job(monkeypatch, django_capture_on_commit_callbacks):
+    plan = random_plan(seed=13)
+    _dies_once_claimed(monkeypatch, 2, started_ago_s=601, attempts=shards.SHARD_ATTEMPTS)
+    job = run_job(plan, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        shards.shards_requeue_lost()
+    job.refresh_from_db()
+    assert job.status == RoutingJob.Status.FAILED
+    assert job.error.startswith("Shard 2 of ") and "Lost: attempt 3 gave no answer for 600 s" in job.error
+
+
+@pytest.mark.parametrize("retry_runs_first", [True, False])
+@override_settings(ROUTING_SHARD_FROM=1, ROUTING_SHARD_SIZE=50)
+def test_a_shard_taken_for_lost_that_finishes_late_is_counted_once(retry_runs_first, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    """The watchdog gives up on a slow attempt of shard 2 while it still runs. Whichever attempt
+    ends first, the shard's accounts are counted once and the run equals a single-process one."""
+    plan = random_plan(seed=17)
+    single = single_process_state(plan)
+    real, calls = shards.plan_reroute, []
+
+    def slow_second_shard(**kwargs):
+        calls.append(kwargs["id_range"][0])
+        result = real(**kwargs)
+        shard = RoutingJobShard.objects.filter(first_id=kwargs["id_range"][0]).first()
+        if shard is not None and shard.number == 2 and calls.count(shard.first_id) == 1:
+            RoutingJobShard.objects.filter(pk=shard.pk).update(
+                started_at=timezone.now() - timezone.timedelta(seconds=700))
+            assert [s.number for s in shards.shards_requeue_lost(timeout_s=600)] == [2]
+            if retry_runs_first:
+                shards.reroute_shard_run(shard_id=shard.pk)  # another worker takes the new attempt now
+        return result
+
+    monkeypatch.setattr(shards, "plan_reroute", slow_second_shard)
+    job = run_job(plan, django_capture_on_commit_callbacks)
+    assert job.status == RoutingJob.Status.DONE, job.error
+    assert state(plan) == single
+    assert job.processed == job.total == Account.objects.count()
+    assert sum(s["accounts"] for s in job.result["shards"]) == job.total
+    second = RoutingJobShard.objects.get(job=job, number=2)
+    assert second.status == "done" and second.attempts == (2 if retry_runs_first else 1)
