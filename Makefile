@@ -1,4 +1,4 @@
-.PHONY: run test install lint typecheck bench-seed clean
+.PHONY: run test install lint typecheck bench-seed load clean
 
 install:
 	@scripts/bootstrap.sh
@@ -20,6 +20,10 @@ typecheck: install
 
 bench-seed: install
 	DEBUG=1 .venv/bin/python manage.py seed_demo --accounts 100000 --seed 1 --reset
+
+# The whole stack under load (scripts/load.sh; README "Load test"): PostgreSQL database salesos_load.
+load: install
+	@scripts/load.sh
 
 clean:
 	rm -rf .venv .tools staticfiles
