@@ -11,6 +11,7 @@ import random
 import time
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db.models import Count, Q
@@ -88,13 +89,16 @@ def _signed_in(usernames: list[str], count: int) -> list[list[str]]:
 
 
 def prepare(*, reps: int = 28, managers: int = 12, admins: int = 5, api_records: int = 500,
-            seed: int = 1) -> dict[str, Any]:
+            seed: int = 1, accounts: int | None = None) -> dict[str, Any]:
     """The fixture the locust users read: a signed-in session per simulated user (reps and
     managers each a different demo user while there are enough), one territory per admin, lead
     bodies and a fresh integration key (the previous load-test key is replaced)."""
     plan = TerritoryPlan.active()
     if plan is None:
         raise LoadRunError("There is no active plan: seed the demo first (manage.py seed_demo).")
+    if accounts is not None and (have := Account.objects.count()) != accounts:
+        raise LoadRunError(f"The database holds {have:,} accounts, not {accounts:,}: seed the demo with that many.")
+    axes_reset()  # the simulated users never fail a sign-in; earlier runs' counts go all the same
     token = IntegrationToken.objects.filter(name=TOKEN_NAME).first() or IntegrationToken(name=TOKEN_NAME)
     key = token.issue_key()
     token.revoked_at = None

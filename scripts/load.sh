@@ -50,21 +50,22 @@ set -m  # each background job in its own process group, stopped as a whole
 log "database ${DATABASE_URL##*/}, ${ACCOUNTS} accounts, ${SECONDS_RUN} s, broker ${REDIS_URL:-database}; logs in $WORK"
 $PY manage.py migrate --noinput -v 0
 $PY manage.py load_reference --if-needed >/dev/null
-have=$($PY manage.py shell -v 0 -c 'from salesos.models import Account; print(Account.objects.count())')
-if [ "$have" != "$ACCOUNTS" ]; then
-  log "seeding the demo with $ACCOUNTS accounts (it had $have)"
-  $PY manage.py seed_demo --accounts "$ACCOUNTS" --seed 1 --reset >"$WORK/seed.log" 2>&1
-fi
 # collectstatic compresses every file: only when a static file is newer than the last run's manifest.
 manifest="$STATIC_ROOT/staticfiles.json"
 if [ ! -f "$manifest" ] || [ -n "$(find static -type f -newer "$manifest" | head -1)" ]; then
   $PY manage.py collectstatic --noinput -v 0
 fi
-$PY manage.py axes_reset >/dev/null
-$PY manage.py load_support prepare --out "$LOAD_FIXTURE" >&2
+# prepare also clears the login-throttle counts; it refuses a database without exactly $ACCOUNTS
+# accounts, which is then seeded first.
+if ! $PY manage.py load_support prepare --accounts "$ACCOUNTS" --out "$LOAD_FIXTURE" >&2 2>"$WORK/prepare.log"; then
+  log "seeding the demo with $ACCOUNTS accounts"
+  $PY manage.py seed_demo --accounts "$ACCOUNTS" --seed 1 --reset >"$WORK/seed.log" 2>&1
+  $PY manage.py load_support prepare --accounts "$ACCOUNTS" --out "$LOAD_FIXTURE" >&2
+fi
 
-# --preload: the app is imported once, before the workers fork.
-.venv/bin/gunicorn salesos.wsgi --workers 4 --preload --bind "127.0.0.1:${PORT}" --access-logfile - \
+# --preload: the app is imported once, before the workers fork. --timeout 120: a worker's first
+# routing call compiles the plan, which on a busy 2-core machine took longer than the default 30 s.
+.venv/bin/gunicorn salesos.wsgi --workers 4 --preload --timeout 120 --bind "127.0.0.1:${PORT}" --access-logfile - \
   >"$WORK/gunicorn.log" 2>&1 &
 pids+=($!)
 $PY manage.py qcluster >"$WORK/qcluster.log" 2>&1 &
@@ -82,7 +83,7 @@ for _ in $(seq 12); do
     -H "Content-Type: application/json" -d '{"country": "US"}' &
   warm+=($!)
 done
-wait "${warm[@]}"
+wait "${warm[@]}" || true
 
 .venv/bin/locust -f scripts/load/locustfile.py --headless --host "$HOST" --users 50 --spawn-rate 10 \
   --run-time "${SECONDS_RUN}s" --stop-timeout 10 --only-summary >"$WORK/locust.log" 2>&1 &

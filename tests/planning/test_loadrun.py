@@ -60,6 +60,8 @@ def test_prepare_gives_each_simulated_user_a_session_of_its_role(client, org, tm
     token = IntegrationToken.objects.get(name=loadrun.TOKEN_NAME)
     assert token.key_hash == IntegrationToken.hash_key(fixture["api_key"]) and token.revoked_at is None
     assert {r["state"] for r in fixture["api_records"]} <= {"US-CA", "US-NY", "US-TX"}
+    with pytest.raises(CommandError, match="holds 4 accounts, not 5"):  # the run wants its own demo size
+        call_command("load_support", "prepare", "--out", str(out), "--accounts", "5")
 
 
 def test_verify_passes_a_correct_reroute_and_fails_a_misplaced_account(org, django_capture_on_commit_callbacks):

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="prepare: where to write the fixture (JSON).")
         for role, default in (("reps", 28), ("managers", 12), ("admins", 5)):
             parser.add_argument(f"--{role}", type=int, default=default, help=f"prepare: simulated {role} (sessions).")
+        parser.add_argument("--accounts", type=int, help="prepare: refuse unless the database has this many accounts.")
         parser.add_argument("--job", type=int, help="verify: the re-route job's id.")
         parser.add_argument("--wait", type=float, default=900, help="verify: seconds to wait for jobs to end.")
         parser.add_argument("--sample", type=int, default=2000, help="verify: accounts routed again one by one.")
@@ -34,7 +35,7 @@ class Command(BaseCommand):
                 if not options["out"]:
                     raise CommandError("prepare needs --out FILE.")
                 fixture = loadrun.prepare(reps=options["reps"], managers=options["managers"],
-                                          admins=options["admins"])
+                                          admins=options["admins"], accounts=options["accounts"])
                 Path(options["out"]).write_text(json.dumps(fixture))
                 self.stdout.write(f"{options['out']}: {len(fixture['reps'])} reps, "
                                   f"{len(fixture['managers'])} managers, {fixture['accounts']:,} accounts")
