@@ -6,7 +6,8 @@
   their own proposals, their team's (initiated by a direct report), the proposals that touch a
   territory they may edit, and those on which they hold (or held) an approval task.
 * Reps propose nothing; they see the proposals that move accounts into or out of a territory
-  they hold (their own book changing hands).
+  they hold (their own book changing hands), and a rep change that names them (the rep leaving
+  the slot or the one taking it).
 
 "Missing" and "not visible" both answer 404.
 """
@@ -52,7 +53,8 @@ def reassignments_visible_to(user) -> QuerySet[Reassignment]:
     touching = ReassignmentMove.objects.filter(
         Q(from_territory_id__in=visible) | Q(to_territory_id__in=visible)
     ).values("reassignment_id")
-    scope = mine | Q(pk__in=touching)
+    named = Q(kind=Reassignment.Kind.SLOT_CHANGE) & (Q(change__from_user=user.pk) | Q(change__to_user=user.pk))
+    scope = mine | Q(pk__in=touching) | named
     if role_of(user) in EDITOR_ROLES:
         scope |= Q(initiator__in=team_user_ids(user))
     return Reassignment.objects.filter(pk__in=Reassignment.objects.filter(scope).values("pk"))

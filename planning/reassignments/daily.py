@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from planning.models import CustomerNotice, Reassignment
 from planning.reassignments.execute import reassignment_execute as execute_one
+from planning.reassignments.transition import windows_over
 
 logger = logging.getLogger(__name__)
 Status = Reassignment.Status
@@ -69,7 +70,7 @@ def reassignments_execute_due(*, today: dt.date | None = None) -> dict[str, int]
             continue
         if result.outcome in counts:
             counts[result.outcome] += 1
-    ended = Reassignment.objects.filter(status=Status.IN_TRANSITION, transition_ends__lte=today)
+    ended = windows_over(today)
     for pk in list(ended.values_list("pk", flat=True)):
         counts["completed"] += _complete_transition(pk)
     counts["notices"] = customer_notices_send_due(today=today)

@@ -48,6 +48,7 @@ from planning.reassignments.impact import (
     pending_activities,
     reassignment_impact,
 )
+from planning.reassignments.transition import window_last_day
 from routing.batch import accounts_lock_move, plan_reroute
 from salesos.models import Account, Activity, Opportunity
 from territories import coverage
@@ -297,7 +298,7 @@ def _execute_locked(reassignment_id: int, today: dt.date) -> ExecuteResult:
     lap("deals")
     ReassignmentMove.objects.filter(reassignment=reassignment, done_at__isnull=True).update(done_at=now)
     if reassignment.transition_days:
-        reassignment.transition_ends = reassignment.effective_date + dt.timedelta(days=reassignment.transition_days)
+        reassignment.transition_ends = window_last_day(reassignment.effective_date, reassignment.transition_days)
         reassignment.begin_transition(by=None, description=f"In transition until {reassignment.transition_ends}")
     else:
         reassignment.complete(by=None, description="Executed")

@@ -1,6 +1,11 @@
 """The transition window: from the effective date, for the proposal's ``transition_days``, the
 incoming rep owns the moved accounts and the outgoing rep keeps read-only visibility of them.
 
+"Until D" means D is the window's last day, inclusive: a window of N days from the effective
+date E covers E .. E + N - 1, and ``Reassignment.transition_ends`` stores that last day
+(``window_last_day``). The pages, the visibility (``in_transition``) and the daily run that
+closes windows (open while ``transition_ends >= today``) all read it that way.
+
 This is the one place that says which accounts a person sees because of a transition; it is
 registered with ``territories.access`` (``account_visibility_extend``, in ``PlanningConfig.ready``)
 so every account read (lists, pages, search) includes them. Seeing is not editing: the editable
@@ -26,11 +31,22 @@ from territories.models import RepAssignment
 Status = Reassignment.Status
 
 
+def window_last_day(effective_date: dt.date, days: int) -> dt.date | None:
+    """The last day (inclusive) of a transition window of ``days`` days from ``effective_date``;
+    None without a window."""
+    return effective_date + dt.timedelta(days=days - 1) if days > 0 else None
+
+
 def in_transition(today: dt.date | None = None) -> QuerySet[Reassignment]:
-    """Proposals executed and still inside their window on ``today``."""
+    """Proposals executed and still inside their window on ``today`` (its last day included)."""
     today = today or timezone.localdate()
     return Reassignment.objects.filter(status=Status.IN_TRANSITION, effective_date__lte=today,
-                                       transition_ends__gt=today)
+                                       transition_ends__gte=today)
+
+
+def windows_over(today: dt.date) -> QuerySet[Reassignment]:
+    """Proposals in transition whose window's last day is before ``today``."""
+    return Reassignment.objects.filter(status=Status.IN_TRANSITION, transition_ends__lt=today)
 
 
 def outgoing_owner_ids(reassignment: Reassignment) -> dict[int, int]:

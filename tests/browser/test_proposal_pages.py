@@ -37,7 +37,7 @@ def test_a_manager_follows_a_submitted_proposal(wide: Page, live_server, world, 
 
     login(world.manager)
     page.goto(f"{live_server.url}/planning/")
-    page.get_by_role("link", name="Proposals", exact=True).click()
+    page.get_by_role("main").get_by_role("link", name="Proposals", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Proposals")
     page.get_by_role("link", name="Even out the West Coast").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Even out the West Coast")
@@ -67,3 +67,24 @@ def test_an_admin_edits_the_notice_and_sees_the_preview(wide: Page, live_server,
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Escalate after the reminder")).to_be_visible()
     shot("proposal-settings")
+
+
+@pytest.mark.parametrize("width", [1200, 1366, 1440, 1920])
+def test_the_proposals_nav_item_fits_in_one_row_and_marks_its_pages(page: Page, live_server, world, login, shot,
+                                                                      width):
+    """The admin's navbar is the widest (every area, Approvals, Proposals, the Admin site button)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    login(world.admin)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Proposals").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Proposals")
+    expect(nav.locator('[aria-current="page"]')).to_have_text("Proposals")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    links = nav.locator(".navbar-nav .nav-link")
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(links.count())}
+    assert len(tops) == 1, f"the navigation wraps onto {len(tops)} rows at {width} px"
+    bar = page.locator(".app-navbar").bounding_box()
+    assert bar["height"] < 80
+    shot(f"nav-proposals-{width}")
+    nav.get_by_role("link", name="Planning").click()
+    expect(nav.locator('[aria-current="page"]')).to_have_text("Planning")

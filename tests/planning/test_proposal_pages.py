@@ -224,6 +224,8 @@ def test_an_account_in_a_transition_window_names_both_owners_and_the_end(client,
     Reassignment.objects.filter(pk=r.pk).update(status=Reassignment.Status.IN_TRANSITION,
                                                 transition_ends=dt.date(2026, 9, 10))
     assert in_transition_for_account(acc, dt.date(2026, 9, 5)) == (org.east_rep, org.west_rep, dt.date(2026, 9, 10))
+    # "until Sep 10": the 10th is the window's last day, included; the 11th is outside it.
+    assert in_transition_for_account(acc, dt.date(2026, 9, 10)) is not None
     assert in_transition_for_account(acc, dt.date(2026, 9, 11)) is None
     client.force_login(org.west_mgr)
     with time_machine.travel(dt.datetime(2026, 9, 5, 12, tzinfo=dt.UTC)):

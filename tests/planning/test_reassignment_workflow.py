@@ -25,6 +25,7 @@ from planning.reassignments.services import (
     reassignment_withdraw,
     reassignments_execute_due,
 )
+from planning.reassignments.transition import transition_account_ids
 from routing.models import AccountTerritory, Notification
 from routing.placement import placements
 from salesos.models import STAGE_ORDER, Activity, Opportunity
@@ -181,13 +182,23 @@ def test_the_transition_window_keeps_the_outgoing_rep_seeing_read_only():
     reassignment_execute(reassignment_id=proposal.pk)
     proposal = _get(proposal)
     assert proposal.status == S.IN_TRANSITION
-    assert proposal.transition_ends == timezone.localdate() + dt.timedelta(days=10)
+    # "Until D": a 10-day window from today has today + 9 as its last day, included.
+    last_day = timezone.localdate() + dt.timedelta(days=9)
+    assert proposal.transition_ends == last_day
     moved = org.accounts[0]
     assert account_get_for_user(user=org.west_rep, pk=moved.pk) == moved
     assert accounts_visible_to(org.east_rep).filter(pk=moved.pk).exists()
     from_owner, to_owner, until = in_transition_for_account(moved, timezone.localdate())
-    assert (from_owner, to_owner, until) == (org.west_rep, org.east_rep, proposal.transition_ends)
-    counts = reassignments_execute_due(today=proposal.transition_ends)
+    assert (from_owner, to_owner, until) == (org.west_rep, org.east_rep, last_day)
+    # On the last day the outgoing rep still sees the account and the daily run keeps the window.
+    assert in_transition_for_account(moved, last_day) is not None
+    assert transition_account_ids(org.west_rep, last_day).filter(pk=moved.pk).exists()
+    assert transition_account_ids(org.west_rep, last_day + dt.timedelta(days=1)) is None
+    assert reassignments_execute_due(today=last_day)["completed"] == 0
+    assert _get(proposal).status == S.IN_TRANSITION
+    # The day after, the window is over.
+    assert in_transition_for_account(moved, last_day + dt.timedelta(days=1)) is None
+    counts = reassignments_execute_due(today=last_day + dt.timedelta(days=1))
     assert counts["completed"] == 1 and _get(proposal).status == S.DONE
     assert not accounts_visible_to(org.west_rep).filter(pk=moved.pk).exists()
     assert in_transition_for_account(moved, timezone.localdate()) is None
