@@ -13,8 +13,9 @@ A territory whose rule bounds no geography (industry, size, named accounts, or a
 naming only areas without a boundary) is drawn from its accounts' extent: the convex hull of
 their locations. Overlay territories are not drawn (they own no ground).
 
-The layer of a plan is built once per plan version and kept in Django's cache as one GeoJSON
-feature string per territory, so a request only picks and joins the features the user may see.
+The layer of a plan is built once per plan version, by a task (``analytics.map_layers``), as one
+GeoJSON feature string per territory, so a request only picks and joins the features the user
+may see.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import json
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,9 +231,11 @@ class BoundaryLayer:
     leaf: dict[int, bool]
     max_depth: int
 
-    def feature_collection(self, territory_ids: Iterable[int]) -> str:
+    def feature_collection(self, territory_ids: Iterable[int], state: dict | None = None) -> str:
+        """The GeoJSON of these territories, with ``layer`` (its state, ``map_layers``) beside the features."""
         parts = [self.features[t] for t in territory_ids if t in self.features]
-        return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+        head = '{"type":"FeatureCollection",' + (f'"layer":{json.dumps(state)},' if state else "")
+        return head + '"features":[' + ",".join(parts) + "]}"
 
 
 REFERENCE_STAMP_SECONDS = 300
@@ -303,17 +306,6 @@ def boundaries_build(plan: TerritoryPlan, points: PointTable) -> BoundaryLayer:
         layer.kind[t["pk"]] = t["type"]
         layer.leaf[t["pk"]] = t["pk"] not in parents
         layer.max_depth = max(layer.max_depth, t["tree_depth"])
-    return layer
-
-
-def boundaries_of(plan: TerritoryPlan, points: Callable[[], PointTable]) -> BoundaryLayer:
-    """The plan's boundary layer, from the cache when this plan version was drawn before
-    (``points`` is asked for the accounts only when the layer is built)."""
-    key = boundaries_cache_key(plan)
-    layer = cache.get(key)
-    if layer is None:
-        layer = boundaries_build(plan, points())
-        cache.set(key, layer, CACHE_SECONDS)
     return layer
 
 

@@ -29,7 +29,9 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from analytics.geo import boundaries_cache_key
+from analytics.map_layers import map_layer_build
 from analytics.map_points import point_table, point_table_clear
+from analytics.models import MapLayer
 from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
 from routing.engine import condition
@@ -211,10 +213,15 @@ def run(*, accounts: int, seed: int = 1, viewports: int = 50, keep: bool = False
         client = Client()
         client.force_login(admin)
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], SECURE_SSL_REDIRECT=False):
+            # The layer is drawn by a task (analytics.map_layers): timed here by calling it.
             cache.delete(boundaries_cache_key(plan))
+            layer = MapLayer.objects.create(plan=plan, key=boundaries_cache_key(plan))
+            started = time.perf_counter()
+            map_layer_build(layer_id=layer.pk)
+            out["boundaries_build_s"] = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
             response = client.get("/map/boundaries.json?level=all")
-            out["boundaries_build_s"] = round(time.perf_counter() - started, 3)
+            out["boundaries_first_ms"] = round((time.perf_counter() - started) * 1000, 1)  # read from the database
             out["boundaries_kb"] = round(len(response.content) / 1024, 1)
             leaves = client.get("/map/boundaries.json")
             out["boundaries_leaves_kb"] = round(len(leaves.content) / 1024, 1)
@@ -254,5 +261,6 @@ def run(*, accounts: int, seed: int = 1, viewports: int = 50, keep: bool = False
     finally:
         point_table_clear()
         if not keep:
+            MapLayer.objects.filter(plan__name=BENCH_PLAN).delete()  # the shared cleanup knows routing's tables
             cleanup()
             TerritoryPlan.objects.filter(pk__in=previous).update(status=TerritoryPlan.Status.ACTIVE)

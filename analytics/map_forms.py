@@ -100,9 +100,11 @@ class HeatForm(forms.Form):
     def clean_metric(self) -> str:
         return self.cleaned_data.get("metric") or "accounts"
 
+    white_space = forms.BooleanField(required=False)
+    period = forms.IntegerField(required=False, min_value=1, help_text="a fiscal period id, for quota attainment")
+
     def clean_area(self) -> str:
         return self.cleaned_data.get("area") or "state"
-    white_space = forms.BooleanField(required=False)
 
 
 class ShareLocationForm(forms.Form):

@@ -17,8 +17,10 @@ METRICS = {
     "accounts": "Accounts",
     "potential": "Potential (TAM)",
     "revenue": "Company revenue",
+    "attainment": "Quota attainment",
 }
-LEVELS = {"country": "Country", "state": "State/Province", "hex": "Hexagon"}
+LEVELS = {"territory": "Territory", "country": "Country", "state": "State/Province", "hex": "Hexagon"}
+AREA_METRICS = ("accounts", "potential", "revenue")  # attainment belongs to territories, not to areas
 BASE_RES = 7  # accounts' cells are computed at this resolution, coarser ones from them
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
 WHITE_SPACE_PALETTE = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")

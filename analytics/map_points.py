@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from analytics.map_table import (
+    GRID_BITS,
     SIZE_BANDS,
     PointTable,
+    grid_of,
     mercator_x,
     mercator_y,
     point_table,
@@ -28,6 +30,7 @@ __all__ = ["SIZE_BANDS", "STATUSES", "PointFilter", "PointTable", "Viewport", "c
 CELL_PX = 64  # a cluster gathers the accounts of one 64 x 64 px screen cell
 PIN_ZOOM = 16  # from this zoom every account is a pin
 PIN_LIMIT = 2000
+DENSE_CELLS = 1 << 20  # grids up to this many cells are counted densely
 STATUSES = ("assigned", "unassigned", "locked")
 
 
@@ -106,24 +109,38 @@ def clusters(table: PointTable, flt: PointFilter, view: Viewport) -> dict[str, A
         single = rows[:PIN_LIMIT]
         out["truncated"] = total > PIN_LIMIT
     else:
-        cell = CELL_PX / (256.0 * 2**view.zoom)
-        cx = np.floor(table.x[rows] / cell).astype(np.int64)
-        cy = np.floor(table.y[rows] / cell).astype(np.int64)
-        cx -= cx.min()
-        cy -= cy.min()
-        height = int(cy.max()) + 1
-        key = cx * height + cy
-        # Cells are compacted to those holding points, so the arrays stay viewport-sized.
-        cells, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        lon_sum = np.bincount(inverse, weights=table.lon[rows])
-        lat_sum = np.bincount(inverse, weights=table.lat[rows])
+        # Cells are absolute (a cell is the same whatever the viewport): the finest grid's cells
+        # shifted to this zoom's, numbered from the viewport's north-west one.
+        shift = GRID_BITS - 2 - view.zoom  # 2**(zoom + 2) cells of 64 px per axis at this zoom
+        x0, x1 = (int(grid_of(mercator_x(v))) >> shift for v in (view.west, view.east))
+        y0, y1 = (int(grid_of(mercator_y(v))) >> shift for v in (view.north, view.south))
+        width, height = x1 - x0 + 1, y1 - y0 + 1
+        every = total == len(table)  # the whole table in view: no copies of the columns
+        pick = slice(None) if every else rows
+        cx = (table.gx[pick] >> shift).astype(np.int64) - x0
+        cy = (table.gy[pick] >> shift).astype(np.int64) - y0
+        key = np.clip(cx, 0, width - 1) * height + np.clip(cy, 0, height - 1)
+        lon, lat = table.lon[pick], table.lat[pick]
+        if width * height <= DENSE_CELLS:
+            # A screen's grid: counted straight into its cells (no sort of the points).
+            per_cell = np.bincount(key, minlength=width * height)
+            occupied = np.flatnonzero(per_cell)
+            counts = per_cell[occupied]
+            lon_sum = np.bincount(key, weights=lon, minlength=width * height)[occupied]
+            lat_sum = np.bincount(key, weights=lat, minlength=width * height)[occupied]
+            alone = per_cell[key] == 1
+        else:  # a bounding box far larger than a screen: cells compacted to those holding points
+            _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+            lon_sum = np.bincount(inverse, weights=lon)
+            lat_sum = np.bincount(inverse, weights=lat)
+            alone = counts[inverse] == 1
         many = counts > 1
         out["clusters"] = [
             [round(float(lo), 5), round(float(la), 5), int(c)]
             for lo, la, c in zip(lon_sum[many] / counts[many], lat_sum[many] / counts[many], counts[many],
                                  strict=True)
         ]
-        single = rows[~many[inverse]]
+        single = rows[alone]
     out["pins"] = [
         [int(i), round(float(lo), 5), round(float(la), 5), int(t) if t >= 0 else None]
         for i, lo, la, t in zip(table.ids[single], table.lon[single], table.lat[single], table.territory[single],

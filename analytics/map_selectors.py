@@ -16,9 +16,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from analytics.geo import BoundaryLayer, boundaries_of
-from analytics.map_heat import heat_layer
+from analytics.geo import BoundaryLayer
+from analytics.map_heat import AREA_METRICS, heat_layer
+from analytics.map_heat_territory import territory_heat
+from analytics.map_layers import boundaries_current
 from analytics.map_points import PointFilter, PointTable, Viewport, clusters, mask_of, point_table
+from analytics.selectors.periods import period_choice
+from analytics.selectors.scope import scope_for
 from routing.placement import Placement, placement
 from salesos.models import Account, SalesProfile
 from salesos.roles import is_admin, leads_team, role_of, works_queue
@@ -107,9 +111,9 @@ def map_boundaries(*, user, query: MapQuery) -> str:
     """The GeoJSON of the territories the user may see (the active plan)."""
     scope = map_scope(user)
     if scope.plan is None:
-        return '{"type":"FeatureCollection","features":[]}'
-    layer = boundaries_of(scope.plan, lambda: _table(scope))
-    return layer.feature_collection(boundary_ids(layer, scope, query))
+        return '{"type":"FeatureCollection","layer":{"state":"ready","built_at":null},"features":[]}'
+    layer, state = boundaries_current(scope.plan)
+    return layer.feature_collection(boundary_ids(layer, scope, query), state.to_json())
 
 
 def map_levels(*, user) -> int:
@@ -117,7 +121,7 @@ def map_levels(*, user) -> int:
     scope = map_scope(user)
     if scope.plan is None:
         return 0
-    return boundaries_of(scope.plan, lambda: _table(scope)).max_depth
+    return boundaries_current(scope.plan)[0].max_depth
 
 
 # --- points and heat --------------------------------------------------------------------------
@@ -130,15 +134,28 @@ def map_points(*, user, query: MapQuery, view: Viewport) -> dict[str, Any]:
     return clusters(_table(scope), _point_filter(scope, query), view)
 
 
-def map_heat(*, user, query: MapQuery, view: Viewport, metric: str, level: str, white_space: bool = False) -> str:
+def map_heat(*, user, query: MapQuery, view: Viewport, metric: str, level: str, white_space: bool = False,
+             period: str | None = None) -> str:
     """A choropleth of ``metric`` at ``level``; ``white_space``: over the unassigned accounts only
-    (areas with accounts or potential that no territory covers)."""
+    (areas with accounts or potential that no territory covers). Quota attainment is drawn over
+    territories whatever ``level`` says; ``period`` picks its fiscal period (an id)."""
     scope = map_scope(user)
     if white_space:
         query = replace(query, statuses=frozenset({"unassigned"}))
     if scope.empty or (white_space and not scope.unassigned_visible):
         return '{"type":"FeatureCollection","legend":null,"features":[]}'
     table = _table(scope)
+    if (level == "territory" or metric not in AREA_METRICS) and not white_space:
+        if scope.plan is None:
+            return '{"type":"FeatureCollection","legend":null,"features":[]}'
+        layer, _ = boundaries_current(scope.plan)
+        return territory_heat(layer=layer, ids=boundary_ids(layer, scope, query), scope=scope_for(user, scope.plan),
+                              choice=period_choice(period), metric=metric, table=table,
+                              mask=mask_of(table, _point_filter(scope, query)))
+    if metric not in AREA_METRICS:
+        metric = "accounts"  # white space counts accounts
+    if level == "territory":
+        level = "state"
     return heat_layer(table, mask_of(table, _point_filter(scope, query)), metric=metric, level=level, view=view,
                       white_space=white_space)
 

@@ -35,6 +35,9 @@ from salesos.models import Account
 from territories.models import Territory, TerritoryPlan
 
 MAX_LAT = 85.0511
+# Cells per axis of the finest cluster grid, as a power of two: 64 px cells at zoom 16 (2**18). A
+# coarser zoom's cell is a right shift of it, cheaper than dividing the coordinates again.
+GRID_BITS = 18
 REFRESH_SHARE = 0.2  # above this share of changed accounts, a full load beats the merge
 REFRESH_MIN = 100  # ... and below this many, the merge always wins
 ID_CHUNK = 5_000
@@ -58,6 +61,12 @@ def mercator_y(lat: Any) -> Any:
     return (1.0 - np.log(np.tan(lat) + 1.0 / np.cos(lat)) / math.pi) / 2.0
 
 
+def grid_of(mercator: Any) -> np.ndarray:
+    """The finest grid cell of web-mercator coordinates (0..1)."""
+    cells = np.floor(np.asarray(mercator, dtype=np.float64) * (1 << GRID_BITS))
+    return np.clip(cells, 0, (1 << GRID_BITS) - 1).astype(np.uint32)
+
+
 def _band_of(employees: np.ndarray) -> np.ndarray:
     bands = np.zeros(len(employees), dtype=np.int8)
     for i, (_, _, low, high) in enumerate(SIZE_BANDS, start=1):
@@ -66,8 +75,8 @@ def _band_of(employees: np.ndarray) -> np.ndarray:
 
 
 # Columns that are per-account arrays, in the order a merge treats them alike.
-ROW_COLUMNS = ("ids", "lon", "lat", "x", "y", "territory", "locked", "sector", "band", "revenue", "potential",
-               "country", "state")
+ROW_COLUMNS = ("ids", "lon", "lat", "x", "y", "gx", "gy", "territory", "locked", "sector", "band", "revenue",
+               "potential", "country", "state")
 
 
 @dataclass
@@ -82,6 +91,8 @@ class PointTable:
     lat: np.ndarray
     x: np.ndarray  # web mercator, 0..1
     y: np.ndarray
+    gx: np.ndarray  # uint32, the cell of the finest cluster grid (``GRID_BITS``) holding the account
+    gy: np.ndarray
     territory: np.ndarray  # int64, -1 = unassigned
     locked: np.ndarray  # bool
     sector: np.ndarray  # int16 index into ``sectors`` (-1 none)
@@ -161,12 +172,15 @@ def _columns(rows: list[tuple], sectors: list[str], countries: list[str], states
     lon = np.fromiter(cols[1], dtype=np.float64, count=n)
     lat = np.fromiter(cols[2], dtype=np.float64, count=n)
     employees = np.fromiter((e if e is not None else -1 for e in cols[6]), dtype=np.int64, count=n)
+    x, y = mercator_x(lon), mercator_y(lat)
     return {
         "ids": np.fromiter(cols[0], dtype=np.int64, count=n),
         "lon": lon,
         "lat": lat,
-        "x": mercator_x(lon),
-        "y": mercator_y(lat),
+        "x": x,
+        "y": y,
+        "gx": grid_of(x),
+        "gy": grid_of(y),
         "territory": np.fromiter((t if t is not None else -1 for t in cols[3]), dtype=np.int64, count=n),
         "locked": np.fromiter((t is not None for t in cols[4]), dtype=bool, count=n),
         "sector": _encode([s or "" for s in cols[5]], sectors),
@@ -229,7 +243,9 @@ def _refresh(table: PointTable, plan: TerritoryPlan | None, marks: tuple) -> Poi
     keep = ~gone
     merged_ids = np.concatenate([table.ids[keep], fresh["ids"]])
     order = np.argsort(merged_ids, kind="stable")
-    merged: dict[str, Any] = {name: np.concatenate([getattr(table, name)[keep], fresh[name]])[order] for name in ROW_COLUMNS}
+    merged: dict[str, Any] = {
+        name: np.concatenate([getattr(table, name)[keep], fresh[name]])[order] for name in ROW_COLUMNS
+    }
     cells = {res: np.concatenate([found[keep], _cells(fresh["lat"], fresh["lon"], res)])[order]
              for res, found in table._h3.items()}
     return replace(table, marks=marks, sectors=sectors, countries=countries, states=states,

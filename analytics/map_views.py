@@ -99,6 +99,7 @@ def heat(request: HttpRequest) -> HttpResponse:
     return _json(map_heat(
         user=request.user, query=form.query(), view=view.viewport(), metric=choice.cleaned_data["metric"],
         level=choice.cleaned_data["area"], white_space=choice.cleaned_data["white_space"],
+        period=str(choice.cleaned_data["period"] or ""),
     ))
 
 

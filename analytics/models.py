@@ -66,3 +66,29 @@ class WhiteSpaceArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.level} {self.code}"
+
+
+class MapLayer(models.Model):
+    """A plan's boundary layer as drawn for one plan version (``analytics.map_layers``): built by a
+    task when the plan changes, read by every web process, so no request pays for the drawing."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Being drawn"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200, unique=True, help_text="Plan, version and reference data it was drawn for")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(null=True, blank=True)
+    # [territory id, depth, type, is a leaf, GeoJSON feature text] per drawn territory.
+    features = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "status", "built_at"], name="analytics_maplayer_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

@@ -17,7 +17,8 @@ territory counts as carrying no records.
   fiscal year of a date is planning's fact, ``planning.models.covering``).
 * ``plan_changed(plan_id)``: something that decides where accounts go or who owns them changed in
   this plan (its territories, rules, named lists, tree or rep slots); ``planning`` marks the
-  plan's simulations (and those measured against it) stale.
+  plan's simulations (and those measured against it) stale, ``analytics`` redraws the plan's map
+  boundaries when its version moved.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@
     if (enabled("heat")) parts.push(`${counts.heat} heat areas`);
     if (enabled("whitespace")) parts.push(`${counts.whitespace} white-space areas`);
     if (enabled("reps")) parts.push(`${counts.reps} reps`);
+    if (layerNote) parts.push(layerNote);
     statusBox.textContent = parts.join(" · ") || "No layer selected";
   }
 
@@ -116,7 +117,18 @@
   }
 
   // --- boundaries -------------------------------------------------------------------------
+  // The layer is drawn by a background task after a plan change: until it is ready the server
+  // sends the previous drawing ("stale") or none ("building"), and the map asks again.
+  const LAYER_NOTES = {
+    stale: "boundaries are being redrawn for the latest plan changes",
+    building: "boundaries are being drawn",
+    failed: "the boundaries could not be drawn; retrying",
+  };
+  let layerNote = "";
+  let layerTimer = null;
+
   async function loadBoundaries() {
+    clearTimeout(layerTimer);
     layers.boundaries.clearLayers();
     counts.boundaries = 0;
     if (!enabled("boundaries")) return publish();
@@ -131,6 +143,10 @@
     });
     layer.addTo(layers.boundaries);
     counts.boundaries = data.features.length;
+    const state = data.layer ? data.layer.state : "ready";
+    el.dataset.boundariesState = state;
+    layerNote = LAYER_NOTES[state] || "";
+    if (layerNote) layerTimer = setTimeout(() => loadBoundaries().catch(fail), state === "failed" ? 30000 : 3000);
     publish();
   }
 
@@ -177,7 +193,9 @@
       title.className = "map-legend-title";
       title.textContent = legend.white_space ? `White space · ${legend.label}` : legend.label;
       legendBox.appendChild(title);
-      const fmt = legend.metric === "accounts" ? (v) => Math.round(v).toLocaleString() : money;
+      if (legend.period) title.textContent += ` · ${legend.period}`;
+      const fmt = legend.metric === "accounts" ? (v) => Math.round(v).toLocaleString()
+        : legend.metric === "attainment" ? (v) => `${Math.round(v)}%` : money;
       legend.colors.forEach((colour, i) => {
         const row = document.createElement("div");
         row.className = "map-legend-row";
@@ -192,6 +210,17 @@
         row.append(swatch, text);
         legendBox.appendChild(row);
       });
+      if (legend.missing) {
+        const row = document.createElement("div");
+        row.className = "map-legend-row";
+        const swatch = document.createElement("span");
+        swatch.className = "map-swatch";
+        swatch.style.background = legend.missing;
+        const text = document.createElement("span");
+        text.textContent = "no quota in the period";
+        row.append(swatch, text);
+        legendBox.appendChild(row);
+      }
     }
   }
 
@@ -213,13 +242,17 @@
     const data = await getJSON(`${ds.heatUrl}?${params}`);
     group.clearLayers();
     const colors = data.legend ? data.legend.colors : [];
+    const missing = (data.legend && data.legend.missing) || "#ccc";
+    const percent = data.legend && data.legend.metric === "attainment";
     L.geoJSON(data, {
       pane: name,
       style: (f) => ({ color: name === "whitespace" ? "#54278f" : "#7f2704", weight: name === "whitespace" ? 1.5 : 0.6,
-        dashArray: name === "whitespace" ? "4 3" : null, fillColor: colors[f.properties.class] || "#ccc", fillOpacity: 0.65 }),
+        dashArray: name === "whitespace" ? "4 3" : null, fillColor: colors[f.properties.class] || missing, fillOpacity: 0.65 }),
       onEachFeature: (f, lyr) => {
         const label = f.properties.name || f.properties.code;
-        lyr.bindTooltip(`${label}: ${Number(f.properties.value).toLocaleString()} (${f.properties.accounts.toLocaleString()} accounts)`, { sticky: true });
+        const value = f.properties.value === null ? "no quota"
+          : percent ? `${f.properties.value}% of quota` : Number(f.properties.value).toLocaleString();
+        lyr.bindTooltip(`${label}: ${value} (${f.properties.accounts.toLocaleString()} accounts)`, { sticky: true });
       },
     }).addTo(group);
     counts[name] = data.features.length;

@@ -14,6 +14,7 @@ from shapely.geometry import shape
 
 from analytics.geo import boundaries_build, reference_stamp_forget
 from analytics.map_heat import heat_layer
+from analytics.map_layers import boundaries_current, map_layers_forget
 from analytics.map_points import PointFilter, Viewport, clusters, mask_of, point_table, point_table_clear
 from analytics.map_selectors import MapQuery, map_boundaries, map_points, map_rep_locations
 from salesos.models import Account, GeoArea, SalesProfile
@@ -47,6 +48,7 @@ def fresh_caches():
     point_table_clear()
     reference_stamp_forget()
     cache.clear()
+    map_layers_forget()
     yield
     point_table_clear()
     cache.clear()
@@ -239,6 +241,8 @@ def test_the_map_endpoints_make_a_bounded_number_of_queries(geo, client, django_
     client.force_login(geo.manager)
     with django_assert_max_num_queries(12):
         assert client.get("/map/points.json?bbox=-20,0,20,40&zoom=5").status_code == 200
+    boundaries_current(geo.plan)  # the layer is drawn by its task (inline here), then read back by the request
+    map_layers_forget()
     with django_assert_max_num_queries(14):
         assert client.get("/map/boundaries.json?level=all").status_code == 200
     with django_assert_max_num_queries(12):

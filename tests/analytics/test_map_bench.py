@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from analytics.geo import reference_stamp_forget
+from analytics.map_layers import map_layers_forget
 from analytics.map_points import point_table_clear
 from salesos.models import Account, GeoArea, Industry
 from territories.models import TerritoryPlan
@@ -23,6 +24,7 @@ KEYS = {"viewport_p95_ms", "payload_p95_kb", "boundaries_kb", "boundaries_cached
 def reference(db):
     point_table_clear()
     reference_stamp_forget()
+    map_layers_forget()
     cache.clear()
     square = {"type": "Polygon", "coordinates": [[[-100, 30], [-90, 30], [-90, 40], [-100, 40], [-100, 30]]]}
     region = GeoArea.objects.create(level="region", code="AMER", name="Americas")

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from analytics.geo import reference_stamp_forget
+from analytics.map_layers import map_layers_forget
 from analytics.map_points import point_table_clear
 from planning.models import Reassignment
 from salesos.models import Account, GeoArea
@@ -43,6 +44,7 @@ def on_the_map(world):
         Territory.objects.filter(code=code).update(rule={"field": "state", "op": "in", "value": values})
     point_table_clear()
     reference_stamp_forget()
+    map_layers_forget()
     cache.clear()  # other tests' reference areas (ids come back after a rollback)
     return world
 
