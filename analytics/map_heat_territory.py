@@ -40,7 +40,7 @@ def _values(metric: str, ids: list[int], scope: Scope, choice: PeriodChoice, tab
     weights = None if metric == "accounts" else (table.potential if metric == "potential" else table.revenue)[rows]
     sums = dict(zip(found.tolist(), np.bincount(where, weights=weights).tolist(), strict=True))
     counts = dict(zip(found.tolist(), np.bincount(where).tolist(), strict=True))
-    out = {}
+    out: dict[int, tuple[float | None, int]] = {}
     for pk in ids:
         below = scope.subtree(pk) if pk in scope.nodes else [pk]
         out[pk] = (float(sum(sums.get(t, 0.0) for t in below)), int(sum(counts.get(t, 0) for t in below)))
