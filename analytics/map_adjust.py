@@ -17,7 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import shapely
 from django.utils import timezone
+from shapely.geometry.base import BaseGeometry
 
 from analytics.map_points import Viewport, mask_of, point_table
 from analytics.map_selectors import MapQuery, _point_filter, map_scope
@@ -49,13 +51,19 @@ def adjust_allowed(user) -> bool:
     return may_propose(user)
 
 
-def adjust_selection(*, user, query: MapQuery, view: Viewport) -> list[int]:
-    """The accounts in the rectangle the user may move (ids, ascending)."""
+def adjust_selection(*, user, query: MapQuery, view: Viewport, lasso: BaseGeometry | None = None) -> list[int]:
+    """The accounts in the rectangle (or inside the ``lasso``) the user may move (ids, ascending)."""
     scope = map_scope(user)
     if scope.plan is None or not may_propose(user):
         return []
     table = point_table(scope.plan)
+    if lasso is not None:
+        west, south, east, north = lasso.bounds
+        view = Viewport(west, south, east, north, zoom=view.zoom)
     mask = mask_of(table, _point_filter(scope, query)) & view.mask(table)
+    if lasso is not None:
+        rows = np.flatnonzero(mask)
+        mask[rows[~shapely.contains_xy(lasso, table.lon[rows], table.lat[rows])]] = False
     movable = np.fromiter(proposable_territories(user, scope.plan).values_list("pk", flat=True), dtype=np.int64)
     allowed = np.isin(table.territory, movable)
     if works_queue(user):
@@ -69,7 +77,7 @@ def adjust_preview(*, user, account_ids: list[int], to_territory: int | None) ->
     targets = list(proposable_territories(user, scope.plan).order_by("code"))
     preview = AdjustPreview(account_ids=account_ids, targets=targets)
     if not account_ids:
-        preview.problems["accounts"] = ["No account you may move is inside the rectangle."]
+        preview.problems["accounts"] = ["No account you may move is inside the selection."]
         return preview
     if to_territory is None or scope.plan is None:
         return preview

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import shapely
 from django import forms
 
 from analytics.map_heat import LEVELS, METRICS
@@ -111,9 +114,34 @@ class ShareLocationForm(forms.Form):
     share = forms.BooleanField(required=False)
 
 
-class AdjustForm(forms.Form):
-    """A rectangle of accounts to move, where to, and (to propose) when and why."""
+LASSO_MAX_POINTS = 500
 
+
+class AdjustForm(forms.Form):
+    """A rectangle (the viewport form's ``bbox``) or a lasso (``polygon``) of accounts to move,
+    where to, and (to propose) when and why."""
+
+    polygon = forms.CharField(required=False, max_length=20_000, help_text="lon lat;lon lat;... (a lasso)")
     to_territory = forms.IntegerField(required=False, min_value=1, label="Move to")
     effective_date = forms.DateField(required=False, label="Effective date")
     reason = forms.CharField(required=False, max_length=2000, label="Reason")
+
+    def clean_polygon(self) -> shapely.Polygon | None:
+        raw = (self.cleaned_data.get("polygon") or "").strip()
+        if not raw:
+            return None
+        message = f"A lasso is 3 to {LASSO_MAX_POINTS} points 'lon lat' separated by ';'."
+        try:
+            points = [tuple(float(v) for v in pair.split()) for pair in raw.split(";") if pair.strip()]
+        except ValueError:
+            raise forms.ValidationError(message) from None
+        if not 3 <= len(points) <= LASSO_MAX_POINTS or any(len(p) != 2 for p in points):
+            raise forms.ValidationError(message)
+        if not all(math.isfinite(v) for p in points for v in p) or any(
+            not (-180 <= lon <= 180 and -90 <= lat <= 90) for lon, lat in points
+        ):
+            raise forms.ValidationError("A lasso's points are longitudes and latitudes in degrees.")
+        shape = shapely.make_valid(shapely.Polygon(points))  # a lasso may cross itself
+        if shape.is_empty or shape.area == 0:
+            raise forms.ValidationError("Draw the lasso around the accounts: it encloses nothing.")
+        return shape

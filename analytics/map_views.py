@@ -137,7 +137,7 @@ def share_location(request: HttpRequest) -> HttpResponse:
     return redirect("map:index")
 
 
-CARRIED = ("bbox", "zoom", "level", "territory", "status", "type", "industry", "size")
+CARRIED = ("bbox", "polygon", "zoom", "level", "territory", "status", "type", "industry", "size")
 
 
 def _carry(request: HttpRequest) -> list[tuple[str, str]]:
@@ -158,7 +158,8 @@ def adjust_preview_view(request: HttpRequest) -> HttpResponse:
     filters, view, adjust = _adjust_forms(request)
     if not (filters.is_valid() and view.is_valid() and adjust.is_valid()):
         return render(request, "analytics/map.html#adjust-invalid", {"forms": (filters, view, adjust)}, status=400)
-    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport())
+    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport(),
+                           lasso=adjust.cleaned_data["polygon"])
     preview = adjust_preview(user=request.user, account_ids=ids, to_territory=adjust.cleaned_data["to_territory"])
     return render(request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)})
 
@@ -171,7 +172,7 @@ def adjust_propose_view(request: HttpRequest) -> HttpResponse:
     if not (filters.is_valid() and view.is_valid() and adjust.is_valid()):
         return render(request, "analytics/map.html#adjust-invalid", {"forms": (filters, view, adjust)}, status=400)
     data = adjust.cleaned_data
-    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport())
+    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport(), lasso=data["polygon"])
     try:
         proposal = adjust_propose(user=request.user, account_ids=ids, to_territory=data["to_territory"] or 0,
                                   effective_date=data["effective_date"] or timezone.localdate(),

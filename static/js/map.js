@@ -285,18 +285,23 @@
     publish();
   }
 
-  // --- drag-to-adjust: draw a rectangle over accounts, preview, propose ---------------------
+  // --- drag-to-adjust: draw a rectangle or a lasso over accounts, preview, propose ----------
   const selectButton = document.getElementById("map-select");
-  let selecting = false;
+  const lassoButton = document.getElementById("map-lasso");
+  let mode = null; // "rect" or "lasso" while drawing
   let start = null;
   let box = null;
+  let trail = [];
 
-  function setSelecting(on) {
-    selecting = on;
-    selectButton.setAttribute("aria-pressed", on ? "true" : "false");
-    selectButton.classList.toggle("active", on);
-    el.classList.toggle("map-selecting", on);
-    if (on) map.dragging.disable(); else map.dragging.enable();
+  function setMode(next) {
+    mode = next;
+    for (const [button, name] of [[selectButton, "rect"], [lassoButton, "lasso"]]) {
+      if (!button) continue;
+      button.setAttribute("aria-pressed", mode === name ? "true" : "false");
+      button.classList.toggle("active", mode === name);
+    }
+    el.classList.toggle("map-selecting", mode !== null);
+    if (mode) map.dragging.disable(); else map.dragging.enable();
   }
 
   async function postAdjust(url, body) {
@@ -307,25 +312,51 @@
     cardBox.hidden = false;
   }
 
+  const fixed = (v) => v.toFixed(5);
+
   if (selectButton && ds.adjustUrl) {
-    selectButton.addEventListener("click", () => setSelecting(!selecting));
+    selectButton.addEventListener("click", () => setMode(mode === "rect" ? null : "rect"));
+    if (lassoButton) lassoButton.addEventListener("click", () => setMode(mode === "lasso" ? null : "lasso"));
     map.on("mousedown", (event) => {
-      if (!selecting) return;
+      if (!mode) return;
       start = event.latlng;
       if (box) box.remove();
-      box = L.rectangle([start, start], { color: "#e09a00", weight: 2, dashArray: "5 4", fillOpacity: 0.08 }).addTo(map);
+      const style = { color: "#e09a00", weight: 2, dashArray: "5 4", fillOpacity: 0.08 };
+      if (mode === "rect") {
+        box = L.rectangle([start, start], style).addTo(map);
+      } else {
+        trail = [start];
+        box = L.polygon(trail, style).addTo(map);
+      }
     });
     map.on("mousemove", (event) => {
-      if (selecting && start && box) box.setBounds([start, event.latlng]);
+      if (!mode || !start || !box) return;
+      if (mode === "rect") {
+        box.setBounds([start, event.latlng]);
+        return;
+      }
+      const last = map.latLngToContainerPoint(trail[trail.length - 1]);
+      if (last.distanceTo(event.containerPoint) >= 4 && trail.length < 500) {
+        trail.push(event.latlng);
+        box.setLatLngs(trail);
+      }
     });
-    // On the container, not the map: a rectangle may end over a marker, which keeps its events.
+    // On the container, not the map: a selection may end over a marker, which keeps its events.
     el.addEventListener("mouseup", (event) => {
-      if (!selecting || !start) return;
-      const bounds = L.latLngBounds(start, map.mouseEventToLatLng(event));
-      start = null;
-      setSelecting(false);
+      if (!mode || !start) return;
       const body = filterParams();
-      body.set("bbox", [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(","));
+      let bounds;
+      if (mode === "rect") {
+        bounds = L.latLngBounds(start, map.mouseEventToLatLng(event));
+      } else {
+        trail.push(map.mouseEventToLatLng(event));
+        box.setLatLngs(trail);
+        bounds = box.getBounds();
+        body.set("polygon", trail.map((p) => `${fixed(p.lng)} ${fixed(p.lat)}`).join(";"));
+      }
+      start = null;
+      setMode(null);
+      body.set("bbox", [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map(fixed).join(","));
       body.set("zoom", String(map.getZoom()));
       postAdjust(ds.adjustUrl, body).catch(fail);
     });

@@ -281,3 +281,29 @@ def test_adjusting_is_for_those_who_may_propose_and_bad_input_gets_a_message(geo
     client.force_login(geo.admin)
     bad = client.post("/map/adjust/propose/", {"bbox": "7,13.5,13,14.5", "to_territory": geo.east.pk})
     assert bad.status_code == 400 and "already in" in bad.content.decode()
+
+
+def test_a_lasso_selects_the_accounts_inside_it_not_its_bounding_box(geo, client):
+    from planning.models import Reassignment
+
+    beta = list(Account.objects.filter(name__startswith="Beta").order_by("lon").values_list("pk", flat=True))
+    client.force_login(geo.admin)
+    # A triangle over Beta 0 (lon 8) and Beta 1 (lon 10); its bounding box also holds Beta 2 (lon 12).
+    lasso = {"polygon": "7 13.5;13 13.5;7 14.6", "bbox": "7,13.5,13,14.6", "zoom": "6"}
+    first = client.post("/map/adjust/preview/", lasso)
+    assert first.status_code == 200 and "2 accounts selected" in first.content.decode()
+    assert 'name="polygon" value="7 13.5;13 13.5;7 14.6"' in first.content.decode()  # carried to the next step
+    done = client.post("/map/adjust/propose/", {**lasso, "to_territory": geo.west.pk, "reason": "Lasso"})
+    assert done.status_code == 200
+    assert Reassignment.objects.get().change == {"accounts": sorted(beta[:2]), "to_territory": geo.west.pk}
+
+
+def test_a_bad_lasso_gets_a_message_and_changes_nothing(geo, client):
+    from planning.models import Reassignment
+
+    client.force_login(geo.admin)
+    for polygon in ("7 13;8", "a b;c d;e f", "7 13;8 13;9 13", "7 13;800 13;7 14", "7 13;" * 600):
+        response = client.post("/map/adjust/propose/", {"polygon": polygon, "to_territory": geo.west.pk})
+        assert response.status_code == 400 and "draw it again" in response.content.decode()
+        assert "lasso" in response.content.decode().lower()
+    assert not Reassignment.objects.exists()

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import gzip
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from analytics.geo import reference_stamp_forget
 from analytics.map_layers import map_layers_forget
 from analytics.map_points import point_table_clear
-from planning.models import Reassignment
-from salesos.models import Account, GeoArea
+from planning.models import FiscalPeriod, Quota, Reassignment
+from salesos.models import Account, GeoArea, Opportunity
 from salesos.reference import DATA_DIR
 from territories.models import Territory
+from tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +69,8 @@ def test_the_map_draws_boundaries_and_clusters_and_filters_change_them(page: Pag
     wait_ready(page)
     drawn = counts(page)
     assert drawn["boundaries"] == 3  # California, Pacific Northwest, East Coast
+    # Drawn by its task on the first view (inline in tests), so the layer is the current one.
+    expect(page.locator("#map")).to_have_attribute("data-boundaries-state", "ready")
     assert drawn["clusters"] >= 1 and drawn["clusters"] + drawn["pins"] >= 3
     assert page.locator(".leaflet-overlay-pane path").count() >= 3
     assert page.locator(".map-cluster").count() == drawn["clusters"]
@@ -134,3 +139,59 @@ def test_a_rectangle_drawn_over_accounts_becomes_a_draft_proposal(page: Page, li
     expect(card.locator('[data-card="adjust-done"]')).to_contain_text("Saved as draft")
     proposal = Reassignment.objects.get()
     assert proposal.status == Reassignment.Status.DRAFT and len(proposal.change["accounts"]) == 17
+
+
+def test_a_lasso_drawn_around_accounts_becomes_a_draft_proposal(page: Page, live_server, on_the_map, login, shot):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(on_the_map.admin)
+    page.goto(f"{live_server.url}/map/")
+    wait_ready(page)
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.get_by_role("button", name="Lasso accounts to move").click()
+    # A free shape around the west coast, drawn point by point.
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 80, y + 120)
+    page.mouse.down()
+    for px, py in ((x + 80, y + h - 30), (x + w / 2 - 180, y + h - 30), (x + w / 2 - 220, y + 200), (x + 90, y + 110)):
+        page.mouse.move(px, py, steps=6)
+    page.mouse.up()
+    card = page.locator("#map-card")
+    expect(card).to_contain_text("accounts selected")
+    shot("map-lasso")
+    selected = int(card.locator("h2").inner_text().split()[0])
+    assert selected > 0
+    card.get_by_label("Move to").select_option(label="AMER-E · East Coast")
+    card.get_by_role("button", name="Preview impact").click()
+    expect(card).to_contain_text(f"{selected} accounts to East Coast")
+    card.get_by_label("Reason").fill("Lasso test")
+    card.get_by_role("button", name="Create proposal").click()
+    expect(card.locator('[data-card="adjust-done"]')).to_contain_text("Saved as draft")
+    proposal = Reassignment.objects.get()
+    assert proposal.status == Reassignment.Status.DRAFT and len(proposal.change["accounts"]) == selected
+    # The lasso's accounts are on the west coast: none from the East Coast or Munich.
+    cities = set(Account.objects.filter(pk__in=proposal.change["accounts"]).values_list("city", flat=True))
+    assert cities and cities <= {"San Francisco", "Los Angeles", "San Diego", "Oakland", "Seattle"}
+
+
+def test_the_heat_map_shows_quota_attainment_by_territory(page: Page, live_server, on_the_map, login, shot):
+    today = timezone.localdate()
+    california = Territory.objects.get(code="AMER-W-CA")
+    quarter = FiscalPeriod.objects.get(start_date__lte=today, end_date__gte=today, kind=FiscalPeriod.Kind.QUARTER)
+    Quota.objects.create(territory=california, period=quarter, amount=Decimal(10_000))
+    factories.make_opportunity(Account.objects.filter(city="San Francisco").first(), amount=11_000, close_date=today,
+                               status=Opportunity.Status.WON, stage=Opportunity.Stage.CLOSED_WON, territory=california)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(on_the_map.admin)
+    page.goto(f"{live_server.url}/map/")
+    wait_ready(page)
+    page.get_by_label("Heat metric").select_option("attainment")
+    page.get_by_label("Heat map").check()
+    expect(page.locator("#map-legend")).to_contain_text("Quota attainment")
+    expect(page.locator("#map-legend")).to_contain_text("100% – 120%")
+    expect(page.locator("#map")).to_have_attribute("data-heat-count", "3")  # one shape per drawn territory
+    # California made 110 % of its quota (the 100-120 % band); the others have no quota this quarter.
+    expect(page.locator('.leaflet-heat-pane path[fill="#a6d96a"]')).to_have_count(1)
+    expect(page.locator('.leaflet-heat-pane path[fill="#c9ced6"]')).to_have_count(2)
+    expect(page.locator("#map-legend")).to_contain_text("no quota in the period")
+    shot("map-attainment")
