@@ -12,6 +12,7 @@ from planning.models import Simulation
 from planning.simulation.report import simulation_report
 from planning.simulation.services import SimulationRefused, simulation_start
 from routing import placement
+from routing.engine import resolve
 from routing.models import AccountTerritory
 from routing.services import plan_index, record_of
 from salesos.models import Account
@@ -34,7 +35,7 @@ def engine_codes(plan) -> dict[int, str | None]:
     codes = dict(plan.territories.values_list("pk", "code"))
     out = {}
     for account in Account.objects.all():
-        decision = index.resolve(record_of(account))
+        decision = resolve(index, record_of(account))
         out[account.pk] = codes.get(decision.territory_id)
     return out
 
