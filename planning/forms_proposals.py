@@ -111,3 +111,42 @@ class ProposeMoveForm(forms.Form):
             "effective_date": on.isoformat(), "transition_days": settings.transition_days,
             "deal_policy": settings.deal_policy, "deal_stage": settings.deal_stage,
         })
+
+
+class EditDraftForm(forms.Form):
+    """A draft's terms (every kind) and, for a move of accounts, which of its accounts stay in it
+    and where they go. ``version`` is the draft's version the page showed: an edit made against an
+    older one is refused by the service."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    accounts = _AccountIds(label="Accounts in the proposal", required=False)
+    to_territory = forms.TypedChoiceField(label="Move them to", coerce=int, choices=(), required=False,
+                                          error_messages={"invalid_choice": "Choose one of the territories listed."})
+    title = forms.CharField(label="Title", max_length=200, required=False)
+    reason = forms.CharField(label="Why", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    effective_date = forms.DateField(label="Effective date", widget=forms.DateInput(attrs={"type": "date"}))
+    transition_days = forms.IntegerField(
+        label="Transition window (days)", min_value=0, max_value=365,
+        help_text="The outgoing rep keeps read-only access up to and including the window's last day.",
+    )
+    deal_policy = forms.ChoiceField(label="Open deals", choices=DealPolicy.choices)
+    deal_stage = forms.ChoiceField(label="Stage-based threshold", choices=[("", "—"), *OPEN_STAGES], required=False,
+                                   help_text="Under the stage-based policy, deals at or past this stage stay with "
+                                             "their rep.")
+    notify_customers = forms.BooleanField(label="Tell the customers on the effective date", required=False)
+
+    def __init__(self, *args, targets=(), **kw):
+        super().__init__(*args, **kw)
+        self.fields["to_territory"].choices = [("", "Choose a territory…"),
+                                               *((t.pk, f"{t.code} · {t.name}") for t in targets)]
+
+    @classmethod
+    def for_proposal(cls, reassignment: Reassignment, *, targets) -> EditDraftForm:
+        change = reassignment.change or {}
+        return cls(targets=targets, initial={
+            "version": reassignment.version, "to_territory": change.get("to_territory"),
+            "title": reassignment.title, "reason": reassignment.reason,
+            "effective_date": reassignment.effective_date.isoformat(),
+            "transition_days": reassignment.transition_days, "deal_policy": reassignment.deal_policy,
+            "deal_stage": reassignment.deal_stage, "notify_customers": reassignment.notify_customers,
+        })

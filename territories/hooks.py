@@ -19,22 +19,45 @@ territory counts as carrying no records.
   this plan (its territories, rules, named lists, tree or rep slots); ``planning`` marks the
   plan's simulations (and those measured against it) stale, ``analytics`` redraws the plan's map
   boundaries when its version moved.
+* ``rule_edit_proposed(territory, rule, priority, by)``: someone saves a rule (or priority) edit
+  of an ACTIVE territory of the ACTIVE plan in the editor. A receiver may take the edit over
+  (``planning``: a manager's or director's edit that would move accounts, or an admin's when the
+  organisation says so, becomes a draft reassignment proposal) and answers a ``RuleEditTaken``;
+  the editor then saves the other fields but not the rule and priority. ``None``: applied as usual.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.dispatch import Signal
+
+
+@dataclass(frozen=True)
+class RuleEditTaken:
+    """A rule edit a receiver took over: where to go (the proposal's page) and what to tell, or
+    the reasons it was refused (``errors``: nothing is saved)."""
+
+    url: str = ""
+    message: str = ""
+    errors: tuple[str, ...] = ()
+
 
 routing_changed = Signal()
 territory_records = Signal()
 territory_accounts = Signal()
 plan_quotas = Signal()
 plan_changed = Signal()
+rule_edit_proposed = Signal()
 
 
 def answers(signal: Signal, **kwargs: Any) -> Iterable[Any]:
     """What every connected receiver answered."""
     return [response for _receiver, response in signal.send(sender=None, **kwargs)]
+
+
+def rule_edit_taken(**kwargs: Any) -> RuleEditTaken | None:
+    """The first receiver's answer that took a rule edit over (``rule_edit_proposed``), or None."""
+    return next((a for a in answers(rule_edit_proposed, **kwargs) if isinstance(a, RuleEditTaken)), None)

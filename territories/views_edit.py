@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -22,7 +23,7 @@ from salesos.form_fields import allow_form_fields
 from salesos.http import AuthenticatedHttpRequest, parse_id
 from salesos.models import SalesProfile
 from salesos.roles import role_of
-from territories import editing, services
+from territories import editing, hooks, services
 from territories.access import (
     accounts_visible_to,
     territory_get_for_user,
@@ -119,8 +120,18 @@ def _save(request: AuthenticatedHttpRequest, *, plan: TerritoryPlan, territory: 
             else:
                 if action == "activate":
                     data["status"] = Territory.Status.ACTIVE
-                territory = services.territory_update(territory=territory, data=data, by=request.user,
-                                                      version=form.cleaned_data.get("version"))
+                with transaction.atomic():  # a refused save leaves no proposal behind either
+                    taken = _rule_edit_taken(request, territory=territory, data=data)
+                    if taken is not None and taken.errors:
+                        raise ValidationError(list(taken.errors))
+                    if taken is not None:
+                        data.pop("rule")
+                        data["priority"] = territory.priority
+                    territory = services.territory_update(territory=territory, data=data, by=request.user,
+                                                          version=form.cleaned_data.get("version"))
+                if taken is not None:
+                    messages.info(request, taken.message)
+                    return redirect(taken.url)
                 verb = "saved"
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -179,6 +190,18 @@ def territory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "territories/form.html",
                   _page_context(request=request, form=form, tree=codec.tree_from_rule({}), plan=plan, territory=None,
                                 named=[]))
+
+
+def _rule_edit_taken(request: AuthenticatedHttpRequest, *, territory: Territory,
+                     data: dict[str, Any]) -> hooks.RuleEditTaken | None:
+    """On the active plan, a rule or priority edit may become a reassignment proposal instead of
+    applying at once (``territories.hooks.rule_edit_proposed``; planning decides)."""
+    if territory.plan.status != TerritoryPlan.Status.ACTIVE or territory.status != Territory.Status.ACTIVE:
+        return None
+    if data["rule"] == (territory.rule or {}) and data.get("priority") == territory.priority:
+        return None
+    return hooks.rule_edit_taken(territory=territory, rule=data["rule"], priority=data.get("priority"),
+                                 by=request.user)
 
 
 @allow_form_fields(codec.MAX_FORM_FIELDS)

@@ -167,6 +167,15 @@ MATRIX: dict[str, Row] = {
     # and foreign territories and accounts, is probed below and in tests/planning/test_propose_page.py)
     "planning/proposals/new/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "planning/proposals/<int:pk>/": Row("reassignment", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
+    # propose from the unassigned queue: without ticked accounts the queue page's button sends back
+    # to the queue with a message (302); reps neither work the queue nor propose
+    "planning/proposals/from-queue/": Row("", "POST", {"admin": 302, "director": 302, "manager": 302, "rep": 404}),
+    # editing a draft: only its initiator (the manager's own proposal is executed, so frozen: back
+    # to its page with a message, 302); whoever else sees it gets 404 (tests/planning/test_draft_pages.py)
+    "planning/proposals/<int:pk>/edit/": Row("reassignment", "GET", obj((404, 404), (404, 404), (302, 404),
+                                                                         (404, 404))),
+    # the manual deal grid: whoever sees the proposal sees it (read-only unless theirs and editable)
+    "planning/proposals/<int:pk>/deals/": Row("reassignment", "GET", obj((200, 200), SEEN, SEEN, SEEN)),
     # submit and withdraw answer with the proposal's page (302) and a message; only its initiator
     # (or, to withdraw, an admin) changes anything (tests/planning/test_proposal_pages.py)
     "planning/proposals/<int:pk>/submit/": Row("reassignment", "POST", obj((302, 302), *[(302, 404)] * 3)),
@@ -434,6 +443,8 @@ def probe_list(world: World) -> dict[str, tuple[str, str, dict, dict]]:
         "propose from own territory": ("GET", f"/planning/proposals/new/?territory={own_t}", {}, {}),
         "propose from B": ("GET", f"/planning/proposals/new/?territory={foreign_t}", {}, {}),
         "propose B's account": ("GET", f"/planning/proposals/new/?account={foreign_acc}", {}, {}),
+        "propose B's account from the queue": ("GET", f"/planning/proposals/from-queue/?accounts={foreign_acc}",
+                                                {}, {}),
         "propose into B": ("POST", f"/planning/proposals/new/?territory={own_t}",
                            {"accounts": [foreign_acc], "to_territory": foreign_t}, {}),
         "simulation compared": ("GET", f"/planning/simulations/compare/?a={world.draft_id}", {}, {}),

@@ -216,8 +216,9 @@ def _apply_accounts(reassignment: Reassignment, impact: Impact, now: dt.datetime
         moved = accounts_lock_move(plan=plan, account_ids=impact.account_ids.tolist(), to_ids=impact.to_ids.tolist(),
                                    now=now, reason=f"{why}: {reassignment.title}")
         if reassignment.kind == Kind.MERGE:
-            territory_update(territory=Territory.objects.get(pk=change["territory"]),
-                             data={"status": Territory.Status.INACTIVE}, by=by)
+            merged = Territory.objects.get(pk=change["territory"])
+            _end_slots(merged, reassignment.effective_date - dt.timedelta(days=1), by)
+            territory_update(territory=merged, data={"status": Territory.Status.INACTIVE}, by=by)
         return moved.seconds
     if reassignment.kind == Kind.RULE_CHANGE:
         territory = Territory.objects.get(pk=change["territory"])
@@ -239,6 +240,13 @@ def _apply_accounts(reassignment: Reassignment, impact: Impact, now: dt.datetime
     elif reassignment.kind == Kind.SLOT_CHANGE:
         _apply_slot(reassignment, change)
     return {}
+
+
+def _end_slots(territory: Territory, last_day: dt.date, by: Any) -> None:
+    """A merged territory's reps (every slot) cover it up to the day before the merge takes
+    effect: their assignments end then, through the territory services (grants follow)."""
+    for held in coverage.open_assignments().filter(territory=territory):
+        assignment_end(assignment=held, end_date=last_day, by=by)
 
 
 def _user(pk: int) -> Any:

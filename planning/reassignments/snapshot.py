@@ -143,17 +143,7 @@ def impact_summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids
                                                 "pipeline": Decimal(0)})
                 row["deals"] += sign
                 row["pipeline"] += sign * d.amount
-    # A person's accounts: they lose the territories they stop owning, gain the ones they start
-    # owning, and the moves in between (the same person before and after nets to the moves).
-    rep_accounts: dict[int, int] = defaultdict(int)
-    for t_id in touched:
-        before = counts.get(t_id, 0)
-        after = before + delta_accounts.get(t_id, 0)
-        owner_b, owner_a = owners_before.get(t_id), owners_after.get(t_id)
-        if owner_b:
-            rep_accounts[owner_b] -= before
-        if owner_a:
-            rep_accounts[owner_a] += after
+    rep_accounts = _rep_account_changes(reassignment, pairs, counts, owners_after, owner_change)
     for user_id, n in rep_accounts.items():
         row = reps.setdefault(user_id, {"id": user_id, "name": names.get(user_id, ""), "deals": 0,
                                         "pipeline": Decimal(0)})
@@ -188,6 +178,35 @@ def impact_summary(reassignment: Reassignment, account_ids: np.ndarray, from_ids
 
 def _cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value())
+
+
+def _rep_account_changes(reassignment: Reassignment, pairs: Mapping[tuple[int, int], int],
+                         counts: Mapping[int, int], owners_after: Mapping[int, int | None],
+                         owner_change: set[int]) -> dict[int, int]:
+    """Each person's gain or loss of accounts through this proposal alone, with owners on the
+    effective date (``owners_after``: ``territories.coverage`` on that date): every moved account
+    leaves its giving territory's owner and joins its receiving territory's owner (the same person
+    on both sides nets to nothing); a rep change hands the territory's accounts from the outgoing
+    rep to the incoming one. An owner change that is not the proposal's (a leave starting or
+    ending, a slot already dated) moves nobody's accounts here."""
+    changes: dict[int, int] = defaultdict(int)
+    for (f, t), n in pairs.items():
+        giver, taker = owners_after.get(f) if f else None, owners_after.get(t) if t else None
+        if giver == taker:
+            continue
+        if giver:
+            changes[giver] -= n
+        if taker:
+            changes[taker] += n
+    change = reassignment.change or {}
+    for t_id in owner_change:
+        giver, taker = change.get("from_user"), change.get("to_user")
+        held = counts.get(t_id, 0)
+        if giver:
+            changes[int(giver)] -= held
+        if taker:
+            changes[int(taker)] += held
+    return {user_id: n for user_id, n in changes.items() if n}
 
 
 def _percent(used: int, capacity: int | None) -> int | None:

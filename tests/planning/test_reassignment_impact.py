@@ -12,6 +12,7 @@ from django.utils import timezone
 from planning.reassignments.impact import NEW_TERRITORY, reassignment_impact
 from planning.reassignments.services import reassignment_propose
 from salesos.models import STAGE_ORDER
+from tests.factories import assign, make_leave, make_user
 from tests.planning.reassign_helpers import build_org
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,30 @@ def test_a_carve_moves_to_the_new_territory_and_a_primary_change_moves_deals():
     assert impact.moved_accounts == 0 and len(impact.deals) == 2 and not impact.moving_deals
     west = next(r for r in impact.to_json()["territories"] if r["code"] == "WEST")
     assert west["accounts"] == [2, 2] and west["owner"][0] != west["owner"][1]
+
+
+def test_rep_rows_count_only_what_the_proposal_moves_even_when_a_leave_changes_the_owner():
+    """West's rep is on leave today (their backup covers) and back by the effective date: the
+    backup's cover ending is not the proposal's doing, so the rep rows show West's rep giving the
+    4 moved accounts and East's rep taking them, and the backup nothing (not -9/+9)."""
+    org = build_org(accounts=9)
+    cover = make_user("rep", manager=org.west_manager)
+    assign(org.west, cover, slot="backup", start_date=dt.date(2026, 1, 1))
+    make_leave(org.west_rep, start=timezone.localdate(), days=2)
+    proposal = reassignment_propose(
+        by=org.director, plan=org.plan, kind="move_accounts", effective_date=_soon(),
+        change={"accounts": [a.pk for a in org.accounts[:4]], "to_territory": org.east.pk},
+        deal_policy="follow_rep")
+    snapshot = reassignment_impact(reassignment=proposal).to_json()
+    west = next(r for r in snapshot["territories"] if r["code"] == "WEST")
+    assert west["accounts"] == [9, 5]
+    reps = {r["id"]: r["accounts"] for r in snapshot["reps"]}
+    assert reps == {org.west_rep.pk: -4, org.east_rep.pk: 4}
+
+    # A rep change hands the whole territory over: all 9 from the outgoing rep to the incoming.
+    slot = reassignment_propose(
+        by=org.director, plan=org.plan, kind="slot_change", effective_date=_soon(),
+        change={"territory": org.west.pk, "slot": "primary", "from_user": org.west_rep.pk, "to_user": cover.pk},
+        deal_policy="follow_rep")
+    reps = {r["id"]: r["accounts"] for r in reassignment_impact(reassignment=slot).to_json()["reps"]}
+    assert reps == {org.west_rep.pk: -9, cover.pk: 9}
