@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from planning.models import DealDecision, Reassignment
 from planning.reassignments.services import reassignment_propose, reassignment_submit
+from salesos.models import Opportunity
 from territories.grants import grants_rebuild
 from tests.planning.reassign_helpers import build_org
 
@@ -123,8 +124,11 @@ def test_only_the_initiator_edits(client, org, who):
 
 def test_the_grid_lists_each_open_deal_with_its_new_owner(client, org):
     r = _draft(org)
+    Opportunity.objects.filter(pk=org.deals[2].pk).update(owner=None)  # a deal nobody owns is listed too
     client.force_login(org.director)
-    body = client.get(reverse("planning:proposal_deals", args=[r.pk])).content.decode()
+    page = client.get(reverse("planning:proposal_deals", args=[r.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
     for deal in org.deals[:3]:
         assert f'id="deal-{deal.pk}"' in body
     assert f'id="deal-{org.deals[3].pk}"' not in body  # not on a moved account
