@@ -144,6 +144,10 @@ def proposal_deals(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if not reassignment.is_editable:
             return _frozen(request, reassignment)
         choices = _posted_choices(request)
+        trigger = request.htmx.trigger_name or "" if request.htmx else ""
+        if choices is not None and trigger.startswith("deal-") and trigger[5:].isdigit():
+            # htmx sends the whole grid's values with one radio's change: save (and swap) that deal.
+            choices = {int(trigger[5:]): request.POST.get(trigger, "")}
         bulk = request.POST.get("all", "")
         error = ""
         if choices is None or bulk not in ("", *DealDecision.Choice.values):

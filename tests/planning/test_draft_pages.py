@@ -140,9 +140,14 @@ def test_htmx_decides_one_deal_and_the_count_follows(client, org):
     r = _draft(org)
     deal = org.deals[0]
     client.force_login(org.director)
-    response = client.post(reverse("planning:proposal_deals", args=[r.pk]), {f"deal-{deal.pk}": "move"}, **HTMX)
+    # As a browser sends it: the whole grid's values, the changed radio named in HX-Trigger-Name.
+    response = client.post(reverse("planning:proposal_deals", args=[r.pk]),
+                           {f"deal-{deal.pk}": "move", f"deal-{org.deals[1].pk}": "stay"}, **HTMX,
+                           HTTP_HX_TRIGGER_NAME=f"deal-{deal.pk}")
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith(f'<tr id="deal-{deal.pk}"')
+    assert body.count("<tr ") == 1  # only the changed deal's row comes back
+    assert not DealDecision.objects.filter(reassignment=r, opportunity=org.deals[1]).exists()
     assert f'value="move" id="deal-{deal.pk}-move" checked' in body
     assert "2</strong> of 3 undecided" in body and 'hx-swap-oob="true"' in body
     assert DealDecision.objects.get(reassignment=r, opportunity=deal).choice == "move"
