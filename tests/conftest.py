@@ -2,9 +2,15 @@ import importlib
 
 import pytest
 from django.apps import apps
+from hypothesis import HealthCheck, settings
 
 from planning.models import ApprovalPolicy
 from tests import factories
+
+# Property tests check behaviour, not speed: no per-example deadline (a shared, busy machine
+# would fail them for being slow, never for being wrong).
+settings.register_profile("salesos", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("salesos")
 
 
 @pytest.fixture
