@@ -17,8 +17,8 @@ def redraw_on_plan_change(*, plan_id: int, **_: Any) -> None:
     # finds its layer already asked for.
     if not MapLayer.objects.filter(plan_id=plan_id).exists():
         return
-    plan = TerritoryPlan.objects.filter(pk=plan_id, status=TerritoryPlan.Status.ACTIVE).first()
-    if plan is not None:
+    plan = TerritoryPlan.active()
+    if plan is not None and plan.pk == plan_id:
         map_layer_request(plan=plan)
 
 
