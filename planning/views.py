@@ -8,7 +8,7 @@ from planning.forms import PlanImportForm
 from planning.quota_page import may_plan
 from planning.selectors import fiscal_years_with_quarters, plans_visible_to
 from planning.simulation.access import simulated_plans_for
-from salesos.roles import is_admin
+from salesos.roles import is_admin, opens_any_plan
 
 
 def index_page(
@@ -24,6 +24,7 @@ def index_page(
         "transfers_plans": admin,
         "plans_quotas": may_plan(request.user),
         "simulated_ids": set(simulated_plans_for(request.user).values_list("pk", flat=True)),
+        "plans_manage": opens_any_plan(request.user),
         "import_form": (import_form or PlanImportForm()) if admin else None,
         "import_problems": import_problems or [],
     }

@@ -361,3 +361,5 @@ LOGGING = {
 SALESOS_DEMO_PASSWORD = "salesos-demo"  # used only by `manage.py seed_demo`
 # The organisation's name as customers know it (the reassignment customer notices).
 SALESOS_COMPANY_NAME = os.environ.get("SALESOS_COMPANY_NAME", "SalesOS")
+# How long after a plan is archived it may be re-activated (the previous plan, the same way).
+PLAN_REACTIVATION_GRACE_DAYS = int(os.environ.get("PLAN_REACTIVATION_GRACE_DAYS", "30"))

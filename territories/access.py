@@ -56,7 +56,12 @@ def sees_everything(user) -> bool:
 
 
 def may_see_plan(user, plan: TerritoryPlan) -> bool:
-    return plan.status == TerritoryPlan.Status.ACTIVE or opens_any_plan(user)
+    """The active plan: everyone. Other plans: admins and directors; a draft (or a plan in review)
+    also the managers it is shared with. Reps never see drafts or staged plans."""
+    if plan.status == TerritoryPlan.Status.ACTIVE or opens_any_plan(user):
+        return True
+    return (plan.status in TerritoryPlan.SHAREABLE and role_of(user) == Role.MANAGER
+            and plan.shared_with.filter(pk=user.pk).exists())
 
 
 def territory_perms(*, user, territory: Territory) -> set[str]:

@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_fsm import FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 from tree_queries.models import TreeNode
@@ -19,7 +21,13 @@ from tree_queries.models import TreeNode
 
 class TerritoryPlan(models.Model):
     """One version of the whole territory map. Exactly one plan is active; drafts are deep copies
-    that the simulator and annual planning change without touching live assignments."""
+    that the simulator and annual planning change without touching live assignments.
+
+    The status is a state machine (django-fsm-2) whose every transition is logged with who and why
+    (django-fsm-log's ``StateLog``): draft -> review -> staged -> active -> archived, a plan under
+    review goes back to draft when its approvers ask for changes or reject it, a staged plan may be
+    unstaged, and an archived plan may be re-activated within the grace period. The services in
+    ``planning/plans/`` are the only callers of the transition methods."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -27,6 +35,9 @@ class TerritoryPlan(models.Model):
         STAGED = "staged", "Staged"
         ACTIVE = "active", "Active"
         ARCHIVED = "archived", "Archived"
+
+    # Statuses in which a plan may be shared with managers (admins and directors open every plan).
+    SHAREABLE = (Status.DRAFT, Status.REVIEW)
 
     class Kind(models.TextChoices):
         ANNUAL = "annual", "Annual plan"
@@ -39,7 +50,7 @@ class TerritoryPlan(models.Model):
         "planning.FiscalYear", null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ANNUAL)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = FSMField(max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True)
     effective_date = models.DateField(null=True, blank=True)
     source_plan = models.ForeignKey(
         "self",
@@ -57,6 +68,13 @@ class TerritoryPlan(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # The lifecycle: when the review approved it, the day it is scheduled to become active, when
+    # it was archived (re-activation is offered for a grace period after that).
+    approved_at = models.DateTimeField(null=True, blank=True)
+    activation_date = models.DateField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # Managers who may open this draft (admins and directors open every plan).
+    shared_with = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_plans")
     history = HistoricalRecords()
 
     class Meta:
@@ -78,6 +96,66 @@ class TerritoryPlan(models.Model):
     def active(cls) -> TerritoryPlan | None:
         """The active plan (the one definition: DESIGN "One definition of each fact")."""
         return cls.objects.select_related("fiscal_year").filter(status=cls.Status.ACTIVE).first()
+
+    # Templates ask these instead of comparing status strings.
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == self.Status.REVIEW
+
+    @property
+    def is_staged(self) -> bool:
+        return self.status == self.Status.STAGED
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
+
+    @property
+    def is_locked(self) -> bool:
+        """Under review or staged: what the approvers saw is what activates, so no territory, rule
+        or rep slot of it changes (``territories.services`` refuse)."""
+        return self.status in (self.Status.REVIEW, self.Status.STAGED)
+
+    # Transitions, each called by one service in ``planning/plans/`` inside its transaction and
+    # row lock; ``by`` and ``description`` go to the transition log.
+    S = Status
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.DRAFT, target=S.REVIEW)
+    def submit(self, *, by=None, description=None) -> None:
+        self.approved_at = None
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=[S.REVIEW, S.STAGED], target=S.DRAFT)
+    def back_to_draft(self, *, by=None, description=None) -> None:
+        self.approved_at = None
+        self.activation_date = None
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.REVIEW, target=S.STAGED)
+    def stage(self, *, by=None, description=None) -> None:
+        self.approved_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=[S.STAGED, S.ARCHIVED], target=S.ACTIVE)
+    def activate(self, *, by=None, description=None) -> None:
+        self.activated_at = timezone.now()
+        self.archived_at = None
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.ACTIVE, target=S.ARCHIVED)
+    def archive(self, *, by=None, description=None) -> None:
+        self.archived_at = timezone.now()
+        self.activation_date = None
 
 
 class Territory(TreeNode):

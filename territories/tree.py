@@ -11,6 +11,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
+    Q,
     QuerySet,
     Sum,
 )
@@ -221,10 +222,15 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True, within: i
 
 
 def plans_for(user) -> list[TerritoryPlan]:
-    """The plans a user may pick: every plan for admins and directors, the active one otherwise."""
+    """The plans a user may pick: every plan for admins and directors; the active one and the
+    drafts shared with them for managers (``territories.access.may_see_plan``); the active one
+    for reps."""
     plans = TerritoryPlan.objects.select_related("fiscal_year").order_by("-effective_date", "name")
     if not opens_any_plan(user):
-        plans = plans.filter(status=TerritoryPlan.Status.ACTIVE)
+        visible = Q(status=TerritoryPlan.Status.ACTIVE)
+        if role_of(user) == SalesProfile.Role.MANAGER:
+            visible |= Q(status__in=TerritoryPlan.SHAREABLE, shared_with=user)
+        plans = plans.filter(visible).distinct()
     return list(plans)
 
 

@@ -133,6 +133,13 @@ MATRIX: dict[str, Row] = {
     # plan export (a JSON download) and import (an empty upload is a form error): admins only
     "planning/plans/<int:pk>/export.json": Row("plan", "GET", obj((200, 200), *[(404, 404)] * 3)),
     "planning/plans/import/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),
+    # the plan lifecycle: a plan's page and its actions are for admins and directors (a manager opens
+    # a draft shared with them: tests/planning/test_plan_pages.py); the matrix plan is active, so
+    # every action is refused with a message and goes back to the plan's page (302)
+    "planning/plans/<int:pk>/": Row("plan", "GET", obj((200, 200), (200, 200), (404, 404), (404, 404))),
+    **{f"planning/plans/<int:pk>/{action}/": Row("plan", "POST", obj((302, 302), (302, 302), (404, 404), (404, 404)))
+       for action in ("copy", "share", "submit", "decide", "back-to-draft", "comment", "schedule", "unschedule",
+                      "reactivate")},
     # fiscal calendar and settings: sales ops admins only (an empty POST re-renders with errors, 400)
     "planning/fiscal/": Row("", "GET", {"admin": 200, "director": 404, "manager": 404, "rep": 404}),
     "planning/fiscal/settings/": Row("", "POST", {"admin": 400, "director": 404, "manager": 404, "rep": 404}),

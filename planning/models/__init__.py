@@ -1,10 +1,11 @@
 """Planning records, one module per subject: ``fiscal`` (years, periods, quotas), ``settings``
 (the organisation's fiscal start month and planning thresholds), ``reassignments`` (proposals and
-what execution changed), ``approvals`` (policies and decisions), ``simulation`` (draft plans
-routed and their impact)."""
+what execution changed), ``approvals`` (policies and decisions), ``plans`` (review comments on plans),
+``simulation`` (draft plans routed and their impact)."""
 
 from planning.models.approvals import ApprovalPolicy, ApprovalPolicyStep, ApprovalTask, Subject
 from planning.models.fiscal import FiscalPeriod, FiscalYear, Quota, covering
+from planning.models.plans import PlanComment
 from planning.models.reassignments import (
     CustomerNotice,
     DealDecision,
@@ -27,6 +28,7 @@ __all__ = [
     "DealPolicy",
     "FiscalPeriod",
     "FiscalYear",
+    "PlanComment",
     "PlanningSettings",
     "Quota",
     "Reassignment",

@@ -25,12 +25,14 @@ from territories.services.assignments import (
 )
 from territories.services.common import (
     EDITABLE_FIELDS,
+    LOCKED_STATUSES,
     REASON_MAX,
     ROUTING_FIELDS,
     code_suggest,
     grants_refresh,
     person_name,
     plan_touch,
+    refuse_locked,
     refuse_retired,
     reroute,
     retired_message,
@@ -50,6 +52,7 @@ from territories.services.territories import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "LOCKED_STATUSES",
     "REASON_MAX",
     "ROUTING_FIELDS",
     "STALE_EDIT",
@@ -64,6 +67,7 @@ __all__ = [
     "person_name",
     "plan_touch",
     "primary_last_ends",
+    "refuse_locked",
     "refuse_retired",
     "reroute",
     "retired_message",

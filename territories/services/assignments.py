@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from territories import coverage
 from territories.models import RepAssignment, Territory
-from territories.services.common import grants_refresh, person_name, plan_changed, refuse_retired, stamp
+from territories.services.common import (
+    grants_refresh,
+    person_name,
+    plan_changed,
+    refuse_locked,
+    refuse_retired,
+    stamp,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -73,6 +80,7 @@ def assignment_add(
         raise ValidationError({"slot": f"Unknown slot {slot!r}: use primary, overlay or backup."})
     # Lock the territory row so two concurrent adds cannot both pass the checks below.
     locked = Territory.objects.select_for_update().filter(pk=territory.pk).first()
+    refuse_locked(territory.plan_id)
     refuse_retired(locked or territory)
     current = coverage.open_assignments().filter(territory=territory)
     if start_date is None:
@@ -118,6 +126,7 @@ def assignment_end(*, assignment: RepAssignment, end_date: dt.date | None = None
     """Ends an assignment on ``end_date`` (today by default). Rows are never deleted: the ended
     row is the record of who covered the territory when."""
     assignment = RepAssignment.objects.select_for_update().select_related("territory__plan").get(pk=assignment.pk)
+    refuse_locked(assignment.territory.plan_id)
     if not coverage.is_open(assignment):
         raise ValidationError("This assignment has already ended.")
     # End dates are inclusive (``territories.coverage``): the rep still covers ``end_date``.

@@ -141,6 +141,24 @@ def refuse_retired(territory: Territory) -> None:
         raise ValidationError(retired_message(territory))
 
 
+def refuse_locked(plan: TerritoryPlan | int) -> None:
+    """A plan under review or staged is locked: what its approvers saw is what activates. Every
+    territory, rule, named-list and rep-slot write refuses with ``ValidationError`` (the status is
+    read afresh, not from a cached plan)."""
+    plan_id = plan.pk if isinstance(plan, TerritoryPlan) else plan
+    locked = TerritoryPlan.objects.filter(pk=plan_id, status__in=LOCKED_STATUSES).values_list("name", "status").first()
+    if locked is not None:
+        name, status = locked
+        raise ValidationError(
+            f"{name} is {TerritoryPlan.Status(status).label.lower()}: it is locked against edits. "
+            "Send it back to draft on its plan page to change it.",
+            code="plan_locked",
+        )
+
+
+LOCKED_STATUSES = (TerritoryPlan.Status.REVIEW, TerritoryPlan.Status.STAGED)
+
+
 def retired_message(territory: Territory) -> str:
     return (f"{territory.code} {territory.name} is retired: it is kept for its ownership history and can no "
             "longer be edited, deleted or given reps.")

@@ -27,6 +27,7 @@ from territories.services.common import (
     code_suggest,
     grants_refresh,
     plan_touch,
+    refuse_locked,
     refuse_retired,
     reroute,
     routing_changed,
@@ -49,6 +50,7 @@ def territory_create(
     when blank), description, type, parent, priority, rule, is_overlay, credit_percent,
     lead_assignment, named_account_ids, and ``reps``: a list of {user, slot, split_percent}.
     ``activate`` saves it active (routable at once in the active plan), otherwise as a draft."""
+    refuse_locked(plan)
     name = (data.get("name") or "").strip()
     if not name:
         raise ValidationError({"name": "A territory needs a name."})
@@ -107,6 +109,7 @@ def territory_update(
     if version is not None and stored.version != version:
         raise ValidationError(STALE_EDIT, code="stale")
     territory.refresh_from_db()
+    refuse_locked(territory.plan_id)
     refuse_retired(territory)
     changed = [k for k in EDITABLE_FIELDS if k in data and getattr(territory, k) != data[k]]
     if "code" in changed:
@@ -133,6 +136,7 @@ def territory_update(
 def territory_update_rule(*, territory: Territory, rule: Any, by: AbstractBaseUser | None) -> Territory:
     """Replaces the rule (validated by the engine; raises ``RuleError`` with each problem's path).
     An unchanged rule writes nothing."""
+    refuse_locked(territory.plan_id)
     rule = validated_rule(rule)
     if rule == (territory.rule or {}):
         return territory
@@ -151,6 +155,7 @@ def territory_move(
     """Moves a territory (with its subtree) under ``new_parent`` (None: to the top level). The new
     parent must be in the same plan and outside the subtree (no loops): ``ValidationError``."""
     territory = Territory.objects.select_for_update().select_related("plan").get(pk=territory.pk)
+    refuse_locked(territory.plan_id)
     refuse_retired(territory)
     if new_parent is not None:
         refuse_retired(new_parent)
@@ -220,6 +225,7 @@ def territory_delete(
     of what remains: they are re-routed. Returns what was done (counts and the children's new
     parent)."""
     territory = Territory.objects.select_for_update(of=("self",)).select_related("plan", "parent").get(pk=territory.pk)
+    refuse_locked(territory.plan_id)
     refuse_retired(territory)
     plan = territory.plan
     doomed = subtree_ids(territory) if delete_children else [territory.pk]
@@ -293,6 +299,7 @@ def territory_named_accounts_set(
     """Replaces the named-account list (ids of accounts that exist; others are ignored; a user
     may add only accounts they may see, see ``_namable``). The change is recorded in the
     territory's history as "+N / -M named accounts"."""
+    refuse_locked(territory.plan_id)
     have = set(territory.named_accounts.values_list("pk", flat=True))
     wanted = _namable(by=by, account_ids=account_ids, have=have)
     added, removed = wanted - have, have - wanted

@@ -1,0 +1,132 @@
+"""Activation: on its day, in one transaction, the old plan is archived and the new one active;
+each account's old row ends where its new row starts (the start of the day); locks follow the
+accounts; open deals follow the open-deal policy; everyone concerned is told. Re-activation of the
+previous plan within the grace period works the same way. Refusals change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import override_settings
+from django_fsm_log.models import StateLog
+
+from planning.models import DealOwnerChange
+from planning.plans import services
+from planning.plans.activate import day_start, plan_activate, plans_activate_due
+from planning.plans.errors import PlanError
+from routing.models import AccountTerritory, Notification
+from salesos.models import Account, Opportunity
+from territories import services as territory_services
+from territories.models import Territory, TerritoryPlan
+from tests import factories
+from tests.planning.plan_helpers import company, primaries, today
+
+Status = TerritoryPlan.Status
+OREGON_EAST = {"all": [{"field": "state", "op": "in", "value": ["US-NY", "US-MA", "US-OR"]}]}
+WEST_ONLY_CA = {"all": [{"field": "state", "op": "in", "value": ["US-CA"]}]}
+
+
+@pytest.fixture
+def world(db):
+    world = company()
+    admin, draft = world["admin"], world["draft"]
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=draft, code="EAST"),
+                                             rule=OREGON_EAST, by=admin)
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=draft, code="WEST"),
+                                             rule=WEST_ONLY_CA, by=admin)
+    services.plan_submit(plan=draft, by=admin)
+    services.plan_decide(plan=draft, by=admin, decision="approve")
+    return world
+
+
+def test_the_daily_run_activates_on_the_day_in_one_swap(world):
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    oregon = world["accounts"][2]
+    deal = factories.make_opportunity(oregon, owner=world["west_rep"])
+    late = factories.make_opportunity(world["accounts"][0], owner=world["west_rep"])
+    tomorrow = today() + dt.timedelta(days=1)
+    services.plan_schedule(plan=new, on=tomorrow, by=admin)
+    assert plans_activate_due(today=today()) == []  # not yet
+    done = plans_activate_due(today=tomorrow)
+    assert [a.plan_id for a in done] == [new.pk] and done[0].moved == 1
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.status, new.status) == (Status.ARCHIVED, Status.ACTIVE) and TerritoryPlan.active() == new
+    assert new.effective_date == tomorrow and new.activation_date is None
+    assert primaries(new) == {a.pk: code for a, code in zip(world["accounts"],
+                                                            ["WEST", "WEST", "EAST", "EAST", "EAST"], strict=True)}
+    assert primaries(old) == {}
+    start = day_start(tomorrow)
+    old_rows = AccountTerritory.objects.filter(plan=old, is_primary=True)
+    assert old_rows.count() == 5 and {r.valid_to for r in old_rows} == {start}
+    assert {r.valid_from for r in AccountTerritory.objects.filter(plan=new)} == {start}
+    deal.refresh_from_db()
+    late.refresh_from_db()
+    assert deal.owner == world["east_rep"] and deal.territory.plan_id == new.pk
+    assert late.owner == world["west_rep"]  # its account stays in WEST
+    assert DealOwnerChange.objects.get(opportunity=deal).to_user == world["east_rep"]
+    told = set(Notification.objects.filter(title__contains="FY27 draft is the active").values_list("user", flat=True))
+    assert {world["west_rep"].pk, world["east_rep"].pk, admin.pk} <= told
+    assert StateLog.objects.for_(old).last().state == "archived"
+
+
+def test_locks_follow_the_accounts_into_the_new_plan(world):
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    oregon = world["accounts"][2]
+    Account.objects.filter(pk=oregon.pk).update(locked_territory=Territory.objects.get(plan=old, code="WEST"))
+    plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
+    oregon.refresh_from_db()
+    assert oregon.locked_territory == Territory.objects.get(plan=new, code="WEST")
+    assert primaries(new)[oregon.pk] == "WEST"
+
+
+def test_refusals_change_nothing(world):
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    before = sorted(AccountTerritory.objects.values_list("pk", "valid_to"))
+    with pytest.raises(PlanError, match="before FY27 draft was approved"):
+        plan_activate(plan=new, on=today() - dt.timedelta(days=1), by=admin)
+    other = factories.make_plan(name="Loose draft", status=Status.DRAFT)
+    with pytest.raises(PlanError, match="only a staged plan"):
+        plan_activate(plan=other, on=today() + dt.timedelta(days=1), by=admin)
+    east = Territory.objects.get(plan=new, code="EAST")
+    Territory.objects.filter(pk=east.pk).update(rule={"all": [{"field": "shoe_size", "op": "eq", "value": 9}]})
+    with pytest.raises(PlanError, match="EAST: its rule no longer validates"):
+        plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
+    assert sorted(AccountTerritory.objects.values_list("pk", "valid_to")) == before
+    assert TerritoryPlan.active() == old and TerritoryPlan.objects.get(pk=new.pk).status == Status.STAGED
+
+
+def test_a_second_activation_on_the_same_day_is_refused(world):
+    admin, new = world["admin"], world["draft"]
+    tomorrow = today() + dt.timedelta(days=1)
+    plan_activate(plan=new, on=tomorrow, by=admin)
+    again = factories.make_plan(name="Another", status=Status.STAGED,
+                                approved_at=TerritoryPlan.objects.get(pk=new.pk).approved_at)
+    with pytest.raises(PlanError, match="two plans cannot be activated on one day"):
+        plan_activate(plan=again, on=tomorrow, by=admin, confirm=True)
+    assert TerritoryPlan.active() == new
+
+
+def test_the_previous_plan_is_reactivated_within_the_grace_period(world):
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    tomorrow = today() + dt.timedelta(days=1)
+    plan_activate(plan=new, on=tomorrow, by=admin)
+    back = plan_activate(plan=TerritoryPlan.objects.get(pk=old.pk), on=tomorrow + dt.timedelta(days=1), by=admin)
+    assert back.moved == 1 and TerritoryPlan.active() == old
+    assert primaries(old)[world["accounts"][2].pk] == "WEST" and primaries(new) == {}
+    assert TerritoryPlan.objects.get(pk=new.pk).status == Status.ARCHIVED
+    # Each account: one row in the old plan until tomorrow, one in the new for a day, one in the old again.
+    rows = AccountTerritory.objects.filter(account=world["accounts"][2], is_primary=True).order_by("valid_from")
+    assert [(r.plan_id, r.valid_from.date(), r.valid_to and r.valid_to.date()) for r in rows][1:] == [
+        (new.pk, tomorrow, tomorrow + dt.timedelta(days=1)), (old.pk, tomorrow + dt.timedelta(days=1), None)]
+
+
+@override_settings(PLAN_REACTIVATION_GRACE_DAYS=5)
+def test_reactivation_after_the_grace_period_is_refused(world):
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    plan_activate(plan=new, on=today(), by=admin, confirm=True)
+    with pytest.raises(PlanError, match="within 5 days"):
+        plan_activate(plan=TerritoryPlan.objects.get(pk=old.pk), on=today() + dt.timedelta(days=6), by=admin)
+    assert TerritoryPlan.active() == new
+    assert Opportunity.objects.count() == 0

@@ -1,0 +1,112 @@
+"""The plan pages: the list's actions, a plan's page with its timeline, and each action through its
+view: who may open what, bad input refused with a message and nothing changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from planning.models import PlanComment
+from territories.models import Territory, TerritoryPlan
+from tests import factories
+from tests.planning.plan_helpers import company, today
+
+Status = TerritoryPlan.Status
+
+
+@pytest.fixture
+def world(db):
+    return company()
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def test_the_plans_list_links_each_plan_to_its_page_for_planners(client, world):
+    client.force_login(world["admin"])
+    body = _text(client.get(reverse("planning:index")))
+    assert reverse("planning:plan", args=[world["draft"].pk]) in body and "Edit, share, submit" in body
+
+
+def test_a_draft_is_invisible_to_reps_and_to_managers_until_shared(client, world):
+    draft, manager = world["draft"], world["manager"]
+    page = reverse("planning:plan", args=[draft.pk])
+    for user in (world["west_rep"], manager):
+        client.force_login(user)
+        assert client.get(page).status_code == 404
+        assert "FY27 draft" not in _text(client.get(reverse("planning:index")))
+        assert client.get(reverse("territories:index") + f"?plan={draft.pk}").status_code in (200, 404)
+        assert "FY27 draft" not in _text(client.get(reverse("territories:index") + f"?plan={draft.pk}"))
+    client.force_login(world["admin"])
+    response = client.post(reverse("planning:plan_share", args=[draft.pk]), {"managers": [manager.pk]})
+    assert response.status_code == 302
+    client.force_login(manager)
+    body = _text(client.get(page))
+    assert "FY27 draft" in body and "Submit for review" not in body  # managers see, admins and directors act
+    assert "FY27 draft" in _text(client.get(reverse("planning:index")))
+    client.force_login(world["west_rep"])
+    assert client.get(page).status_code == 404
+
+
+def test_copy_submit_approve_schedule_through_the_pages(client, world):
+    admin, plan = world["admin"], world["plan"]
+    client.force_login(admin)
+    response = client.post(reverse("planning:plan_copy", args=[plan.pk]), {"name": "FY28 draft"})
+    copy = TerritoryPlan.objects.get(name="FY28 draft")
+    assert response.url == reverse("planning:plan", args=[copy.pk]) and copy.is_draft
+    west = Territory.objects.get(plan=copy, code="WEST")
+    client.post(reverse("planning:plan_comment", args=[copy.pk]), {"territory": west.pk, "text": "Keep Oregon"})
+    client.post(reverse("planning:plan_submit", args=[copy.pk]), {"note": "Ready"})
+    body = _text(client.get(reverse("planning:plan", args=[copy.pk])))
+    assert "Your decision" in body and "Keep Oregon" in body and "In review" in body
+    client.post(reverse("planning:plan_decide", args=[copy.pk]), {"decision": "approve", "comment": "Fine"})
+    assert TerritoryPlan.objects.get(pk=copy.pk).status == Status.STAGED
+    on = today() + dt.timedelta(days=3)
+    client.post(reverse("planning:plan_schedule", args=[copy.pk]), {"on": on.isoformat()})
+    copy.refresh_from_db()
+    assert copy.activation_date == on
+    body = _text(client.get(reverse("planning:plan", args=[copy.pk])))
+    for step in ("Copied from FY26", "Draft → In review", "In review → Staged", "Ready", "Fine", "Unschedule"):
+        assert step in body
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"on": "next tuesday"}, "Give the activation day as a date"),
+    ({"on": "2001-01-01"}, "before FY27 draft was approved"),
+])
+def test_bad_schedules_are_refused_with_a_message(client, world, data, message):
+    admin, draft = world["admin"], world["draft"]
+    client.force_login(admin)
+    client.post(reverse("planning:plan_submit", args=[draft.pk]))
+    client.post(reverse("planning:plan_decide", args=[draft.pk]), {"decision": "approve"})
+    response = client.post(reverse("planning:plan_schedule", args=[draft.pk]), data, follow=True)
+    assert message in _text(response)
+    assert TerritoryPlan.objects.get(pk=draft.pk).activation_date is None
+
+
+def test_bad_comments_and_decisions_change_nothing(client, world):
+    admin, draft, plan = world["admin"], world["draft"], world["plan"]
+    client.force_login(admin)
+    foreign = Territory.objects.get(plan=plan, code="WEST")  # another plan's territory
+    response = client.post(reverse("planning:plan_comment", args=[draft.pk]),
+                           {"territory": foreign.pk, "text": "x"}, follow=True)
+    assert "Choose a territory of this plan" in _text(response)
+    response = client.post(reverse("planning:plan_decide", args=[draft.pk]), {"decision": "maybe"}, follow=True)
+    assert "Choose approve, reject or request changes" in _text(response)
+    assert not PlanComment.objects.exists() and TerritoryPlan.objects.get(pk=draft.pk).is_draft
+
+
+def test_a_director_sees_only_their_subtrees_problems(client, world):
+    director = factories.make_user("director")
+    draft = world["draft"]
+    west = Territory.objects.get(plan=draft, code="WEST")
+    factories.assign(Territory.objects.get(plan=draft, code="EAST"), director, slot="overlay", split_percent=10)
+    Territory.objects.filter(pk=west.pk).update(rule={"all": [{"field": "shoe_size", "op": "eq", "value": 1}]})
+    client.force_login(director)
+    body = _text(client.get(reverse("planning:plan", args=[draft.pk])))
+    assert "no longer validates" not in body and "Checks for" in body
+    client.force_login(world["admin"])
+    assert "WEST: its rule no longer validates" in _text(client.get(reverse("planning:plan", args=[draft.pk])))
