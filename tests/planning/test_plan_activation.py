@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 from django_fsm_log.models import StateLog
 
-from planning.models import DealOwnerChange
+from planning.models import DealOwnerChange, Simulation
 from planning.plans import services
 from planning.plans.activate import day_start, plan_activate, plans_activate_due
 from planning.plans.errors import PlanError
@@ -21,6 +21,7 @@ from territories import services as territory_services
 from territories.models import Territory, TerritoryPlan
 from tests import factories
 from tests.planning.plan_helpers import company, primaries, today
+from tests.planning.sim_helpers import simulate
 
 Status = TerritoryPlan.Status
 OREGON_EAST = {"all": [{"field": "state", "op": "in", "value": ["US-NY", "US-MA", "US-OR"]}]}
@@ -130,3 +131,26 @@ def test_reactivation_after_the_grace_period_is_refused(world):
         plan_activate(plan=TerritoryPlan.objects.get(pk=old.pk), on=today() + dt.timedelta(days=6), by=admin)
     assert TerritoryPlan.active() == new
     assert Opportunity.objects.count() == 0
+
+
+def test_activation_replaces_a_simulations_rows_and_keeps_its_record(db):
+    world = company()
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=new, code="EAST"),
+                                             rule=OREGON_EAST, by=admin)
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=new, code="WEST"),
+                                             rule=WEST_ONLY_CA, by=admin)
+    simulation = simulate(new, by=admin)
+    simulated = set(AccountTerritory.objects.filter(plan=new).values_list("pk", flat=True))
+    assert simulated and simulation.impact
+    services.plan_submit(plan=new, by=admin)
+    services.plan_decide(plan=new, by=admin, decision="approve")
+    plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
+    start = day_start(today() + dt.timedelta(days=1))
+    rows = AccountTerritory.objects.filter(plan=new)
+    assert not simulated & set(rows.values_list("pk", flat=True))  # the simulation's rows were replaced
+    assert {r.valid_from for r in rows} == {start}
+    assert primaries(new)[world["accounts"][2].pk] == "EAST"
+    kept = Simulation.objects.get(pk=simulation.pk)
+    assert (kept.plan_id, kept.baseline_id, kept.status) == (new.pk, old.pk, Simulation.Status.DONE)
+    assert kept.impact == simulation.impact
