@@ -48,6 +48,19 @@ trap stop EXIT
 set -m  # each background job in its own process group, stopped as a whole
 
 log "database ${DATABASE_URL##*/}, ${ACCOUNTS} accounts, ${SECONDS_RUN} s, broker ${REDIS_URL:-database}; logs in $WORK"
+# The load database is created on first use (a fresh machine has only PostgreSQL's own databases).
+$PY - <<'PYEOF'
+import os
+from urllib.parse import urlsplit
+
+import psycopg
+
+url = urlsplit(os.environ["DATABASE_URL"])
+name = url.path.lstrip("/")
+with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(f'CREATE DATABASE "{name}"')
+PYEOF
 $PY manage.py migrate --noinput -v 0
 $PY manage.py load_reference --if-needed >/dev/null
 # collectstatic compresses every file: only when a static file is newer than the last run's manifest.
