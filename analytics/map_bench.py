@@ -35,10 +35,9 @@ from analytics.models import MapLayer
 from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_PLAN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
 from routing.engine import condition
-from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, SalesProfile
 from salesos.reference import reference_loaded
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 User = get_user_model()
 

@@ -23,12 +23,12 @@ from analytics.map_layers import boundaries_current
 from analytics.map_points import PointFilter, PointTable, Viewport, clusters, mask_of, point_table
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
-from routing.placement import Placement, placement
 from salesos.models import Account, SalesProfile
 from salesos.roles import is_admin, leads_team, role_of, works_queue
 from territories.access import account_get_for_user, territories_for_user, territory_get_for_user
 from territories.coverage import owners_on
 from territories.models import Territory, TerritoryPlan
+from territories.placement import Placement, placement
 from territories.selectors import account_count_of, display_name, open_pipeline_of
 
 Role = SalesProfile.Role

@@ -1,5 +1,5 @@
 """The map's point table: every located account with where it sits in the active plan (its
-current primary row, ``routing.placement``'s definition, read here in one set-based join) and the
+current primary row, ``territories.placement``'s definition, read here in one set-based join) and the
 attributes the map filters on, held per process as numpy columns (about 40 bytes an account:
 40 MB for a million).
 
@@ -30,9 +30,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 MAX_LAT = 85.0511
 # Cells per axis of the finest cluster grid, as a power of two: 64 px cells at zoom 16 (2**18). A

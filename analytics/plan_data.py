@@ -4,7 +4,7 @@ XLSX workbook.
 
 Nothing here computes a figure of its own: the territories' owners are ``territories.coverage``'s,
 the assignments are the effective-dated ownership rows in force on the date
-(``routing.placement.in_force_rows``), and the performance figures are the performance page's
+(``territories.placement.in_force_rows``), and the performance figures are the performance page's
 (``analytics.selectors.performance.rolled_up``, written by ``exports.performance_row``). Every
 part is read for the user's part of the plan (``scope_for``).
 """
@@ -26,10 +26,10 @@ from analytics.exports import PERFORMANCE_COLUMNS, performance_row
 from analytics.selectors.performance import rolled_up
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope
-from routing.placement import in_force_rows
 from salesos.roles import opens_any_plan
 from territories import coverage
 from territories.models import TerritoryPlan
+from territories.placement import in_force_rows
 
 User = get_user_model()
 

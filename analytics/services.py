@@ -11,11 +11,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from analytics.models import CoverageSnapshot, WhiteSpaceArea
-from routing.models import AccountTerritory
-from routing.placement import accounts_unassigned, is_placed
 from salesos.models import Account
 from territories import coverage
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
+from territories.placement import accounts_unassigned, is_placed
 from territories.selectors import account_count_of
 
 

@@ -5,7 +5,7 @@ Scope comes from the one definition of what a user may see (``territories.access
 that scope: the visible territories of the active plan and the people who own them. Every filter
 value is validated on the server; a bad one answers the page with the message and no rows.
 
-Where an account sits and who owns it are read through ``routing.placement`` (accounts have no
+Where an account sits and who owns it are read through ``territories.placement`` (accounts have no
 territory or owner column): the territory filter keeps accounts whose current primary territory
 is in the chosen subtree, the owner filter accounts whose territory that person owns today.
 """
@@ -22,13 +22,13 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
-from routing.placement import UNASSIGNED as NOWHERE
-from routing.placement import Placement, accounts_assigned, accounts_in, accounts_unassigned, placements
 from salesos.csv_export import Echo, csv_cell
 from salesos.models import Account, GeoArea, Industry, Lead
 from territories.access import accounts_visible_to, leads_visible_to
 from territories.filters import Options
 from territories.models import TerritoryPlan
+from territories.placement import UNASSIGNED as NOWHERE
+from territories.placement import Placement, accounts_assigned, accounts_in, accounts_unassigned, placements
 
 User = get_user_model()
 

@@ -23,10 +23,10 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from routing.placement import accounts_in, is_placed
 from salesos.models import Account, Leave, Opportunity, SalesProfile
 from salesos.roles import role_of
 from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.placement import accounts_in, is_placed
 from territories.selectors import (
     account_count_of,
     active_plan,

@@ -15,8 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pages import record_lists as lists
 from pages.activities import ActivityForm, activity_log
-from routing.models import AccountTerritory
-from routing.placement import Placement, placement
 from routing.services import account_create, routable_snapshot
 from routing.services import account_edit as account_edit_service
 from salesos.forms import AccountForm
@@ -30,7 +28,8 @@ from territories.access import (
     lead_get_for_user,
     sees_everything,
 )
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
+from territories.placement import Placement, placement
 
 Role = SalesProfile.Role
 RECENT_ACTIVITIES = 10

@@ -15,12 +15,12 @@ from django.utils import timezone
 from planning.figures import territory_figures
 from planning.models import PlanningSettings
 from planning.quota_page import may_plan, planned_by
-from routing.placement import accounts_unassigned
 from salesos.models import SalesProfile, users_on_leave
 from salesos.roles import is_admin, works_queue
 from territories import coverage
 from territories.access import territories_editable_by
 from territories.models import Territory, TerritoryPlan
+from territories.placement import accounts_unassigned
 
 OVERLOADED, ROOM, VACANT, LEAVE_NO_BACKUP, RAMPING = "overloaded", "room", "vacant", "leave_no_backup", "ramping"
 FLAG_LABELS = {

@@ -1,6 +1,6 @@
 """Per-territory figures the planning pages share: accounts, TAM (sum of account potential) and
 open pipeline, all counted through the accounts' current primary territory
-(``routing.placement``), so the quota page, the capacity planner and rebalancing agree."""
+(``territories.placement``), so the quota page, the capacity planner and rebalancing agree."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from routing.models import AccountTerritory
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
 from territories.selectors import account_count_of, open_pipeline_of
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)

@@ -19,10 +19,10 @@ from shapely.strtree import STRtree
 from planning import balance
 from planning.capacity import capacity_scope
 from planning.quota_page import planned_by
-from routing.placement import current_primary_rows
 from salesos.models import Opportunity
 from territories import coverage
 from territories.models import Territory, TerritoryPlan
+from territories.placement import current_primary_rows
 
 STATES = Path(__file__).resolve().parent.parent / "salesos" / "data" / "us_states.geojson.gz"
 METRIC_LABELS = {"workload": "Workload", "tam": "TAM"}

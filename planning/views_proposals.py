@@ -38,11 +38,11 @@ from planning.reassignments.selectors import (
     reassignment_detail,
     reassignments_list,
 )
-from routing.placement import accounts_in, placement
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin
 from territories.access import account_get_for_user, territories_for_user
 from territories.models import TerritoryPlan
+from territories.placement import accounts_in, placement
 
 PAGE_SIZE = 25
 ACCOUNTS_SHOWN = 200  # the propose form lists at most this many of a territory's accounts (filter for more)

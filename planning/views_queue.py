@@ -21,10 +21,10 @@ from planning.models import Reassignment, ReassignmentSettings
 from planning.reassignments import services as reassignment_services
 from planning.reassignments.access import may_propose, proposable_territories
 from planning.reassignments.errors import ReassignmentError
-from routing.placement import accounts_unassigned
 from salesos.http import HtmxHttpRequest
 from salesos.roles import works_queue
 from territories.models import TerritoryPlan
+from territories.placement import accounts_unassigned
 
 MAX_FROM_QUEUE = 500  # accounts ticked on the queue's pages (50 a page) travel in the address
 

@@ -4,11 +4,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from routing.models import AccountTerritory, IntegrationToken, Notification
-from routing.placement import placement
+from routing.models import IntegrationToken, Notification
 from routing.services import account_save, lead_save, routable_snapshot
 from salesos.admin import IdCheckedAdmin
 from salesos.models import Account, Lead
+from territories.models import AccountTerritory
+from territories.placement import placement
 
 
 @admin.register(AccountTerritory)
@@ -151,7 +152,7 @@ class AccountAdmin(IdCheckedAdmin):
     search_fields = ["name", "domain", "postal_code"]
     raw_id_fields = ["industry", "locked_territory"]
     # Where the account sits is its current primary routing row, its owner that territory's owner
-    # today (routing.placement): shown on the change page, never edited here.
+    # today (territories.placement): shown on the change page, never edited here.
     readonly_fields = ["industry_code", "current_territory", "current_owner", "created_at", "updated_at"]
     show_full_result_count = False
 

@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from routing import placement
 from routing.models import Notification
 from salesos.models import Account, SalesProfile
+from territories import placement
 
 User = get_user_model()
 logger = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from typing import Any
 
 from routing import engine
 from routing.engine.fields import OPERATORS
-from routing.models import AccountTerritory
 from routing.services import plan_index, record_of
 from routing.traces import (
     ShownTerritory,
@@ -23,7 +22,7 @@ from routing.traces import (
 )
 from salesos.models import Account, Lead
 from territories import coverage
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 HISTORY_LIMIT = 100
 active_plan = TerritoryPlan.active

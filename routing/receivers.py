@@ -1,6 +1,6 @@
 """What routing does when ``territories`` announces a change (``territories.hooks``), connected
 in ``RoutingConfig.ready``: start the batch re-route, say whether territories carry ownership
-history, name the accounts territories currently hold."""
+history, name the accounts territories currently hold, answer the rule builder's live preview."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from routing.batch import reroute_job_start
-from routing.models import AccountTerritory
+from routing.builder_preview import rule_preview
 from territories import hooks
+from territories.models import AccountTerritory
 
 
 def reroute_on_change(
@@ -39,3 +40,4 @@ def connect() -> None:
     hooks.routing_changed.connect(reroute_on_change, dispatch_uid="routing.reroute_on_change")
     hooks.territory_records.connect(has_ownership_history, dispatch_uid="routing.has_ownership_history")
     hooks.territory_accounts.connect(accounts_held, dispatch_uid="routing.accounts_held")
+    hooks.rule_previewed.connect(rule_preview, dispatch_uid="routing.rule_preview")

@@ -2,7 +2,7 @@
 explanation is ``routing.explain``, its stored trace ``routing.traces``). Each page costs a fixed
 number of queries whatever the data size (pinned in tests/routing/test_views.py).
 
-Where an account sits comes from ``routing.placement`` (its current primary row); why it sits
+Where an account sits comes from ``territories.placement`` (its current primary row); why it sits
 there is the row's shared ``RoutingDecision``, rebuilt into a full trace by ``decision_trace``."""
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
-from routing import placement
-from routing.models import AccountTerritory
 from routing.traces import TerritoryMask, attach_territories, decision_traces, trace_territories, trace_view
 from salesos.models import Account
 from salesos.roles import works_queue
+from territories import placement
 from territories.access import sees_everything
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
 
 QUEUE_PAGE_SIZE = 50

@@ -20,14 +20,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from routing import alerts, engine
-from routing.models import AccountTerritory, RoutingDecision
-from routing.placement import current_primary_rows
 from routing.sql import ACCOUNT_COLUMNS, LEAD_COLUMNS
 from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from salesos.roles import edits_accounts, role_of
 from territories import coverage
 from territories.access import accounts_editable_by, territories_editable_by
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, RoutingDecision, Territory, TerritoryPlan
+from territories.placement import current_primary_rows
 from territories.services import plan_touch as plan_touch  # the version stamp is the plan's own
 
 User = get_user_model()

@@ -12,10 +12,9 @@ from typing import Any
 
 from routing import engine
 from routing.engine.fields import GEO_LEVEL_NAMES
-from routing.models import AccountTerritory, RoutingDecision
 from routing.services import plan_index
 from territories.access import sees_everything
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, RoutingDecision, Territory, TerritoryPlan
 from territories.selectors import territories_visible_to
 
 # --- stored decisions ------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from routing import explain, placement, selectors
+from routing import explain, selectors
 from routing.forms import BulkRouteForm, LockForm, QueueFilterForm
 from routing.services import account_lock, accounts_route_manually
 from salesos.http import HtmxHttpRequest
 from salesos.roles import is_admin, works_queue
+from territories import placement
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
 from territories.filters import Options
 

@@ -129,7 +129,7 @@ class Account(RoutableFields):
         max_digits=16, decimal_places=2, null=True, blank=True, help_text="Estimated revenue potential (TAM)"
     )
     # No territory or owner columns: where an account sits is its current primary AccountTerritory
-    # row and its owner is that territory's owner today (routing.placement).
+    # row and its owner is that territory's owner today (territories.placement).
     locked_territory = models.ForeignKey(
         "territories.Territory",
         null=True,

@@ -6,7 +6,7 @@ Territory access reads the object permissions the grants service materialises
 permissions) or hold that permission on T. Plans other than the active one are for admins and
 directors only. Accounts are visible through the visible territories of the active plan (any
 current row, primary or overlay) or when the user owns them (owns their current territory today,
-``routing.placement``); leads through their territory or their owner.
+``territories.placement``); leads through their territory or their owner.
 
 Visible is not editable: an account may be edited (its routable fields changed) only by admins and
 by managers and directors whose own part of the tree holds it as its primary territory
@@ -23,11 +23,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from routing.models import AccountTerritory
-from routing.placement import current_primary_rows, is_placed, placement, territories_owned_by
 from salesos.models import Account, Lead, SalesProfile
 from salesos.roles import EDITOR_ROLES, opens_any_plan, role_of, works_queue
-from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
+from territories.models import AccountTerritory, RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
+from territories.placement import current_primary_rows, is_placed, placement, territories_owned_by
 from territories.selectors import current_assignments, team_user_ids, territories_visible_to, view_grants
 
 Role = SalesProfile.Role

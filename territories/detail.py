@@ -15,13 +15,12 @@ from django.db.models import (
     QuerySet,
 )
 
-from routing.models import AccountTerritory
-from routing.placement import Placement, placed
 from salesos.models import Account, Opportunity, users_on_leave
 from territories import coverage
 from territories.access import territory_has_perm
 from territories.forms import AssignmentForm
-from territories.models import RepAssignment, Territory
+from territories.models import AccountTerritory, RepAssignment, Territory
+from territories.placement import Placement, placed
 from territories.tree import Node, Row, plan_tree
 
 # --- the territory page -----------------------------------------------------------------------

@@ -24,6 +24,10 @@ territory counts as carrying no records.
   (``planning``: a manager's or director's edit that would move accounts, or an admin's when the
   organisation says so, becomes a draft reassignment proposal) and answers a ``RuleEditTaken``;
   the editor then saves the other fields but not the rule and priority. ``None``: applied as usual.
+* ``rule_previewed(user, plan, rule, parent, territory, territory_type, named_ids, data)``: the rule
+  builder's live preview of a territory being edited (``routing``: what the rule covers among the
+  accounts ``user`` sees, and what the save would move, from a dry run of its re-route). With no
+  receiver the preview is not ready.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ territory_accounts = Signal()
 plan_quotas = Signal()
 plan_changed = Signal()
 rule_edit_proposed = Signal()
+rule_previewed = Signal()
 
 
 def answers(signal: Signal, **kwargs: Any) -> Iterable[Any]:
@@ -61,3 +66,8 @@ def answers(signal: Signal, **kwargs: Any) -> Iterable[Any]:
 def rule_edit_taken(**kwargs: Any) -> RuleEditTaken | None:
     """The first receiver's answer that took a rule edit over (``rule_edit_proposed``), or None."""
     return next((a for a in answers(rule_edit_proposed, **kwargs) if isinstance(a, RuleEditTaken)), None)
+
+
+def rule_preview(**kwargs: Any) -> dict[str, Any]:
+    """The first receiver's answer to ``rule_previewed``; not ready when nobody answers."""
+    return next((a for a in answers(rule_previewed, **kwargs) if isinstance(a, dict)), {"ready": False})

@@ -1,5 +1,10 @@
 """The territory map: plans (one per fiscal year, plus drafts), the territory tree inside each
-plan, and who covers each territory."""
+plan, who covers each territory, and where each account sits.
+
+``AccountTerritory`` rows are effective-dated: the current rows have no ``valid_to``; a re-route
+(``routing``) closes the rows that change and inserts their successors, so the table is its own
+ownership history ("who owned X on date D" is one indexed query). Routing writes them; they live
+here so the territory pages read them without importing the floor above."""
 
 from __future__ import annotations
 
@@ -313,3 +318,115 @@ class TerritoryUserObjectPermission(UserObjectPermissionBase):
 
 class TerritoryGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Territory, on_delete=models.CASCADE)
+
+
+class RoutingDecision(models.Model):
+    """Why accounts sit where they do: the territories that matched and the lock the record
+    carried, stored once per distinct outcome and shared by every row it explains (a full
+    re-route of a million accounts makes tens of thousands of these, not a million traces).
+
+    The trace (tiers, priorities, specificity, who won and why) is rebuilt from it by
+    ``engine.decide_matched`` against the plan (``routing.traces.decision_trace``)."""
+
+    # Written by the tens of thousands beside the rows: checked by the writer, not a database key.
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+",
+                             db_constraint=False)
+    plan_version = models.PositiveIntegerField(default=0, help_text="The plan's version when decided")
+    # Ids of every territory that matched: winners, losers, rolled-up ancestors and overlays.
+    matched = models.JSONField(default=list, blank=True)
+    locked_territory_id = models.BigIntegerField(null=True, blank=True, help_text="The record's lock, as it was")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "routing decision"
+        db_table = "routing_routingdecision"  # created by the routing app; kept so moving it rewrote nothing
+
+    def __str__(self) -> str:
+        return f"Decision {self.pk} (plan {self.plan_id} v{self.plan_version})"
+
+
+class AccountTerritory(models.Model):
+    class Source(models.TextChoices):
+        RULE = "rule", "Rule"
+        NAMED = "named", "Named account list"
+        LOCK = "lock", "Manual lock"
+        MANUAL = "manual", "Manual routing"
+
+    # The busiest table: a full re-route writes one row per account. Its references are checked
+    # by the services that write it, not by database foreign keys: a deferred key check locks
+    # every referenced account row and, measured on a million-row re-route, tripled its time
+    # (``routing/bench/``). Deletes still cascade (Django collects the rows). No single-column
+    # indexes either: the composite ones below lead with account and territory.
+    account = models.ForeignKey(
+        "salesos.Account", on_delete=models.CASCADE, related_name="territory_rows", db_index=False,
+        db_constraint=False,
+    )
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.CASCADE, related_name="account_rows", db_index=False,
+        db_constraint=False,
+    )
+    # Copied from the territory so the database can hold "one current primary per account per
+    # plan" as a constraint.
+    plan = models.ForeignKey(
+        "territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    is_primary = models.BooleanField(default=True)
+    credit_percent = models.PositiveSmallIntegerField(default=100)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.RULE)
+    # Why: shared by every row the same outcome put here (set on primary rows; see RoutingDecision).
+    decision = models.ForeignKey(
+        RoutingDecision, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+        db_constraint=False,
+    )
+    # Set on the primary row when a tie was broken by territory code (listed on the conflicts page).
+    conflict = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why a person routed it by hand")
+    routed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "account territory"
+        db_table = "routing_accountterritory"  # created by the routing app; kept so moving it rewrote nothing
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "plan"],
+                condition=Q(is_primary=True, valid_to__isnull=True),
+                name="one_current_primary_territory_per_account_plan",
+            ),
+            # Also the history index: "where was account X on date D" reads it.
+            models.UniqueConstraint(
+                fields=["account", "territory", "valid_from"], name="account_territory_once_per_instant"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_percent__gte=0, credit_percent__lte=100), name="account_territory_credit_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="account_territory_valid_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["territory", "valid_to"], name="routing_acc_territo_5a5778_idx"),
+            models.Index(
+                fields=["plan", "conflict"],
+                condition=Q(conflict=True, valid_to__isnull=True),
+                name="account_territory_conflicts",
+            ),
+            # Rows a person routed (rare): for "who did this" and for deleting a user.
+            models.Index(fields=["routed_by"], condition=Q(routed_by__isnull=False), name="account_territory_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.territory_id} ({'primary' if self.is_primary else 'overlay'})"
+
+    @property
+    def routed_by_hand(self) -> bool:
+        """Placed by a person from the unassigned queue; it holds until a rule claims the account."""
+        return self.source == self.Source.MANUAL
+
+    @property
+    def set_by_lock(self) -> bool:
+        return self.source == self.Source.LOCK

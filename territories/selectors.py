@@ -22,11 +22,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from routing.models import AccountTerritory
 from salesos.models import Opportunity, SalesProfile
 from salesos.roles import role_of
 from territories import coverage
-from territories.models import RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
+from territories.models import AccountTerritory, RepAssignment, Territory, TerritoryPlan, TerritoryUserObjectPermission
 
 Role = SalesProfile.Role
 
@@ -46,7 +45,7 @@ def _current_primary_rows_of(territory_ref: str) -> QuerySet[AccountTerritory]:
 
 def account_count_of(territory_ref: str = "pk") -> Coalesce:
     """Accounts whose current primary territory is the outer row's territory (one correlated
-    subquery over the current primary ``AccountTerritory`` rows, ``routing.placement``)."""
+    subquery over the current primary ``AccountTerritory`` rows, ``territories.placement``)."""
     counts = (
         _current_primary_rows_of(territory_ref).order_by().values("territory").annotate(n=Count("pk")).values("n")[:1]
     )

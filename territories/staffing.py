@@ -33,10 +33,10 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from routing.placement import territory_account_counts
 from salesos.models import Opportunity, SalesProfile, users_on_leave
 from territories import coverage, services
 from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.placement import territory_account_counts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser

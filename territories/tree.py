@@ -16,11 +16,11 @@ from django.db.models import (
     Sum,
 )
 
-from routing.placement import current_primary_rows
 from salesos.models import Opportunity, SalesProfile
 from salesos.roles import opens_any_plan, role_of
 from territories import coverage, hooks
 from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.placement import current_primary_rows
 from territories.selectors import current_assignments, display_name, view_grants
 
 Role = SalesProfile.Role
@@ -126,7 +126,7 @@ def plan_quotas(plan: TerritoryPlan, territory_ids: set[int] | None = None) -> t
 def own_figures(plan: TerritoryPlan, territory_ids: set[int] | None = None) -> tuple[dict, dict]:
     """Accounts and open pipeline each territory of the plan (of ``territory_ids`` when given)
     holds itself (two grouped queries), read from the plan's current primary AccountTerritory rows
-    (``routing.placement``: the same figures as every other page)."""
+    (``territories.placement``: the same figures as every other page)."""
     open_deals = Opportunity.objects.filter(status=Opportunity.Status.OPEN).order_by()
     rows = current_primary_rows(plan).order_by()
     # One filter() call: the row conditions must hold on the same AccountTerritory row.

@@ -30,7 +30,7 @@ from territories.access import (
     territory_has_perm,
 )
 from territories.builder import codec, pickers
-from territories.builder.preview import preview_for_post, rule_preview
+from territories.builder.preview import preview_for_post
 from territories.forms import TerritoryForm
 from territories.models import Territory, TerritoryPlan
 from territories.views_assign import refused_retired
@@ -168,8 +168,8 @@ def _catch_all_to_confirm(request: AuthenticatedHttpRequest, *, plan: TerritoryP
     if request.POST.get("confirm_catch_all") == "yes":
         return None
     parent = territory.parent if territory is not None and form.fields["parent"].disabled else d.get("parent")
-    preview = rule_preview(user=request.user, plan=plan, rule=rule, parent=parent, territory=territory,
-                           territory_type=d["type"], named_ids=named, data=request.POST)
+    preview = hooks.rule_preview(user=request.user, plan=plan, rule=rule, parent=parent, territory=territory,
+                                 territory_type=d["type"], named_ids=named, data=request.POST)
     return preview.get("catch_all") or {"total": None}
 
 

@@ -65,7 +65,7 @@ def place(account: Account, territory: Territory, *, source: str = "manual", **k
     """Puts ``account`` in ``territory`` as the product records it: a current primary
     ``AccountTerritory`` row in the territory's plan (what ``accounts_route_manually`` writes,
     without its checks or history). Its owner is then the territory's owner (``assign``)."""
-    from routing.models import AccountTerritory
+    from territories.models import AccountTerritory
 
     return AccountTerritory.objects.create(
         account=account, territory=territory, plan_id=territory.plan_id, is_primary=True, source=source, **kw
@@ -97,8 +97,8 @@ def make_account(*, territory: Territory | None = None, **kw) -> Account:
 def make_opportunity(account: Account, *, amount: Decimal | int | str = Decimal("10000"), **kw):
     """A deal on ``account``, by default in the account's current primary territory (in the
     active plan when it has one there)."""
-    from routing.models import AccountTerritory
     from salesos.models import Opportunity
+    from territories.models import AccountTerritory
 
     n = next(_seq)
     close = kw.pop("close_date", dt.date.today() + dt.timedelta(days=60))

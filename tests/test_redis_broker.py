@@ -123,7 +123,8 @@ STATE = """
 import json
 from django.db.models import Count
 from django_q.models import OrmQ, Task
-from routing.models import AccountTerritory, RoutingJob
+from routing.models import RoutingJob
+from territories.models import AccountTerritory
 job = RoutingJob.objects.get(pk={job})
 current = AccountTerritory.objects.filter(plan=job.plan, valid_to__isnull=True, is_primary=True)
 placed = dict(current.values("territory__code").annotate(n=Count("id")).values_list("territory__code", "n"))

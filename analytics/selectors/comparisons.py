@@ -20,9 +20,8 @@ from django.db.models import Sum
 from analytics.selectors.performance import SUMS, Figures, rolled_up
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Node, Scope
-from routing.models import AccountTerritory
 from territories.coverage import owners_on
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
 from territories.selectors import display_name
 
 User = get_user_model()

@@ -13,11 +13,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from analytics.models import CoverageSnapshot, WhiteSpaceArea
-from routing.models import AccountTerritory
-from routing.placement import is_placed
 from salesos.models import Opportunity, Region
 from territories.access import accounts_visible_to
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
+from territories.placement import is_placed
 from territories.selectors import account_count_of, is_staffed, territories_visible_to
 
 VACANT_LIST_SIZE = 25
@@ -71,7 +70,7 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
     """Coverage of what ``user`` may see (``territories.access``): the accounts they see (for
     managers and directors, with the unassigned queue), the territories of the plan they see, and
     the open pipeline of those accounts. Admins see the whole company."""
-    # Orphaned: no current primary territory in the plan (routing.placement).
+    # Orphaned: no current primary territory in the plan (territories.placement).
     orphaned = ~is_placed(plan=plan) if plan is not None else Q()
     seen_accounts = accounts_visible_to(user)
     accounts = seen_accounts.aggregate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))

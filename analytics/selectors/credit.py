@@ -5,7 +5,7 @@ For a deal of amount X closed on day D in territory T:
 * T's primary on D (``territories.coverage``, ends inclusive) is credited X x their split percent
   (100 for a primary unless changed);
 * every overlay territory whose credit row held the deal's account at the end of D
-  (``routing.placement.in_effect_on``) credits each of its overlay reps in force on D with
+  (``territories.placement.in_effect_on``) credits each of its overlay reps in force on D with
   X x the territory's credit percent x the rep's split percent.
 A line is shown for a territory the user may see: reps their own slots, managers their team's.
 """
@@ -20,11 +20,10 @@ from django.contrib.auth import get_user_model
 
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope
-from routing.models import AccountTerritory
-from routing.placement import in_effect_on
 from salesos.models import Opportunity
 from territories.coverage import is_in_force
-from territories.models import RepAssignment
+from territories.models import AccountTerritory, RepAssignment
+from territories.placement import in_effect_on
 from territories.selectors import display_name
 
 User = get_user_model()

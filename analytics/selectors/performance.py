@@ -3,7 +3,7 @@ figures including its (visible) subtree.
 
 Deals count for the territory they were booked in (``Opportunity.territory``), so a deal won last
 quarter stays with the territory that won it after a re-route. Accounts and activities count for
-the account's current primary territory (``routing.placement``). Quotas are the effective amounts
+the account's current primary territory (``territories.placement``). Quotas are the effective amounts
 (after ramp) of the period's quotas in the subtree.
 """
 
@@ -19,8 +19,8 @@ from django.utils import timezone
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Node, Scope
 from planning.models import Quota
-from routing.models import AccountTerritory
 from salesos.models import Activity, Opportunity
+from territories.models import AccountTerritory
 
 ZERO = Decimal(0)
 

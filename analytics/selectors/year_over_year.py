@@ -5,7 +5,7 @@ change in accounts came from mid-year changes.
 Each year is read on its own plan (the plan made for that fiscal year, else the active plan), and
 territories are matched across the two plans by code. The figures are the performance page's
 (``rolled_up``), summed over the year's quarters; accounts are the primary rows in force at the
-end of the year's last day (today while it runs: ``routing.placement.in_force_rows``). The
+end of the year's last day (today while it runs: ``territories.placement.in_force_rows``). The
 mid-year part is what the executed proposals dated inside the year moved in and out of each
 territory (their frozen moves), as far as the user may see those proposals; the rest of the
 change ("other") is routing of new, edited or deleted accounts and the plan's own changes.
@@ -26,8 +26,8 @@ from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope, scope_for
 from planning.models import FiscalPeriod, FiscalYear, ReassignmentMove, covering
 from planning.reassignments.selectors import mid_year_changes
-from routing.placement import in_force_rows
 from territories.models import TerritoryPlan
+from territories.placement import in_force_rows
 
 ZERO = Decimal(0)
 

@@ -30,11 +30,11 @@ from routing import batch
 from routing.bench import BENCH_DOMAIN, BENCH_USER_PREFIX, BenchRefused, cleanup, foreign_accounts
 from routing.bench.marks import User
 from routing.bench.synthetic import build_plan, insert_accounts, shape_for
-from routing.models import AccountTerritory, Notification
-from routing.placement import current_primary_rows
+from routing.models import Notification
 from salesos.models import Account, Activity, Opportunity, SalesProfile
 from territories import coverage
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
+from territories.placement import current_primary_rows
 
 BENCH_POLICY = "Benchmark: no approval"
 QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}  # mail kept in memory

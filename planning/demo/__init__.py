@@ -18,7 +18,7 @@ What gets built, in order:
 * routing: the accounts are routed by the production full re-route (``routing.batch.plan_reroute``)
   once accounts, territories and assignments are stored, so the AccountTerritory rows and their
   shared ``RoutingDecision`` rows are the ones production writes (an account's territory is its
-  current primary row, its owner that territory's owner: ``routing.placement``). The org is
+  current primary row, its owner that territory's owner: ``territories.placement``). The org is
   staffed before that from a pre-route of the generated records by the same vectorised engine the
   batch runs (``routing.engine.vector``, see ``_preroute``); the seed refuses to finish if the two
   disagree. Routed leads carry the lead router's decision (the compiled plan's ``resolve``);

@@ -24,10 +24,10 @@ from planning.demo.common import (
     _stream_rows,
     _timestamps,
 )
-from routing import batch, placement
-from routing.models import AccountTerritory
+from routing import batch
 from salesos.models import Account, GeoArea, Industry
-from territories.models import Territory
+from territories import placement
+from territories.models import AccountTerritory, Territory
 
 
 class AccountSteps(_SeederBase):
@@ -207,7 +207,7 @@ class AccountSteps(_SeederBase):
         owner_of = {**self.owner_of, **self.covering}
         owner_ids = np.array([owner_of[i].pk if i in owner_of else 0 for i in range(len(self.terrs))],
                              dtype=np.int64)
-        # Each account's territory and owner today (accounts store neither: routing.placement
+        # Each account's territory and owner today (accounts store neither: territories.placement
         # reads them from the routing rows); deals and activities are credited to them.
         territory_id = np.where(primary >= 0, self.terr_ids[np.maximum(primary, 0)], 0)
         owner_id = np.where(primary >= 0, owner_ids[np.maximum(primary, 0)], 0)

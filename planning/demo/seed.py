@@ -21,11 +21,10 @@ from planning.demo.deals import DealSteps
 from planning.demo.org import OrgSteps
 from planning.demo.plan import PlanSteps
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing.models import AccountTerritory, RoutingDecision
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
 from salesos.reference import load_reference
 from territories.grants import grants_rebuild
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
 
 User = get_user_model()
 

@@ -1,6 +1,6 @@
 """A simulation of a draft plan: every live account routed through the draft by the batch path,
 the results written as the draft's own ownership rows (``AccountTerritory`` with the draft as
-plan; live readers ask the active plan, ``routing.placement``), and the impact against the active
+plan; live readers ask the active plan, ``territories.placement``), and the impact against the active
 plan stored as figures. See ``planning.simulation``."""
 
 from __future__ import annotations

@@ -31,11 +31,11 @@ from planning.plans.checks import plan_problems
 from planning.plans.errors import PlanError
 from planning.reassignments.impact import deal_moves
 from routing.batch import plan_reroute
-from routing.models import AccountTerritory, Notification
+from routing.models import Notification
 from salesos.models import Account, Opportunity, SalesProfile
 from territories import coverage
 from territories.grants import grants_rebuild
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 User = get_user_model()
 Status = TerritoryPlan.Status

@@ -17,11 +17,11 @@ from django.contrib.auth import get_user_model
 from planning.models import Reassignment
 from planning.reassignments.access import proposable_territories
 from routing import engine
-from routing.placement import current_territories
 from salesos.models import Account, SalesProfile
 from salesos.roles import works_queue
 from territories import coverage
 from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.placement import current_territories
 
 User = get_user_model()
 Kind = Reassignment.Kind

@@ -1,7 +1,7 @@
 """What a proposal would do, computed from the routing engine and the placement reads, never a
 second implementation of routing:
 
-* ``move_accounts``: the chosen accounts, from where ``routing.placement`` says they sit now to
+* ``move_accounts``: the chosen accounts, from where ``territories.placement`` says they sit now to
   the target territory;
 * ``merge``: every account of the merged territory (a leaf) to the receiving one, the same way;
 * ``rule_change`` and ``carve``: the dry run of the re-route the change would start
@@ -34,12 +34,12 @@ from planning.approvals.resolve import ApprovalFacts
 from planning.models import DealDecision, DealPolicy, Reassignment
 from planning.reassignments.ids import id_values
 from planning.reassignments.snapshot import impact_summary
-from routing.placement import current_primary_rows
 from routing.preview import DRAFT_ID, TerritoryDraft, territory_change_preview
 from salesos.models import STAGE_ORDER, Activity, Opportunity
 from salesos.roles import role_of
 from territories import coverage
 from territories.models import RepAssignment, Territory
+from territories.placement import current_primary_rows
 
 User = get_user_model()
 Kind = Reassignment.Kind
@@ -150,7 +150,7 @@ def deal_moves(*, policy: str, threshold_stage: str, stage: str, choice: str | N
 
 
 def _current_of(plan_id: int, account_ids: Sequence[int]) -> dict[int, int]:
-    """Where each account sits now (its current primary row in the plan: ``routing.placement``)."""
+    """Where each account sits now (its current primary row in the plan: ``territories.placement``)."""
     found: dict[int, int] = {}
     for part in id_values(account_ids):
         rows = current_primary_rows(plan_id).filter(account_id__in=part)

@@ -14,9 +14,9 @@ from django.template import Context, Template, TemplateDoesNotExist, TemplateSyn
 
 from planning.models import CustomerNotice, Reassignment, ReassignmentSettings
 from planning.reassignments.impact import NEW_TERRITORY, Impact
-from routing.placement import current_primary_rows
 from salesos.models import Account
 from territories.models import Territory
+from territories.placement import current_primary_rows
 
 User = get_user_model()
 Kind = Reassignment.Kind

@@ -17,12 +17,11 @@ from planning.approvals.services import waiting_approver_ids
 from planning.models import ApprovalTask, Reassignment, ReassignmentMove
 from planning.reassignments.access import reassignment_get_for_user, reassignments_visible_to
 from planning.reassignments.transition import in_transition, outgoing_owner_ids
-from routing.models import AccountTerritory
-from routing.placement import placement
 from salesos.models import Account
 from salesos.roles import is_admin
 from territories import coverage
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import AccountTerritory, RepAssignment, Territory, TerritoryPlan
+from territories.placement import placement
 
 User = get_user_model()
 Status = Reassignment.Status

@@ -17,11 +17,10 @@ from django.utils import timezone
 
 from planning.models import FiscalPeriod, Quota, Reassignment, covering
 from planning.reassignments.ids import id_values
-from routing.models import AccountTerritory
-from routing.placement import territory_account_counts
 from routing.preview import DRAFT_ID
 from salesos.models import STAGE_ORDER, Account, Opportunity, SalesProfile
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
+from territories.placement import territory_account_counts
 from territories.selectors import display_name, open_pipeline_of
 
 if TYPE_CHECKING:

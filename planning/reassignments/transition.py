@@ -22,11 +22,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from planning.models import Reassignment, ReassignmentMove
-from routing.models import AccountTerritory
 from salesos.models import Account
 from salesos.roles import role_of
 from territories import coverage
-from territories.models import RepAssignment
+from territories.models import AccountTerritory, RepAssignment
 
 Status = Reassignment.Status
 

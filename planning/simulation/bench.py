@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from planning.models import Simulation
 from planning.simulation.services import simulation_run, simulation_start
 from routing.batch import warm
-from routing.models import AccountTerritory, RoutingDecision, RoutingJob
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from routing.models import RoutingJob
+from territories.models import AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
 
 BENCH_DRAFT = "Benchmark draft"
 CHANGED_SHARE = 0.10

@@ -3,7 +3,7 @@ stored on the ``Simulation`` (``report`` shapes it for each reader).
 
 Everything is read from the two plans' own ownership rows, as every other page reads them:
 an account sits in a plan's territory when its current primary ``AccountTerritory`` row there
-says so (``routing.placement``); TAM is the summed potential of those accounts and pipeline the
+says so (``territories.placement``); TAM is the summed potential of those accounts and pipeline the
 open deals on them (``planning.figures``); an owner is the territory's owner on the day
 (``territories.coverage``); capacity is the holder's, scaled by ramp (``planning.capacity``).
 Two grouped queries give every (active territory, draft territory) pair with its accounts, TAM,
@@ -23,10 +23,9 @@ from typing import Any
 from django.db import connection
 
 from planning.capacity import ramped_capacity
-from routing.models import AccountTerritory
 from salesos.models import Account, Opportunity, SalesProfile
 from territories import coverage
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 IMPACT_VERSION = 1
 

@@ -4,7 +4,7 @@
 changed since the last run), then measures the impact against the active plan.
 
 The draft's rows are the simulation's result and belong to the draft alone: every live reader
-asks the active plan (``routing.placement``), so nobody's territory or owner changes. A second run
+asks the active plan (``territories.placement``), so nobody's territory or owner changes. A second run
 writes only the accounts whose placement changed since the first (the diff), so re-running after
 an edit costs what the edit moves.
 

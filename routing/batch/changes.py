@@ -10,7 +10,7 @@ from django.db import connection
 
 from routing.batch.read import ID_CHUNK_SIZE, MANUAL_CODE, SOURCE_CODE, CurrentRows
 from routing.engine import vector
-from routing.models import RoutingDecision
+from territories.models import RoutingDecision
 
 
 def decision_keys(routed: vector.Routed, decision_ids: np.ndarray) -> np.ndarray:

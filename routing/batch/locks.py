@@ -31,10 +31,9 @@ from django.utils import timezone
 
 from routing.batch.reroute import plan_reroute
 from routing.engine.plan import LOCK
-from routing.models import AccountTerritory, RoutingDecision
 from routing.services import plan_index, version_number
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, RoutingDecision, TerritoryPlan
 
 ID_CHUNK = 5_000
 

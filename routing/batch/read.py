@@ -17,9 +17,8 @@ from django.db.models.expressions import RawSQL
 from routing import engine
 from routing.batch import workers
 from routing.engine import vector
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
 
 ID_CHUNK_SIZE = 5_000  # ids per query when reading a list of accounts (SQL parameter limits)
 

@@ -12,10 +12,9 @@ from django.db import connection
 from django.db.models import Q
 
 from routing import engine
-from routing.models import AccountTerritory, RoutingDecision
 from routing.sql import rule_to_q
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, RoutingDecision, TerritoryPlan
 
 
 def _subtree(compiled: engine.PlanIndex, roots: Iterable[int]) -> set[int]:

@@ -31,8 +31,9 @@ from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from routing.batch.reroute import SAMPLE_SIZE, plan_reroute
-from routing.models import RoutingDecision, RoutingJob, RoutingJobShard
+from routing.models import RoutingJob, RoutingJobShard
 from salesos.models import Account
+from territories.models import RoutingDecision
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,9 @@ from routing.batch.changes import RowChanges
 from routing.batch.read import ID_CHUNK_SIZE, ROW_VERSION, SOURCE_NAMES
 from routing.batch.result import RerouteResult
 from routing.engine import vector
-from routing.models import AccountTerritory, RoutingDecision
 from routing.services import version_number
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, RoutingDecision, TerritoryPlan
 
 CHUNK_SIZE = 125_000  # accounts per write transaction (and per progress step)
 

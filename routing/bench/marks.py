@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from routing.models import AccountTerritory, IntegrationToken, RoutingDecision, RoutingJob
+from routing.models import IntegrationToken, RoutingJob
 from salesos.models import Account
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
 
 User = get_user_model()
 

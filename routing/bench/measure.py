@@ -21,9 +21,9 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from routing import engine, services
-from routing.models import AccountTerritory, IntegrationToken
+from routing.models import IntegrationToken
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
 
 from .marks import BENCH_TOKEN
 

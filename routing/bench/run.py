@@ -15,9 +15,8 @@ from typing import Any
 from django.db import connection
 
 from routing import batch
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
 
 from .cluster import reroute_through_workers, start_cluster, stop_cluster
 from .extras import plan_measured

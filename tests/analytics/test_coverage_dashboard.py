@@ -12,7 +12,7 @@ from django_q.models import Schedule
 from analytics.models import CoverageSnapshot, WhiteSpaceArea
 from analytics.services import coverage_snapshot_take
 from analytics.tasks import DAILY_SNAPSHOT, coverage_snapshot_daily
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests import factories
 from tests.analytics.fixtures import build
 

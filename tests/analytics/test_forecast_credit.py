@@ -13,9 +13,8 @@ from analytics.selectors.credit import credit_page
 from analytics.selectors.forecast import forecast_page
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
-from routing.models import AccountTerritory
 from territories.grants import grants_rebuild
-from territories.models import RepAssignment
+from territories.models import AccountTerritory, RepAssignment
 from tests import factories
 from tests.analytics.fixtures import build
 

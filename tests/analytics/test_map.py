@@ -251,7 +251,7 @@ def test_the_map_endpoints_make_a_bounded_number_of_queries(geo, client, django_
 
 def test_a_rectangle_of_accounts_becomes_a_draft_proposal_and_moves_nothing(geo, client):
     from planning.models import Reassignment
-    from routing.placement import current_territories
+    from territories.placement import current_territories
 
     beta = list(Account.objects.filter(name__startswith="Beta").order_by("pk").values_list("pk", flat=True))
     client.force_login(geo.admin)

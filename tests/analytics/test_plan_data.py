@@ -17,7 +17,7 @@ from analytics.exports import performance_row
 from analytics.selectors.performance import rolled_up
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests.analytics.fixtures import build
 
 pytestmark = pytest.mark.django_db

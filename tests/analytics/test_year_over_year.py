@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analytics.selectors.year_over_year import year_over_year
 from planning.models import FiscalPeriod, Quota, Reassignment, ReassignmentMove
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests import factories
 from tests.analytics.fixtures import WON, build
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests.analytics.fixtures import build
 from tests.browser.conftest import PASSWORD
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from planning.reassignments.services import reassignment_propose, reassignment_submit
-from routing.placement import current_primary_rows
 from territories.models import Territory, TerritoryPlan
+from territories.placement import current_primary_rows
 
 pytestmark = pytest.mark.browser
 

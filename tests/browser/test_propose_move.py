@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from planning.models import ApprovalPolicy, Reassignment
 from planning.reassignments.daily import reassignments_execute_due
-from routing.placement import placement
 from territories.models import Territory
+from territories.placement import placement
 from tests.browser.conftest import PASSWORD
 from tests.planning.reassign_helpers import build_org
 

@@ -20,9 +20,9 @@ from playwright.sync_api import Page, expect
 
 from planning.models import ApprovalPolicy, ApprovalPolicyStep, Reassignment
 from planning.reassignments.daily import reassignments_execute_due
-from routing.placement import current_primary_rows
 from salesos.models import STAGE_ORDER, Activity, Opportunity
 from territories.grants import grants_rebuild
+from territories.placement import current_primary_rows
 from tests.browser.conftest import PASSWORD
 from tests.planning.reassign_helpers import build_org
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from routing import placement
 from salesos.models import Activity
+from territories import placement
 from tests.browser.conftest import PASSWORD
 from tests.routing.pages import World, build_world
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from routing import placement, services
+from routing import services
 from salesos.models import Account
+from territories import placement
 from tests.browser.conftest import PASSWORD
 from tests.routing.pages import World, build_world
 

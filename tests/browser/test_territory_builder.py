@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from routing.placement import placement
 from routing.services import account_save
 from salesos.models import Account, Industry
 from territories.models import Territory
+from territories.placement import placement
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from planning.plans.clone import plan_copy
 from routing import services as routing_services
 from routing.batch import plan_reroute
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests import factories
 
 WEST = {"all": [{"field": "state", "op": "in", "value": ["US-CA", "US-OR"]}]}

@@ -10,10 +10,9 @@ from decimal import Decimal
 from planning.simulation.services import simulation_run, simulation_start
 from planning.transfer import plan_export, plan_import
 from routing.batch import plan_reroute
-from routing.models import AccountTerritory
 from salesos.models import SalesProfile
 from territories.grants import grants_rebuild
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 
 Role = SalesProfile.Role

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from planning import loadrun
 from routing import batch, services
-from routing.models import AccountTerritory, IntegrationToken, RoutingJob
+from routing.models import IntegrationToken, RoutingJob
+from territories.models import AccountTerritory
 from tests.factories import assign, make_account, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from planning.models import DealOwnerChange, Simulation
 from planning.plans import services
 from planning.plans.activate import day_start, plan_activate, plans_activate_due
 from planning.plans.errors import PlanError
-from routing.models import AccountTerritory, Notification
+from routing.models import Notification
 from salesos.models import Account, Opportunity
 from territories import services as territory_services
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 from tests.planning.plan_helpers import company, primaries, today
 from tests.planning.sim_helpers import simulate

@@ -14,10 +14,9 @@ from django.db import connection, connections
 
 from planning.plans import activate, services
 from routing.batch import plan_reroute
-from routing.models import AccountTerritory
 from salesos.models import Account
 from territories import services as territory_services
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 from tests.planning.plan_helpers import company, today
 

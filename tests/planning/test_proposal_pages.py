@@ -20,9 +20,9 @@ from planning.reassignments.selectors import (
     mid_year_rows,
     reassignment_timeline,
 )
-from routing.models import AccountTerritory
 from salesos.models import SalesProfile
 from territories.grants import grants_rebuild
+from territories.models import AccountTerritory
 from tests import factories
 
 pytestmark = pytest.mark.django_db

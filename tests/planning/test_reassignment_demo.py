@@ -13,9 +13,8 @@ from planning.models import ApprovalPolicy, Reassignment
 from planning.reassignments.impact import reassignment_impact
 from planning.reassignments.services import reassignment_execute, reassignment_propose, reassignment_submit
 from routing import services as routing_services
-from routing.models import AccountTerritory
 from salesos.models import GeoArea, Industry, Opportunity
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 
 N = 800

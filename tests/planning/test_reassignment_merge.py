@@ -15,9 +15,9 @@ from planning.reassignments.services import (
     reassignment_propose,
     reassignment_submit,
 )
-from routing.placement import current_primary_rows
 from territories import coverage
 from territories.models import RepAssignment, Territory
+from territories.placement import current_primary_rows
 from tests.factories import assign, make_user
 from tests.planning.reassign_helpers import build_org
 

@@ -26,10 +26,11 @@ from planning.reassignments.services import (
     reassignments_execute_due,
 )
 from planning.reassignments.transition import transition_account_ids
-from routing.models import AccountTerritory, Notification
-from routing.placement import placements
+from routing.models import Notification
 from salesos.models import STAGE_ORDER, Activity, Opportunity
 from territories.access import account_get_for_user, accounts_visible_to
+from territories.models import AccountTerritory
+from territories.placement import placements
 from tests.planning.reassign_helpers import build_org
 
 pytestmark = pytest.mark.django_db

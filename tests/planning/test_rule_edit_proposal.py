@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from planning.models import Reassignment, ReassignmentSettings
-from routing.placement import current_primary_rows
 from salesos.models import SalesProfile
 from territories.grants import grants_rebuild
 from territories.models import Territory
+from territories.placement import current_primary_rows
 from tests import factories
 from tests.territories.test_rule_builder import Builder
 

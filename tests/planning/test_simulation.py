@@ -11,13 +11,12 @@ from planning.figures import territory_figures
 from planning.models import Simulation
 from planning.simulation.report import simulation_report
 from planning.simulation.services import SimulationRefused, simulation_start
-from routing import placement
 from routing.engine import resolve
-from routing.models import AccountTerritory
 from routing.services import plan_index, record_of
 from salesos.models import Account
+from territories import placement
 from territories import services as territory_services
-from territories.models import RepAssignment
+from territories.models import AccountTerritory, RepAssignment
 from tests import factories
 from tests.planning.sim_helpers import company, draft_of, simulate, state_rule, territory
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from routing import placement, services
+from routing import services
 from salesos.models import Account, GeoArea, Industry, Lead
+from territories import placement
 from territories.grants import grants_rebuild
 from territories.models import Territory, TerritoryPlan
 from tests.factories import assign, make_plan, make_territory, make_user

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from routing import services
-from routing.models import AccountTerritory
 from salesos.models import Account
+from territories.models import AccountTerritory
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -36,20 +36,20 @@ def routed():
 
 def test_an_ownership_row_cannot_be_changed_added_or_deleted_in_the_admin(client, staff, routed):
     account, row, _, east = routed
-    url = f"/admin/routing/accountterritory/{row.pk}/change/"
+    url = f"/admin/territories/accountterritory/{row.pk}/change/"
     page = client.get(url).content.decode()
     assert reverse("routing:account_explain", args=[account.pk]) in page
     assert 'name="territory"' not in page  # shown, not editable
-    assert f"/admin/routing/accountterritory/{row.pk}/delete/" not in page
+    assert f"/admin/territories/accountterritory/{row.pk}/delete/" not in page
     response = client.post(url, {"account": account.pk, "territory": east.pk, "plan": row.plan_id,
                                  "is_primary": "on", "credit_percent": 100, "source": "manual",
                                  "valid_from_0": "2026-01-01", "valid_from_1": "00:00:00"})
     assert response.status_code == 403
-    assert client.get("/admin/routing/accountterritory/add/").status_code == 403
-    assert client.post("/admin/routing/accountterritory/add/", {"account": account.pk, "territory": east.pk,
+    assert client.get("/admin/territories/accountterritory/add/").status_code == 403
+    assert client.post("/admin/territories/accountterritory/add/", {"account": account.pk, "territory": east.pk,
                                                                 "plan": row.plan_id}).status_code == 403
-    assert client.post(f"/admin/routing/accountterritory/{row.pk}/delete/", {"post": "yes"}).status_code == 403
-    response = client.post("/admin/routing/accountterritory/",
+    assert client.post(f"/admin/territories/accountterritory/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    response = client.post("/admin/territories/accountterritory/",
                            {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"})
     assert response.status_code in (200, 302)  # the action is not offered: nothing happens
     assert list(AccountTerritory.objects.filter(account=account).values_list("pk", "territory_id", "valid_to")) == [

@@ -10,10 +10,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from routing import batch, engine, placement, services
-from routing.models import AccountTerritory, RoutingDecision, RoutingJob
+from routing import batch, engine, services
+from routing.models import RoutingJob
 from salesos.models import Account
-from territories.models import Territory
+from territories import placement
+from territories.models import AccountTerritory, RoutingDecision, Territory
 from tests.factories import assign, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from routing import bench, services
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import TerritoryPlan
+from territories.models import AccountTerritory, TerritoryPlan
 from tests.factories import make_account, make_plan
 
 pytestmark = pytest.mark.django_db(transaction=False)

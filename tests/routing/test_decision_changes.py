@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from routing import batch, services
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
 from tests.factories import make_account, make_plan, make_territory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from routing import engine, services, traces
-from routing.models import AccountTerritory
 from salesos.models import Account
+from territories.models import AccountTerritory
 from tests.routing.pages import (
     hidden_candidates,
     login,

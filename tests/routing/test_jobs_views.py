@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from routing import placement, services
+from routing import services
 from routing.models import RoutingJob, RoutingJobShard
 from salesos.models import Account
+from territories import placement
 from tests.factories import make_account, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 
 from routing import batch, services
-from routing.models import AccountTerritory, RoutingDecision
 from salesos.models import Account
+from territories.models import AccountTerritory, RoutingDecision
 from tests.routing.test_batch import random_plan
 
 pytestmark = pytest.mark.django_db

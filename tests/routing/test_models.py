@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from routing.models import AccountTerritory
+from territories.models import AccountTerritory
 from tests.factories import assert_db_refuses, make_account, make_plan, make_territory
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +58,7 @@ def test_deletes_cascade_to_routing_rows_without_database_keys():
     """AccountTerritory and RoutingDecision carry no database foreign keys (bulk writes); deleting
     an account, a territory or a plan through Django still removes what points at it."""
     from routing import services
-    from routing.models import RoutingDecision
-    from territories.models import Territory
+    from territories.models import RoutingDecision, Territory
 
     plan = make_plan()
     us = make_territory(plan, code="US", rule={"field": "country", "op": "eq", "value": "US"})

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from routing import placement, services
-from routing.models import AccountTerritory
+from routing import services
 from salesos.models import Account
+from territories import placement
+from territories.models import AccountTerritory
 from tests.factories import make_plan, make_territory
 from tests.routing.pages import (
     login,

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from routing import batch, engine, services
 from routing.engine import vector
-from routing.models import AccountTerritory, RoutingJob
+from routing.models import RoutingJob
 from salesos.models import Account
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
 from tests.factories import make_plan, make_territory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from routing import batch, services
 from routing.engine import COLUMNS, TERRITORY_TYPES, compile_rule
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import Territory
+from territories.models import AccountTerritory, Territory
 from tests.engine.strategies import plans, records, rules
 from tests.factories import make_plan
 

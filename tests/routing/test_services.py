@@ -5,12 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from routing import api, engine, placement, services
-from routing.models import AccountTerritory
+from routing import api, engine, services
 from routing.traces import decision_trace
 from salesos.models import Account, Lead, Leave
-from territories import coverage
-from territories.models import Territory
+from territories import coverage, placement
+from territories.models import AccountTerritory, Territory
 from tests.factories import assign, make_account, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db

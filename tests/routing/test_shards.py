@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from routing import batch, services
 from routing.batch import shards, write
-from routing.models import AccountTerritory, RoutingDecision, RoutingJob, RoutingJobShard
+from routing.models import RoutingJob, RoutingJobShard
 from salesos.models import Account
+from territories.models import AccountTerritory, RoutingDecision
 from tests.routing.test_batch import random_plan, state
 
 pytestmark = pytest.mark.django_db

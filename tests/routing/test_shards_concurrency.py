@@ -15,8 +15,9 @@ from django.test import override_settings
 
 from routing import batch, engine, services
 from routing.batch import shards
-from routing.models import AccountTerritory, RoutingDecision, RoutingJob
+from routing.models import RoutingJob
 from salesos.models import Account
+from territories.models import AccountTerritory, RoutingDecision
 from tests.routing.test_batch import random_plan, state
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from routing import services
-from routing.models import AccountTerritory
 from salesos.models import Account
+from territories.models import AccountTerritory
 from tests.routing.pages import (
     ROLES,
     grow,

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from routing import services
-from routing.models import AccountTerritory
-from routing.placement import placement
 from salesos.models import Account
+from territories.models import AccountTerritory
+from territories.placement import placement
 from tests.routing.pages import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -348,7 +348,7 @@ def test_detail_page_queries_are_bounded(client, world, n, django_assert_max_num
         make_opportunity(world.own, amount=1000 + i, owner=world.users["rep"])
         Activity.objects.create(account=world.own, kind="email", user=world.users["rep"])
     client.force_login(world.users["manager"])
-    # Territory and owner are read live (routing.placement): the active plan, the current primary
+    # Territory and owner are read live (territories.placement): the active plan, the current primary
     # row, the territory's primary/backup assignments, who is on leave, the owner; whether the user
     # may edit it (the active plan, one query); which territories and people on the page the user
     # may open as links (the visible territories and their owners: five queries); the reassignments

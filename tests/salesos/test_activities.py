@@ -92,7 +92,7 @@ def test_htmx_answers_the_activities_card_with_the_new_one(client, world):
 def test_account_page_links_territory_and_owner(client, world):
     client.force_login(world.users["rep"])
     body = client.get(reverse("accounts:detail", args=[world.own.pk])).content.decode()
-    from routing.placement import placement
+    from territories.placement import placement
 
     where = placement(world.own)
     assert reverse("territories:detail", args=[where.territory.pk]) in body

@@ -21,12 +21,12 @@ from django.db.models import Count, F
 
 from planning import demo
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing import batch, placement
-from routing.models import AccountTerritory, RoutingDecision
+from routing import batch
 from routing.traces import decision_traces
 from salesos.models import Account, Activity, GeoArea, Industry, Lead, Leave, Opportunity, SalesProfile
+from territories import placement
 from territories.coverage import owner_ids_on as territory_owners
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
 
 N = 1200
 SEED = 7

@@ -1,5 +1,5 @@
 """Who sees which accounts (territories.access), now that an account sits where its current primary
-routing row says and its owner is that territory's owner today (routing.placement)."""
+routing row says and its owner is that territory's owner today (territories.placement)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 from django.http import Http404
 
-from routing.models import AccountTerritory
 from salesos.models import SalesProfile
 from territories.access import account_get_for_user, accounts_visible_to
-from territories.models import RepAssignment, TerritoryUserObjectPermission
+from territories.models import AccountTerritory, RepAssignment, TerritoryUserObjectPermission
 from tests import factories
 
 pytestmark = pytest.mark.django_db

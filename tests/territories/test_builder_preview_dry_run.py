@@ -13,9 +13,8 @@ from django.urls import reverse
 
 from planning import demo
 from routing import services as routing_services
-from routing.models import AccountTerritory
 from salesos.models import Account, GeoArea, Industry
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 from tests.territories.test_rule_builder import Builder
 

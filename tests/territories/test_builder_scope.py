@@ -202,7 +202,7 @@ def test_emptying_an_active_territorys_rule_asks_for_the_confirmation(world):
 
 
 def test_visible_moves_are_counted_in_bounded_id_lists(world, monkeypatch):
-    from territories.builder import preview
+    from routing import builder_preview as preview
 
     c = client_for(world, "manager")
     b = Builder()

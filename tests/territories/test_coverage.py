@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from routing import placement
-from territories import coverage
+from territories import coverage, placement
 from territories import services as territory_services
 from territories.models import RepAssignment, Territory
 from territories.tree import plan_tree

@@ -32,7 +32,7 @@ def test_bulk_tools_are_linked_for_the_roles_that_may_use_them(client, world, ro
 def test_territory_page_links_accounts_owner_and_deal_accounts(client, world):
     make_opportunity(world.own, amount=5000)
     client.force_login(world.users["rep"])
-    from routing.placement import placement
+    from territories.placement import placement
 
     where = placement(world.own)
     body = client.get(reverse("territories:detail", args=[where.territory.pk])).content.decode()
@@ -65,7 +65,7 @@ def test_manager_home_links_reps_to_their_accounts(client, world):
 
 @pytest.mark.parametrize("role", ["admin", "director", "manager"])
 def test_routing_pages_link_the_territories_the_user_may_open(client, world, role):
-    from routing.placement import placement
+    from territories.placement import placement
 
     client.force_login(world.users[role])
     body = client.get(reverse("routing:account_explain", args=[world.own.pk])).content.decode()

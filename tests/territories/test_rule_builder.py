@@ -9,11 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from routing.models import AccountTerritory
 from routing.sql import rule_to_q
 from salesos.models import Account, GeoArea, Industry
 from territories.builder import codec as tf
-from territories.models import RepAssignment, Territory
+from territories.models import AccountTerritory, RepAssignment, Territory
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -406,7 +405,7 @@ def test_manager_with_object_permission_edits_rule_but_not_parent(plan):
 
 
 def test_preview_of_a_parent_compares_with_its_whole_subtree(db):
-    from territories.builder.preview import rule_preview
+    from routing.builder_preview import rule_preview
     from tests import factories
 
     plan = factories.make_plan()

@@ -196,7 +196,7 @@ def test_overlay_splits_total_at_most_100(plan, admin):
 
 
 def test_primary_change_updates_account_owner(plan, admin):
-    from routing.placement import placement
+    from territories.placement import placement
 
     t = factories.make_territory(plan)
     acc = factories.make_account(territory=t)
@@ -227,7 +227,7 @@ def test_named_accounts_change_is_recorded(plan, admin, reroutes):
 
 
 def test_a_territory_with_ownership_history_is_retired_not_erased(plan, admin, reroutes):
-    from routing.models import AccountTerritory
+    from territories.models import AccountTerritory
     from tests.factories import make_account
 
     territory = Territory.objects.create(plan=plan, code="OLD", name="Old territory")

@@ -22,7 +22,7 @@ HX = {"HX-Request": "true"}
 # The same ceiling at every data size (session, user, profile and the unread-notification count included).
 TREE_MAX_QUERIES = 13  # with the approvals badge
 # +1 since the page carries the rep-assignment form (its list of people); +4 since each listed
-# account's owner is its territory's owner today (routing.placement: the accounts' current primary
+# account's owner is its territory's owner today (territories.placement: the accounts' current primary
 # rows, the territories' primary/backup assignments, who is on leave, the owners).
 DETAIL_MAX_QUERIES = 27  # with the approvals badge
 

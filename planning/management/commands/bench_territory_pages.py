@@ -26,10 +26,9 @@ from django.test import Client
 from django.urls import reverse
 
 from planning.models import FiscalPeriod, FiscalYear, Quota
-from routing.models import AccountTerritory
 from salesos.models import Account, Opportunity, SalesProfile
 from territories.grants import grants_rebuild
-from territories.models import RepAssignment, Territory, TerritoryPlan
+from territories.models import AccountTerritory, RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
 Role = SalesProfile.Role

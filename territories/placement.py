@@ -21,10 +21,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from routing.models import AccountTerritory
 from salesos.models import Account
 from territories import coverage
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 User = get_user_model()
 
