@@ -230,6 +230,15 @@ def run(*, accounts: int, seed: int = 1, viewports: int = 50, keep: bool = False
                 client.get("/map/boundaries.json?level=all")
                 cached.append((time.perf_counter() - started) * 1000)
             out["boundaries_cached_ms"] = round(_p95(cached), 1)
+            # What a browser does: the compressed layer once, then a revalidation by its ETag.
+            packed = client.get("/map/boundaries.json?level=all", headers={"Accept-Encoding": "gzip"})
+            out["boundaries_gzip_kb"] = round(len(packed.content) / 1024, 1)
+            revalidated = []
+            for _ in range(20):
+                started = time.perf_counter()
+                client.get("/map/boundaries.json?level=all", headers={"If-None-Match": packed["ETag"]})
+                revalidated.append((time.perf_counter() - started) * 1000)
+            out["boundaries_304_ms"] = round(_p95(revalidated), 1)
             say(f"boundaries: {out['boundaries_kb']} KB, built in {out['boundaries_build_s']} s")
 
             rng = random.Random(seed)

@@ -13,6 +13,9 @@ plan version, so a request reads the database once per version.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 
@@ -120,8 +123,9 @@ def _hold(key: str, answer: Answer, seconds: float) -> Answer:
 
 
 def map_layers_forget() -> None:
-    """Forget the layers this process holds (tests)."""
+    """Forget the layers and bodies this process holds (tests)."""
     _held.clear()
+    _bodies.clear()
 
 
 def boundaries_current(plan: TerritoryPlan) -> Answer:
@@ -145,3 +149,44 @@ def boundaries_current(plan: TerritoryPlan) -> Answer:
     else:
         answer = (BoundaryLayer({}, {}, {}, {}, 0), LayerState("failed" if row.status == Status.FAILED else "building"))
     return _hold(key, answer, WAIT_SECONDS)
+
+
+@dataclass(frozen=True)
+class LayerBody:
+    """A boundary answer as sent: the GeoJSON bytes, their gzip and an ETag of the content."""
+
+    raw: bytes
+    gzipped: bytes
+    etag: str
+
+
+def _body(text: str) -> LayerBody:
+    raw = text.encode()
+    # Level 6: a tenth of the megabyte layer, once per selection and process.
+    return LayerBody(raw, gzip.compress(raw, compresslevel=6, mtime=0),
+                     '"' + hashlib.sha256(raw).hexdigest()[:32] + '"')
+
+
+# (layer object, territory ids, state) -> its body; the layer is kept in the value so its id is
+# not reused while the entry lives.
+_bodies: dict[tuple, tuple[BoundaryLayer, LayerBody]] = {}
+BODIES_MAX = 32
+
+
+def layer_body(layer: BoundaryLayer, ids: list[int], state: LayerState) -> LayerBody:
+    """The feature collection of ``ids`` from ``layer``, joined and compressed once per process:
+    a request for a selection already sent costs a dictionary lookup, not a megabyte of text."""
+    key = (id(layer), tuple(ids), state.state, state.built_at)
+    found = _bodies.get(key)
+    if found is not None and found[0] is layer:
+        return found[1]
+    body = _body(layer.feature_collection(ids, state.to_json()))
+    if len(_bodies) >= BODIES_MAX:
+        _bodies.pop(next(iter(_bodies)))
+    _bodies[key] = (layer, body)
+    return body
+
+
+def layer_body_empty() -> LayerBody:
+    return _body('{"type":"FeatureCollection","layer":' + json.dumps(LayerState("ready").to_json())
+                 + ',"features":[]}')

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from analytics.geo import BoundaryLayer
 from analytics.map_heat import AREA_METRICS, heat_layer
 from analytics.map_heat_territory import territory_heat
-from analytics.map_layers import boundaries_current
+from analytics.map_layers import LayerBody, boundaries_current, layer_body, layer_body_empty
 from analytics.map_points import PointFilter, PointTable, Viewport, clusters, mask_of, point_table
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
@@ -107,13 +107,19 @@ def boundary_ids(layer: BoundaryLayer, scope: MapScope, query: MapQuery) -> list
     return picked
 
 
-def map_boundaries(*, user, query: MapQuery) -> str:
-    """The GeoJSON of the territories the user may see (the active plan)."""
+def map_boundaries_body(*, user, query: MapQuery) -> LayerBody:
+    """The GeoJSON of the territories the user may see (the active plan), as stored bytes with
+    their ETag: the same selection is joined and compressed once per process (``layer_body``)."""
     scope = map_scope(user)
     if scope.plan is None:
-        return '{"type":"FeatureCollection","layer":{"state":"ready","built_at":null},"features":[]}'
+        return layer_body_empty()
     layer, state = boundaries_current(scope.plan)
-    return layer.feature_collection(boundary_ids(layer, scope, query), state.to_json())
+    return layer_body(layer, boundary_ids(layer, scope, query), state)
+
+
+def map_boundaries(*, user, query: MapQuery) -> str:
+    """The same GeoJSON as text."""
+    return map_boundaries_body(user=user, query=query).raw.decode()
 
 
 def map_levels(*, user) -> int:

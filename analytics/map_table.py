@@ -30,13 +30,13 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from analytics.map_index import GRID_BITS, TableIndex, table_index
 from salesos.models import Account
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 MAX_LAT = 85.0511
-# Cells per axis of the finest cluster grid, as a power of two: 64 px cells at zoom 16 (2**18). A
-# coarser zoom's cell is a right shift of it, cheaper than dividing the coordinates again.
-GRID_BITS = 18
+# Cells per axis of the finest cluster grid (``GRID_BITS``, a power of two): 64 px cells at zoom 16.
+# A coarser zoom's cell is a right shift of it, cheaper than dividing the coordinates again.
 REFRESH_SHARE = 0.2  # above this share of changed accounts, a full load beats the merge
 REFRESH_MIN = 100  # ... and below this many, the merge always wins
 ID_CHUNK = 5_000
@@ -105,6 +105,7 @@ class PointTable:
     states: list[str]
     territory_type: dict[int, str] = field(default_factory=dict)
     refreshes: int = 0  # incremental refreshes since the full load
+    index: TableIndex | None = None  # built by ``point_table`` before any request reads the table
     _h3: dict[int, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -248,7 +249,7 @@ def _refresh(table: PointTable, plan: TerritoryPlan | None, marks: tuple) -> Poi
     cells = {res: np.concatenate([found[keep], _cells(fresh["lat"], fresh["lon"], res)])[order]
              for res, found in table._h3.items()}
     return replace(table, marks=marks, sectors=sectors, countries=countries, states=states,
-                   refreshes=table.refreshes + 1, _h3=cells, **merged)
+                   refreshes=table.refreshes + 1, index=None, _h3=cells, **merged)
 
 
 _lock = threading.Lock()
@@ -277,7 +278,9 @@ def point_table(plan: TerritoryPlan | None) -> PointTable:
         refreshed = None
         if table is not None and table.base == base and time.monotonic() - table.loaded_at < max_age:
             refreshed = _refresh(table, plan, marks)
-        table = _table = refreshed or _load(plan, base, marks)
+        table = refreshed or _load(plan, base, marks)
+        table.index = table_index(table.gx, table.gy, table.territory, table.locked, table.lon, table.lat)
+        _table = table
     return table
 
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from analytics.geo import base_outlines
 from analytics.map_adjust import adjust_allowed, adjust_preview, adjust_propose, adjust_selection
 from analytics.map_forms import AdjustForm, HeatForm, MapFilterForm, ShareLocationForm, ViewportForm
-from analytics.map_heat import LEVELS, METRICS
+from analytics.map_heat import AREA_METRICS, LEVELS, METRICS
 from analytics.map_selectors import (
     map_account_card,
-    map_boundaries,
+    map_boundaries_body,
     map_heat,
     map_levels,
     map_location_shared,
@@ -35,7 +35,7 @@ def _bad(form) -> JsonResponse:
     return JsonResponse({"error": "Invalid map request.", "fields": errors}, status=400)
 
 
-def _json(text: str) -> HttpResponse:
+def _json(text: str | bytes) -> HttpResponse:
     return HttpResponse(text, content_type="application/json")
 
 
@@ -50,6 +50,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "metrics": METRICS,
         "levels": LEVELS,
+        "area_metrics": AREA_METRICS,
         "tiles_url": tiles[0][1] if tiles else "",
         "tiles_attribution": tiles[0][2].get("attribution", "") if tiles else "",
         "center": leaflet.get("DEFAULT_CENTER", (39.5, -98.35)),
@@ -75,7 +76,19 @@ def boundaries(request: HttpRequest) -> HttpResponse:
     form = MapFilterForm(request.GET)
     if not form.is_valid():
         return _bad(form)
-    return _json(map_boundaries(user=request.user, query=form.query()))
+    body = map_boundaries_body(user=request.user, query=form.query())
+    # The browser keeps the layer and asks again with its ETag: an unchanged layer is a 304.
+    if body.etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        response = HttpResponseNotModified()
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = _json(body.gzipped)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = _json(body.raw)
+    response["ETag"] = body.etag
+    patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 @require_GET

@@ -400,8 +400,30 @@
     history.replaceState(null, "", `${form.action}?${filterParams()}`);
     refreshAll();
   });
+  // A metric that belongs to territories (quota attainment) is drawn per territory whatever the
+  // level: the level select says so, and gets the chosen area level back for the other metrics.
+  const metricSelect = document.getElementById("heat-metric");
+  const levelSelect = document.getElementById("heat-level");
+  let areaLevel = levelSelect.value;
+  function syncHeatLevel() {
+    const chosen = metricSelect.selectedOptions[0];
+    const perTerritory = Boolean(chosen && chosen.dataset.perTerritory);
+    if (perTerritory && !levelSelect.dataset.forced) {
+      areaLevel = levelSelect.value;
+      levelSelect.dataset.forced = "1";
+    }
+    for (const option of levelSelect.options) option.disabled = perTerritory && option.value !== "territory";
+    if (perTerritory) levelSelect.value = "territory";
+    else if (levelSelect.dataset.forced) {
+      levelSelect.value = areaLevel;
+      delete levelSelect.dataset.forced;
+    }
+  }
+  syncHeatLevel();
+
   form.addEventListener("change", (event) => {
     const target = event.target;
+    if (target === metricSelect) syncHeatLevel();
     if (target.dataset.layer || target.dataset.heat) {
       if (target.dataset.layer === "boundaries") loadBoundaries().catch(fail);
       else if (target.dataset.layer === "points") loadPoints().catch(fail);

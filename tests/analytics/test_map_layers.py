@@ -3,6 +3,7 @@ version's drawing, and until it is ready the map shows the previous layer, label
 
 from __future__ import annotations
 
+import gzip
 import json
 
 from analytics import map_layers
@@ -77,3 +78,27 @@ def test_a_rep_gets_only_their_part_of_the_stored_layer(geo, client):
     boundaries(client, geo.admin)
     codes = {f["properties"]["code"] for f in boundaries(client, geo.rep)["features"]}
     assert codes == {"W"}
+
+
+def test_the_layer_is_sent_compressed_once_and_then_answered_by_its_etag(geo, client):
+    client.force_login(geo.admin)
+    plain = client.get("/map/boundaries.json?level=all")
+    etag = plain["ETag"]
+    assert etag and "no-cache" in plain["Cache-Control"] and "private" in plain["Cache-Control"]
+    packed = client.get("/map/boundaries.json?level=all", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed["Content-Encoding"] == "gzip" and packed["ETag"] == etag
+    assert gzip.decompress(packed.content) == plain.content and len(packed.content) < len(plain.content)
+    again = client.get("/map/boundaries.json?level=all", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    # Another selection is another body: a rep's part does not answer to the admin's ETag.
+    client.force_login(geo.rep)
+    theirs = client.get("/map/boundaries.json?level=all", headers={"If-None-Match": etag})
+    assert theirs.status_code == 200 and theirs["ETag"] != etag
+    assert {f["properties"]["code"] for f in json.loads(theirs.content)["features"]} == {"W"}
+    # A new drawing of the plan changes the ETag.
+    client.force_login(geo.admin)
+    territory_update_rule(territory=geo.west, rule={"field": "state", "op": "in", "value": ["US-AA", "US-BB"]},
+                          by=geo.admin)
+    map_layers.map_layers_forget()
+    redrawn = client.get("/map/boundaries.json?level=all", headers={"If-None-Match": etag})
+    assert redrawn.status_code == 200 and redrawn["ETag"] != etag
