@@ -45,22 +45,45 @@ SECTORS = ("11", "23", "31", "42", "44", "48", "51", "52", "54", "62", "71", "72
 VIEW_PX = (1440, 900)
 ZIP_TERRITORIES = 600  # ZIP-prefix territories under the busiest states
 # The account columns the generator fills, in the order of its rows (the COPY column list).
-_GENERATED_COLUMNS = ("name", "domain", "status", "country", "region", "state", "city", "metro", "postal_code", "lat",
-                   "lon", "industry_code", "employees", "annual_revenue", "potential", "contact_name", "contact_email",
-                   "created_at", "updated_at")
+_GENERATED_COLUMNS = (
+    "name",
+    "domain",
+    "status",
+    "country",
+    "region",
+    "state",
+    "city",
+    "metro",
+    "postal_code",
+    "lat",
+    "lon",
+    "industry_code",
+    "employees",
+    "annual_revenue",
+    "potential",
+    "contact_name",
+    "contact_email",
+    "created_at",
+    "updated_at",
+)
 
 
 def _reference() -> tuple[list[tuple], list[tuple]]:
     """US ZIPs (code, state, lat, lon) and the other countries' metros (country, region, state,
     lat, lon)."""
-    zips = list(GeoArea.objects.filter(level=GeoArea.Level.POSTAL, centroid_lat__isnull=False).values_list(
-        "code", "parent__code", "centroid_lat", "centroid_lon"))
+    zips = list(
+        GeoArea.objects.filter(level=GeoArea.Level.POSTAL, centroid_lat__isnull=False).values_list(
+            "code", "parent__code", "centroid_lat", "centroid_lon"
+        )
+    )
     region_of = dict(GeoArea.objects.filter(level=GeoArea.Level.COUNTRY).values_list("code", "parent__code"))
     metros = [
         (country, region_of.get(country) or "", parent if level == GeoArea.Level.STATE else "", lat, lon)
         for country, lat, lon, parent, level in GeoArea.objects.filter(
-            level=GeoArea.Level.METRO, centroid_lat__isnull=False).exclude(country="US").values_list(
-            "country", "centroid_lat", "centroid_lon", "parent__code", "parent__level")
+            level=GeoArea.Level.METRO, centroid_lat__isnull=False
+        )
+        .exclude(country="US")
+        .values_list("country", "centroid_lat", "centroid_lon", "parent__code", "parent__level")
     ]
     return zips, metros
 
@@ -85,10 +108,25 @@ def _rows(n: int, zips: list[tuple], metros: list[tuple], seed: int):
             lat, lon = lat + jitter[i, 0] * 0.05, lon + jitter[i, 1] * 0.05
             postal = ""
         yield (
-            f"Map bench account {i}", f"m{i}{BENCH_DOMAIN}", "prospect", country, region, state, "", "", postal,
-            round(float(max(-85, min(85, lat))), 5), round(float(lon), 5),
-            SECTORS[sector[i]] + "1110", int(employees[i]), Decimal(int(revenue[i])), Decimal(int(revenue[i] * 3)),
-            "", "", now, now,
+            f"Map bench account {i}",
+            f"m{i}{BENCH_DOMAIN}",
+            "prospect",
+            country,
+            region,
+            state,
+            "",
+            "",
+            postal,
+            round(float(max(-85, min(85, lat))), 5),
+            round(float(lon), 5),
+            SECTORS[sector[i]] + "1110",
+            int(employees[i]),
+            Decimal(int(revenue[i])),
+            Decimal(int(revenue[i] * 3)),
+            "",
+            "",
+            now,
+            now,
         )
 
 
@@ -114,9 +152,12 @@ def insert_accounts(n: int, seed: int) -> None:
 def build_plan() -> TerritoryPlan:
     """Regions > countries (EMEA, APAC) or US states > ZIP-prefix territories, plus an industry
     and a size territory drawn from their accounts."""
-    plan = TerritoryPlan.objects.create(name=BENCH_PLAN, status=TerritoryPlan.Status.ACTIVE,
-                                        effective_date=timezone.localdate(),
-                                        description="Synthetic plan made by manage.py bench_map")
+    plan = TerritoryPlan.objects.create(
+        name=BENCH_PLAN,
+        status=TerritoryPlan.Status.ACTIVE,
+        effective_date=timezone.localdate(),
+        description="Synthetic plan made by manage.py bench_map",
+    )
     made: list[Territory] = []
 
     def add(code: str, name: str, rule: dict, parent: Territory | None = None, **kw: Any) -> Territory:
@@ -127,8 +168,11 @@ def build_plan() -> TerritoryPlan:
     regions = {r: add(r, r, condition("region", "eq", r)) for r in ("AMER", "EMEA", "APAC")}
     us = add("US", "United States", condition("country", "eq", "US"), regions["AMER"], priority=1)
     countries = (
-        Account.objects.filter(domain__endswith=BENCH_DOMAIN).exclude(country="US").order_by()
-        .values_list("country", "region").distinct()
+        Account.objects.filter(domain__endswith=BENCH_DOMAIN)
+        .exclude(country="US")
+        .order_by()
+        .values_list("country", "region")
+        .distinct()
     )
     for country, region in countries:
         if region in regions:
@@ -143,8 +187,13 @@ def build_plan() -> TerritoryPlan:
         if i < len(states) // 2:
             distinct = sorted(set(prefixes[state]))
             for j, chunk in enumerate(np.array_split(np.array(distinct), min(per_state, len(distinct)))):
-                add(f"Z-{state}-{j}", f"{state} ZIP {chunk[0]}-{chunk[-1]}",
-                    condition("postal_code", "prefix", [str(p) for p in chunk]), st, priority=3)
+                add(
+                    f"Z-{state}-{j}",
+                    f"{state} ZIP {chunk[0]}-{chunk[-1]}",
+                    condition("postal_code", "prefix", [str(p) for p in chunk]),
+                    st,
+                    priority=3,
+                )
     add("IND-HC", "Healthcare", condition("industry", "in", ["62"]), type=Territory.Type.INDUSTRY, priority=-1)
     add("SIZE-ENT", "Enterprise", condition("employees", "gte", 20_000), type=Territory.Type.SIZE, priority=-1)
     return plan
@@ -155,8 +204,12 @@ def _viewport(rng: random.Random, table, zoom: int) -> tuple[float, float, float
     lon, lat = float(table.lon[i]), float(table.lat[i])
     width = VIEW_PX[0] / 256 / 2**zoom * 360
     height = min(170.0, width * VIEW_PX[1] / VIEW_PX[0] * max(0.2, np.cos(np.radians(lat))))
-    return (max(-180, lon - width / 2), max(-85, lat - height / 2), min(180, lon + width / 2),
-            min(85, lat + height / 2))
+    return (
+        max(-180, lon - width / 2),
+        max(-85, lat - height / 2),
+        min(180, lon + width / 2),
+        min(85, lat + height / 2),
+    )
 
 
 def _analyze(*, vacuum: bool) -> None:
@@ -173,16 +226,26 @@ def _p95(values: list[float]) -> float:
     return float(np.percentile(np.array(values), 95)) if values else 0.0
 
 
-def run(*, accounts: int, seed: int = 1, viewports: int = 50, keep: bool = False, force: bool = False,
-        log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run(
+    *,
+    accounts: int,
+    seed: int = 1,
+    viewports: int = 50,
+    keep: bool = False,
+    force: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     say = log or (lambda _msg: None)
     if not reference_loaded():
         raise BenchRefused("Load the reference data first: manage.py load_reference.")
+    MapLayer.objects.filter(plan__name=BENCH_PLAN).delete()  # a kept run's layers (the shared cleanup knows routing's)
     cleanup()
     others = foreign_accounts()
     if others and not force:
-        raise BenchRefused(f"The database holds {others} accounts that are not the benchmark's. Run it in a scratch "
-                           "database, or pass --force to add benchmark rows next to them.")
+        raise BenchRefused(
+            f"The database holds {others} accounts that are not the benchmark's. Run it in a scratch "
+            "database, or pass --force to add benchmark rows next to them."
+        )
     out: dict[str, Any] = {"accounts": accounts, "database": connection.vendor, "seed": seed}
     previous = list(TerritoryPlan.objects.filter(status=TerritoryPlan.Status.ACTIVE).values_list("pk", flat=True))
     TerritoryPlan.objects.filter(pk__in=previous).update(status=TerritoryPlan.Status.ARCHIVED)

@@ -1,6 +1,6 @@
 """Choropleths over the map's point table: a metric summed per country, state or H3 hexagon,
-classed into quantile bands for the legend. The white-space layer is the same sum over the
-accounts no territory covers."""
+classed into quantile bands for the legend. (White space has its own layer,
+``analytics.map_white_space``, over the areas ``analytics.white_space`` defines.)"""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ LEVELS = {"territory": "Territory", "country": "Country", "state": "State/Provin
 AREA_METRICS = ("accounts", "potential", "revenue")  # attainment belongs to territories, not to areas
 BASE_RES = 7  # accounts' cells are computed at this resolution, coarser ones from them
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
-WHITE_SPACE_PALETTE = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 CLASSES = len(PALETTE)
 
 
@@ -55,13 +54,16 @@ def class_of(value: float, breaks: list[float]) -> int:
 
 
 def _feature(properties: dict[str, Any], geometry: str) -> str:
-    return '{"type":"Feature","properties":' + json.dumps(properties, separators=(",", ":")) + ',"geometry":' + \
-        geometry + "}"
+    return (
+        '{"type":"Feature","properties":'
+        + json.dumps(properties, separators=(",", ":"))
+        + ',"geometry":'
+        + geometry
+        + "}"
+    )
 
 
-def heat_layer(
-    table: PointTable, mask: np.ndarray, *, metric: str, level: str, view: Viewport, white_space: bool = False
-) -> str:
+def heat_layer(table: PointTable, mask: np.ndarray, *, metric: str, level: str, view: Viewport) -> str:
     """A GeoJSON FeatureCollection (as text) whose features carry ``value`` and ``class``, with
     ``legend`` (breaks and colours) beside ``features``."""
     found: list[tuple[dict[str, Any], str, float]] = []
@@ -82,8 +84,9 @@ def heat_layer(
         cells = table.h3_cells(BASE_RES)[rows]
         unique, inverse = np.unique(cells, return_inverse=True)
         if resolution < BASE_RES and len(unique):
-            parents = np.fromiter((h3int.cell_to_parent(int(c), resolution) for c in unique), dtype=np.uint64,
-                                  count=len(unique))
+            parents = np.fromiter(
+                (h3int.cell_to_parent(int(c), resolution) for c in unique), dtype=np.uint64, count=len(unique)
+            )
             unique, back = np.unique(parents, return_inverse=True)
             inverse = back[inverse]
         sums = np.bincount(inverse, weights=_weights(table, metric, rows), minlength=len(unique))
@@ -92,14 +95,30 @@ def heat_layer(
             ring = [[round(lng, 4), round(lat, 4)] for lat, lng in h3int.cell_to_boundary(int(cell))]
             ring.append(ring[0])
             geometry = json.dumps({"type": "Polygon", "coordinates": [ring]}, separators=(",", ":"))
-            found.append(({"code": h3int.int_to_str(int(cell)), "name": "", "accounts": int(counts[i])}, geometry,
-                          float(sums[i])))
+            found.append(
+                (
+                    {"code": h3int.int_to_str(int(cell)), "name": "", "accounts": int(counts[i])},
+                    geometry,
+                    float(sums[i]),
+                )
+            )
     breaks = breaks_of([v for _, _, v in found])
-    palette = WHITE_SPACE_PALETTE if white_space else PALETTE
+    palette = PALETTE
     features = []
     for properties, geometry, value in found:
         features.append(_feature({**properties, "value": round(value, 2), "class": class_of(value, breaks)}, geometry))
-    legend = {"metric": metric, "label": METRICS[metric], "breaks": breaks, "colors": list(palette[: len(breaks) + 1]),
-              "level": level, "white_space": white_space}
-    return ('{"type":"FeatureCollection","legend":' + json.dumps(legend, separators=(",", ":")) + ',"features":['
-            + ",".join(features) + "]}")
+    legend = {
+        "metric": metric,
+        "label": METRICS[metric],
+        "breaks": breaks,
+        "colors": list(palette[: len(breaks) + 1]),
+        "level": level,
+        "white_space": False,
+    }
+    return (
+        '{"type":"FeatureCollection","legend":'
+        + json.dumps(legend, separators=(",", ":"))
+        + ',"features":['
+        + ",".join(features)
+        + "]}"
+    )

@@ -33,8 +33,13 @@ def cell_bits(zoom: int) -> int:
 def _spread(v: np.ndarray) -> np.ndarray:
     """The bits of ``v`` (up to 32) moved to the even positions of a 64-bit word."""
     x = np.asarray(v, dtype=np.uint64) & np.uint64(0xFFFFFFFF)
-    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
-                        (2, 0x3333333333333333), (1, 0x5555555555555555)):
+    for shift, mask in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
         x = (x | (x << np.uint64(shift))) & np.uint64(mask)
     return x
 
@@ -92,8 +97,17 @@ class CellGroups:
     first: np.ndarray  # int64: the lowest row of the group (the pin when it is alone)
 
 
-def _group(cx: np.ndarray, cy: np.ndarray, territory: np.ndarray, locked: np.ndarray, bits: int,
-           count: np.ndarray | None, lon: np.ndarray, lat: np.ndarray, first: np.ndarray) -> CellGroups:
+def _group(
+    cx: np.ndarray,
+    cy: np.ndarray,
+    territory: np.ndarray,
+    locked: np.ndarray,
+    bits: int,
+    count: np.ndarray | None,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    first: np.ndarray,
+) -> CellGroups:
     """Groups of rows (accounts, or finer groups with their ``count``) by cell, territory, lock."""
     codes, tcode = np.unique(territory, return_inverse=True)
     key = ((cx.astype(np.uint64) << np.uint64(bits)) | cy.astype(np.uint64)) * np.uint64(len(codes) or 1)
@@ -104,16 +118,20 @@ def _group(cx: np.ndarray, cy: np.ndarray, territory: np.ndarray, locked: np.nda
     pick = order[starts]
     counts = np.ones(len(order), dtype=np.int64) if count is None else count
     return CellGroups(
-        cx=cx[pick].astype(np.int64), cy=cy[pick].astype(np.int64), territory=territory[pick],
-        locked=locked[pick], count=np.add.reduceat(counts[order], starts) if len(order) else counts[:0],
+        cx=cx[pick].astype(np.int64),
+        cy=cy[pick].astype(np.int64),
+        territory=territory[pick],
+        locked=locked[pick],
+        count=np.add.reduceat(counts[order], starts) if len(order) else counts[:0],
         lon_sum=np.add.reduceat(lon[order], starts) if len(order) else lon[:0],
         lat_sum=np.add.reduceat(lat[order], starts) if len(order) else lat[:0],
         first=np.minimum.reduceat(first[order], starts) if len(order) else first[:0],
     )
 
 
-def cell_groups(gx: np.ndarray, gy: np.ndarray, territory: np.ndarray, locked: np.ndarray, lon: np.ndarray,
-                lat: np.ndarray) -> dict[int, CellGroups]:
+def cell_groups(
+    gx: np.ndarray, gy: np.ndarray, territory: np.ndarray, locked: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> dict[int, CellGroups]:
     """The groups of every zoom up to ``GROUPED_MAX_ZOOM``: the finest from the accounts, each
     coarser one from the finer groups (a cell is the four cells below it)."""
     top = GROUPED_MAX_ZOOM
@@ -123,8 +141,17 @@ def cell_groups(gx: np.ndarray, gy: np.ndarray, territory: np.ndarray, locked: n
     for zoom in range(top - 1, -1, -1):
         finer = out[zoom + 1]
         step = cell_bits(zoom + 1) - cell_bits(zoom)
-        out[zoom] = _group(finer.cx >> step, finer.cy >> step, finer.territory, finer.locked, cell_bits(zoom),
-                           finer.count, finer.lon_sum, finer.lat_sum, finer.first)
+        out[zoom] = _group(
+            finer.cx >> step,
+            finer.cy >> step,
+            finer.territory,
+            finer.locked,
+            cell_bits(zoom),
+            finer.count,
+            finer.lon_sum,
+            finer.lat_sum,
+            finer.first,
+        )
     return out
 
 
@@ -134,6 +161,7 @@ class TableIndex:
     groups: dict[int, CellGroups]
 
 
-def table_index(gx: np.ndarray, gy: np.ndarray, territory: np.ndarray, locked: np.ndarray, lon: np.ndarray,
-                lat: np.ndarray) -> TableIndex:
+def table_index(
+    gx: np.ndarray, gy: np.ndarray, territory: np.ndarray, locked: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> TableIndex:
     return TableIndex(z=ZIndex.build(gx, gy), groups=cell_groups(gx, gy, territory, locked, lon, lat))

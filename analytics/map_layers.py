@@ -100,8 +100,11 @@ def map_layer_build(*, layer_id: int) -> str:
         MapLayer.objects.filter(pk=layer.pk).update(status=Status.FAILED, error=str(exc)[:2000])
         raise
     MapLayer.objects.filter(pk=layer.pk).update(
-        status=Status.READY, features=_rows(drawn), built_at=timezone.now(),
-        build_seconds=round(time.perf_counter() - started, 3), error="",
+        status=Status.READY,
+        features=_rows(drawn),
+        built_at=timezone.now(),
+        build_seconds=round(time.perf_counter() - started, 3),
+        error="",
     )
     # The older versions of this plan are of no more use once this one is ready.
     MapLayer.objects.filter(plan=plan, requested_at__lt=layer.requested_at).exclude(pk=layer.pk).delete()
@@ -141,9 +144,7 @@ def boundaries_current(plan: TerritoryPlan) -> Answer:
     row.refresh_from_db(fields=["status", "features", "built_at"])
     if row.status == Status.READY:  # drawn inline just now
         return _hold(key, (_layer(row.features), LayerState("ready", row.built_at)), CACHE_SECONDS)
-    previous = (
-        MapLayer.objects.filter(plan=plan, status=Status.READY).exclude(pk=row.pk).order_by("-built_at").first()
-    )
+    previous = MapLayer.objects.filter(plan=plan, status=Status.READY).exclude(pk=row.pk).order_by("-built_at").first()
     if previous is not None:
         answer = (_layer(previous.features), LayerState("stale", previous.built_at))
     else:
@@ -163,8 +164,9 @@ class LayerBody:
 def _body(text: str) -> LayerBody:
     raw = text.encode()
     # Level 6: a tenth of the megabyte layer, once per selection and process.
-    return LayerBody(raw, gzip.compress(raw, compresslevel=6, mtime=0),
-                     '"' + hashlib.sha256(raw).hexdigest()[:32] + '"')
+    return LayerBody(
+        raw, gzip.compress(raw, compresslevel=6, mtime=0), '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    )
 
 
 # (layer object, territory ids, state) -> its body; the layer is kept in the value so its id is
@@ -188,5 +190,4 @@ def layer_body(layer: BoundaryLayer, ids: list[int], state: LayerState) -> Layer
 
 
 def layer_body_empty() -> LayerBody:
-    return _body('{"type":"FeatureCollection","layer":' + json.dumps(LayerState("ready").to_json())
-                 + ',"features":[]}')
+    return _body('{"type":"FeatureCollection","layer":' + json.dumps(LayerState("ready").to_json()) + ',"features":[]}')

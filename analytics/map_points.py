@@ -26,8 +26,20 @@ from analytics.map_table import (
     point_table_clear,
 )
 
-__all__ = ["SIZE_BANDS", "STATUSES", "PointFilter", "PointTable", "Viewport", "clusters", "keep_of", "mask_of",
-           "mercator_x", "mercator_y", "point_table", "point_table_clear"]
+__all__ = [
+    "SIZE_BANDS",
+    "STATUSES",
+    "PointFilter",
+    "PointTable",
+    "Viewport",
+    "clusters",
+    "keep_of",
+    "mask_of",
+    "mercator_x",
+    "mercator_y",
+    "point_table",
+    "point_table_clear",
+]
 
 CELL_PX = 64  # a cluster gathers the accounts of one 64 x 64 px screen cell
 PIN_ZOOM = 16  # from this zoom every account is a pin
@@ -53,8 +65,14 @@ class PointFilter:
     only: frozenset[int] | None = None  # a territory subtree chosen on the page
 
 
-def keep_of(table: PointTable, flt: PointFilter, territory: np.ndarray, locked: np.ndarray,
-            sector: np.ndarray | None = None, band: np.ndarray | None = None) -> np.ndarray:
+def keep_of(
+    table: PointTable,
+    flt: PointFilter,
+    territory: np.ndarray,
+    locked: np.ndarray,
+    sector: np.ndarray | None = None,
+    band: np.ndarray | None = None,
+) -> np.ndarray:
     """Which of the given accounts (or groups of accounts sharing a territory and a lock) the
     filter keeps: the one reading of the filter, for the point table and its cell groups alike.
     ``sector`` and ``band`` are needed only when the filter names sectors or size bands."""
@@ -104,8 +122,9 @@ class Viewport:
     zoom: int
 
     def mask(self, table: PointTable) -> np.ndarray:
-        return (table.lon >= self.west) & (table.lon <= self.east) & (table.lat >= self.south) & (
-            table.lat <= self.north)
+        return (
+            (table.lon >= self.west) & (table.lon <= self.east) & (table.lat >= self.south) & (table.lat <= self.north)
+        )
 
     def mask_rows(self, table: PointTable, rows: np.ndarray) -> np.ndarray:
         lon, lat = table.lon[rows], table.lat[rows]
@@ -130,8 +149,7 @@ def _cells_in_view(view: Viewport, bits: int) -> tuple[int, int, int, int]:
 def _pins(table: PointTable, rows: np.ndarray) -> list[list]:
     return [
         [int(i), round(float(lo), 5), round(float(la), 5), int(t) if t >= 0 else None]
-        for i, lo, la, t in zip(table.ids[rows], table.lon[rows], table.lat[rows], table.territory[rows],
-                                strict=True)
+        for i, lo, la, t in zip(table.ids[rows], table.lon[rows], table.lat[rows], table.territory[rows], strict=True)
     ]
 
 
@@ -170,8 +188,10 @@ def clusters(table: PointTable, flt: PointFilter, view: Viewport) -> dict[str, A
     if view.zoom >= PIN_ZOOM:
         x0, x1, y0, y1 = _cells_in_view(view, GRID_BITS)
         rows = index.z.rows_in(x0, x1, y0, y1, GRID_BITS)
-        rows = rows[view.mask_rows(table, rows) & keep_of(table, flt, table.territory[rows], table.locked[rows],
-                                                          table.sector[rows], table.band[rows])]
+        rows = rows[
+            view.mask_rows(table, rows)
+            & keep_of(table, flt, table.territory[rows], table.locked[rows], table.sector[rows], table.band[rows])
+        ]
         out["total"] = int(len(rows))
         out["truncated"] = len(rows) > PIN_LIMIT
         out["pins"] = _pins(table, rows[:PIN_LIMIT])
@@ -185,8 +205,9 @@ def clusters(table: PointTable, flt: PointFilter, view: Viewport) -> dict[str, A
         picked = np.flatnonzero((g.cx >= x0) & (g.cx <= x1) & (g.cy >= y0) & (g.cy <= y1))
         picked = picked[keep_of(table, flt, g.territory[picked], g.locked[picked])]
         key = (g.cx[picked] - x0) * height + (g.cy[picked] - y0)
-        counts, lon_sum, lat_sum, alone = _per_cell(key, size, g.count[picked].astype(np.float64),
-                                                    g.lon_sum[picked], g.lat_sum[picked])
+        counts, lon_sum, lat_sum, alone = _per_cell(
+            key, size, g.count[picked].astype(np.float64), g.lon_sum[picked], g.lat_sum[picked]
+        )
         single = np.sort(g.first[picked][alone])
     else:
         shift = GRID_BITS - bits
@@ -194,8 +215,7 @@ def clusters(table: PointTable, flt: PointFilter, view: Viewport) -> dict[str, A
         cx = (table.gx[rows] >> shift).astype(np.int64)
         cy = (table.gy[rows] >> shift).astype(np.int64)
         inside = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
-        inside &= keep_of(table, flt, table.territory[rows], table.locked[rows], table.sector[rows],
-                          table.band[rows])
+        inside &= keep_of(table, flt, table.territory[rows], table.locked[rows], table.sector[rows], table.band[rows])
         rows, key = rows[inside], (cx[inside] - x0) * height + (cy[inside] - y0)
         counts, lon_sum, lat_sum, alone = _per_cell(key, size, None, table.lon[rows], table.lat[rows])
         single = rows[alone]

@@ -10,7 +10,7 @@ accounts list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,6 +21,8 @@ from analytics.map_heat import AREA_METRICS, heat_layer
 from analytics.map_heat_territory import territory_heat
 from analytics.map_layers import LayerBody, boundaries_current, layer_body, layer_body_empty
 from analytics.map_points import PointFilter, PointTable, Viewport, clusters, mask_of, point_table
+from analytics.map_white_space import EMPTY as WHITE_SPACE_EMPTY
+from analytics.map_white_space import white_space_layer, white_space_now
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
 from salesos.models import Account, SalesProfile
@@ -59,7 +61,8 @@ def map_scope(user) -> MapScope:
 def _subtree(plan: TerritoryPlan, root_id: int) -> frozenset[int]:
     return frozenset(
         Territory.objects.descendants(Territory(pk=root_id), include_self=True)
-        .filter(plan=plan).values_list("pk", flat=True)
+        .filter(plan=plan)
+        .values_list("pk", flat=True)
     )
 
 
@@ -77,8 +80,15 @@ class MapQuery:
 
 def _point_filter(scope: MapScope, query: MapQuery) -> PointFilter:
     only = _subtree(scope.plan, query.territory) if scope.plan is not None and query.territory else None
-    return PointFilter(territories=scope.territories, unassigned_visible=scope.unassigned_visible and only is None,
-                       statuses=query.statuses, sectors=query.sectors, bands=query.bands, types=query.types, only=only)
+    return PointFilter(
+        territories=scope.territories,
+        unassigned_visible=scope.unassigned_visible and only is None,
+        statuses=query.statuses,
+        sectors=query.sectors,
+        bands=query.bands,
+        types=query.types,
+        only=only,
+    )
 
 
 def _table(scope: MapScope) -> PointTable:
@@ -140,30 +150,42 @@ def map_points(*, user, query: MapQuery, view: Viewport) -> dict[str, Any]:
     return clusters(_table(scope), _point_filter(scope, query), view)
 
 
-def map_heat(*, user, query: MapQuery, view: Viewport, metric: str, level: str, white_space: bool = False,
-             period: str | None = None) -> str:
-    """A choropleth of ``metric`` at ``level``; ``white_space``: over the unassigned accounts only
-    (areas with accounts or potential that no territory covers). Quota attainment is drawn over
-    territories whatever ``level`` says; ``period`` picks its fiscal period (an id)."""
+def map_heat(
+    *,
+    user,
+    query: MapQuery,
+    view: Viewport,
+    metric: str,
+    level: str,
+    white_space: bool = False,
+    period: str | None = None,
+) -> str:
+    """A choropleth of ``metric`` at ``level``; ``white_space``: the white-space areas instead
+    (``analytics.white_space``, the dashboard's definition), for the roles that see the
+    unassigned queue. Quota attainment is drawn over territories whatever ``level`` says;
+    ``period`` picks its fiscal period (an id)."""
     scope = map_scope(user)
     if white_space:
-        query = replace(query, statuses=frozenset({"unassigned"}))
-    if scope.empty or (white_space and not scope.unassigned_visible):
+        if scope.plan is None or not scope.unassigned_visible:
+            return WHITE_SPACE_EMPTY
+        return white_space_layer(white_space_now(scope.plan, _table(scope)), metric=metric)
+    if scope.empty:
         return '{"type":"FeatureCollection","legend":null,"features":[]}'
     table = _table(scope)
-    if (level == "territory" or metric not in AREA_METRICS) and not white_space:
+    if level == "territory" or metric not in AREA_METRICS:
         if scope.plan is None:
             return '{"type":"FeatureCollection","legend":null,"features":[]}'
         layer, _ = boundaries_current(scope.plan)
-        return territory_heat(layer=layer, ids=boundary_ids(layer, scope, query), scope=scope_for(user, scope.plan),
-                              choice=period_choice(period), metric=metric, table=table,
-                              mask=mask_of(table, _point_filter(scope, query)))
-    if metric not in AREA_METRICS:
-        metric = "accounts"  # white space counts accounts
-    if level == "territory":
-        level = "state"
-    return heat_layer(table, mask_of(table, _point_filter(scope, query)), metric=metric, level=level, view=view,
-                      white_space=white_space)
+        return territory_heat(
+            layer=layer,
+            ids=boundary_ids(layer, scope, query),
+            scope=scope_for(user, scope.plan),
+            choice=period_choice(period),
+            metric=metric,
+            table=table,
+            mask=mask_of(table, _point_filter(scope, query)),
+        )
+    return heat_layer(table, mask_of(table, _point_filter(scope, query)), metric=metric, level=level, view=view)
 
 
 # --- rep locations ------------------------------------------------------------------------------
@@ -181,13 +203,29 @@ def location_viewers_scope(user) -> QuerySet[SalesProfile]:
 
 
 def map_rep_locations(*, user) -> list[dict[str, Any]]:
-    rows = location_viewers_scope(user).values_list(
-        "user_id", "user__first_name", "user__last_name", "user__username", "title", "home_city", "home_lat",
-        "home_lon",
-    ).order_by("user__username")
+    rows = (
+        location_viewers_scope(user)
+        .values_list(
+            "user_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "title",
+            "home_city",
+            "home_lat",
+            "home_lon",
+        )
+        .order_by("user__username")
+    )
     return [
-        {"id": uid, "name": display_name(first, last, username), "title": title, "city": city,
-         "lat": round(lat or 0.0, 4), "lon": round(lon or 0.0, 4)}
+        {
+            "id": uid,
+            "name": display_name(first, last, username),
+            "title": title,
+            "city": city,
+            "lat": round(lat or 0.0, 4),
+            "lon": round(lon or 0.0, 4),
+        }
         for uid, first, last, username, title, city, lat, lon in rows
     ]
 
@@ -210,9 +248,12 @@ class TerritoryCard:
 
 def map_territory_card(*, user, pk: int) -> TerritoryCard:
     territory = territory_get_for_user(user=user, pk=pk)
-    figures = Territory.objects.filter(pk=territory.pk).annotate(
-        n=account_count_of(), pipeline=open_pipeline_of()
-    ).values("n", "pipeline").get()
+    figures = (
+        Territory.objects.filter(pk=territory.pk)
+        .annotate(n=account_count_of(), pipeline=open_pipeline_of())
+        .values("n", "pipeline")
+        .get()
+    )
     held = owners_on(territory_ids=[territory.pk]).get(territory.pk)
     owner = ""
     if held is not None and held.owner is not None:

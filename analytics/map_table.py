@@ -74,8 +74,23 @@ def _band_of(employees: np.ndarray) -> np.ndarray:
 
 
 # Columns that are per-account arrays, in the order a merge treats them alike.
-ROW_COLUMNS = ("ids", "lon", "lat", "x", "y", "gx", "gy", "territory", "locked", "sector", "band", "revenue",
-               "potential", "country", "state")
+ROW_COLUMNS = (
+    "ids",
+    "lon",
+    "lat",
+    "x",
+    "y",
+    "gx",
+    "gy",
+    "territory",
+    "locked",
+    "sector",
+    "band",
+    "revenue",
+    "potential",
+    "country",
+    "state",
+)
 
 
 @dataclass
@@ -120,8 +135,9 @@ class PointTable:
 
 
 def _cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
-    return np.fromiter((h3int.latlng_to_cell(a, b, resolution) for a, b in zip(lat, lon, strict=True)),
-                       dtype=np.uint64, count=len(lat))
+    return np.fromiter(
+        (h3int.latlng_to_cell(a, b, resolution) for a, b in zip(lat, lon, strict=True)), dtype=np.uint64, count=len(lat)
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -138,8 +154,13 @@ def _marks() -> tuple:
 
 
 def _base(plan: TerritoryPlan | None) -> tuple:
-    return (connection.alias, connection.settings_dict["NAME"], plan.pk if plan else None,
-            plan.version if plan else None, plan.created_at if plan else None)
+    return (
+        connection.alias,
+        connection.settings_dict["NAME"],
+        plan.pk if plan else None,
+        plan.version if plan else None,
+        plan.created_at if plan else None,
+    )
 
 
 def _select(plan: TerritoryPlan | None, where: str, params: list) -> list[tuple]:
@@ -198,8 +219,16 @@ def _load(plan: TerritoryPlan | None, base: tuple, marks: tuple) -> PointTable:
     states: list[str] = []
     cols = _columns(_select(plan, "", []), sectors, countries, states)
     types = dict(Territory.objects.filter(plan=plan).values_list("pk", "type")) if plan else {}
-    return PointTable(base=base, marks=marks, loaded_at=time.monotonic(), sectors=sectors, countries=countries,
-                      states=states, territory_type=types, **cols)
+    return PointTable(
+        base=base,
+        marks=marks,
+        loaded_at=time.monotonic(),
+        sectors=sectors,
+        countries=countries,
+        states=states,
+        territory_type=types,
+        **cols,
+    )
 
 
 def _changed_accounts(plan: TerritoryPlan | None, after_row: int, limit: int) -> list[int] | None:
@@ -208,7 +237,9 @@ def _changed_accounts(plan: TerritoryPlan | None, after_row: int, limit: int) ->
     if plan is None:
         return []
     found = (
-        AccountTerritory.objects.filter(pk__gt=after_row, plan=plan).order_by().values_list("account_id", flat=True)
+        AccountTerritory.objects.filter(pk__gt=after_row, plan=plan)
+        .order_by()
+        .values_list("account_id", flat=True)
         .distinct()[: limit + 1]
     )
     ids = sorted(found)
@@ -246,10 +277,21 @@ def _refresh(table: PointTable, plan: TerritoryPlan | None, marks: tuple) -> Poi
     merged: dict[str, Any] = {
         name: np.concatenate([getattr(table, name)[keep], fresh[name]])[order] for name in ROW_COLUMNS
     }
-    cells = {res: np.concatenate([found[keep], _cells(fresh["lat"], fresh["lon"], res)])[order]
-             for res, found in table._h3.items()}
-    return replace(table, marks=marks, sectors=sectors, countries=countries, states=states,
-                   refreshes=table.refreshes + 1, index=None, _h3=cells, **merged)
+    cells = {
+        res: np.concatenate([found[keep], _cells(fresh["lat"], fresh["lon"], res)])[order]
+        for res, found in table._h3.items()
+    }
+    return replace(
+        table,
+        marks=marks,
+        sectors=sectors,
+        countries=countries,
+        states=states,
+        refreshes=table.refreshes + 1,
+        index=None,
+        _h3=cells,
+        **merged,
+    )
 
 
 _lock = threading.Lock()

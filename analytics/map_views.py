@@ -78,6 +78,7 @@ def boundaries(request: HttpRequest) -> HttpResponse:
         return _bad(form)
     body = map_boundaries_body(user=request.user, query=form.query())
     # The browser keeps the layer and asks again with its ETag: an unchanged layer is a 304.
+    response: HttpResponse
     if body.etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
         response = HttpResponseNotModified()
     elif "gzip" in request.headers.get("Accept-Encoding", ""):
@@ -109,11 +110,17 @@ def heat(request: HttpRequest) -> HttpResponse:
     for each in (form, view, choice):
         if not each.is_valid():
             return _bad(each)
-    return _json(map_heat(
-        user=request.user, query=form.query(), view=view.viewport(), metric=choice.cleaned_data["metric"],
-        level=choice.cleaned_data["area"], white_space=choice.cleaned_data["white_space"],
-        period=str(choice.cleaned_data["period"] or ""),
-    ))
+    return _json(
+        map_heat(
+            user=request.user,
+            query=form.query(),
+            view=view.viewport(),
+            metric=choice.cleaned_data["metric"],
+            level=choice.cleaned_data["area"],
+            white_space=choice.cleaned_data["white_space"],
+            period=str(choice.cleaned_data["period"] or ""),
+        )
+    )
 
 
 @require_GET
@@ -145,8 +152,12 @@ def share_location(request: HttpRequest) -> HttpResponse:
         return redirect("map:index")
     share = form.cleaned_data["share"]
     profile_set_share_location(user=request.user, share=share)
-    messages.success(request, "Your home location is now shown to your managers." if share
-                     else "Your location is no longer shown on the map.")
+    messages.success(
+        request,
+        "Your home location is now shown to your managers."
+        if share
+        else "Your location is no longer shown on the map.",
+    )
     return redirect("map:index")
 
 
@@ -171,8 +182,9 @@ def adjust_preview_view(request: HttpRequest) -> HttpResponse:
     filters, view, adjust = _adjust_forms(request)
     if not (filters.is_valid() and view.is_valid() and adjust.is_valid()):
         return render(request, "analytics/map.html#adjust-invalid", {"forms": (filters, view, adjust)}, status=400)
-    ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport(),
-                           lasso=adjust.cleaned_data["polygon"])
+    ids = adjust_selection(
+        user=request.user, query=filters.query(), view=view.viewport(), lasso=adjust.cleaned_data["polygon"]
+    )
     preview = adjust_preview(user=request.user, account_ids=ids, to_territory=adjust.cleaned_data["to_territory"])
     return render(request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)})
 
@@ -187,12 +199,17 @@ def adjust_propose_view(request: HttpRequest) -> HttpResponse:
     data = adjust.cleaned_data
     ids = adjust_selection(user=request.user, query=filters.query(), view=view.viewport(), lasso=data["polygon"])
     try:
-        proposal = adjust_propose(user=request.user, account_ids=ids, to_territory=data["to_territory"] or 0,
-                                  effective_date=data["effective_date"] or timezone.localdate(),
-                                  reason=data["reason"])
+        proposal = adjust_propose(
+            user=request.user,
+            account_ids=ids,
+            to_territory=data["to_territory"] or 0,
+            effective_date=data["effective_date"] or timezone.localdate(),
+            reason=data["reason"],
+        )
     except ReassignmentError as exc:
         preview = adjust_preview(user=request.user, account_ids=ids, to_territory=data["to_territory"])
         preview.problems.update(exc.messages)
-        return render(request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)},
-                      status=400)
+        return render(
+            request, "analytics/map.html#adjust-preview", {"preview": preview, "carry": _carry(request)}, status=400
+        )
     return render(request, "analytics/map.html#adjust-done", {"proposal": proposal})

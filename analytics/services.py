@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 
 from analytics.models import CoverageSnapshot, WhiteSpaceArea
-from salesos.models import Account
+from analytics.white_space import white_space_areas
 from territories import coverage
 from territories.models import AccountTerritory, Territory, TerritoryPlan
-from territories.placement import accounts_unassigned, is_placed
+from territories.placement import accounts_unassigned
 from territories.selectors import account_count_of
 
 
@@ -56,29 +54,9 @@ def coverage_snapshot_take(*, day: dt.date | None = None) -> CoverageSnapshot | 
 
 
 def _white_space_areas(*, plan: TerritoryPlan, day: dt.date) -> list[WhiteSpaceArea]:
-    """States and metros holding accounts in the unassigned queue: ``uncovered`` when none of
-    their accounts sits in a territory. Read from the accounts' own geography (state, metro)."""
-    unplaced = ~is_placed(plan=plan)
-    money = DecimalField(max_digits=18, decimal_places=2)
-    figures = {
-        "accounts": Count("pk"),
-        "unassigned": Count("pk", filter=Q(unplaced)),
-        "potential": Coalesce(Sum("potential", filter=Q(unplaced)), Value(Decimal(0)), output_field=money),
-    }
-    out = []
-    levels = ((WhiteSpaceArea.Level.STATE, ("state",)), (WhiteSpaceArea.Level.METRO, ("metro", "state")))
-    for level, keys in levels:
-        rows = (
-            Account.objects.exclude(**{keys[0]: ""})
-            .order_by()
-            .values(*keys, "country")
-            .annotate(**figures)
-            .filter(unassigned__gt=0)
-        )
-        for row in rows:
-            out.append(WhiteSpaceArea(
-                day=day, level=level, code=row[keys[0]], country=row["country"], state=row["state"],
-                accounts=row["accounts"], unassigned=row["unassigned"], potential=row["potential"],
-                uncovered=row["unassigned"] == row["accounts"],
-            ))
-    return out
+    """The day's rows of ``analytics.white_space`` (the one definition the map draws too)."""
+    return [
+        WhiteSpaceArea(day=day, level=a.level, code=a.code, country=a.country, state=a.state, accounts=a.accounts,
+                       unassigned=a.unassigned, potential=a.potential, uncovered=a.uncovered)
+        for a in white_space_areas(plan=plan)
+    ]

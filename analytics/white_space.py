@@ -72,8 +72,15 @@ def white_space_areas(*, plan: TerritoryPlan | int | None) -> list[AreaGap]:
             .filter(unassigned__gt=0)
         )
         out.extend(
-            AreaGap(level=level, code=row[keys[0]], country=row["country"], state=row["state"],
-                    accounts=row["accounts"], unassigned=row["unassigned"], potential=row["potential"])
+            AreaGap(
+                level=level,
+                code=row[keys[0]],
+                country=row["country"],
+                state=row["state"],
+                accounts=row["accounts"],
+                unassigned=row["unassigned"],
+                potential=row["potential"],
+            )
             for row in rows
         )
     out.sort(key=lambda a: (not a.uncovered, -a.unassigned, a.level, a.code))

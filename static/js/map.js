@@ -375,7 +375,6 @@
   function refreshView() {
     const jobs = [loadPoints()];
     if (enabled("heat") && document.getElementById("heat-level").value === "hex") jobs.push(loadHeat("heat"));
-    if (enabled("whitespace") && document.getElementById("heat-level").value === "hex") jobs.push(loadHeat("whitespace"));
     return Promise.all(jobs).catch(fail);
   }
 

@@ -22,18 +22,35 @@ def synthetic_table(n: int, seed: int) -> PointTable:
     towns = rng.uniform([-125, 25], [-70, 49], (12, 2))
     at = towns[rng.integers(0, len(towns), n)] + rng.normal(0, 0.3, (n, 2)) * rng.choice([0.01, 1.0], (n, 1))
     rows = [
-        (i + 1, round(float(lon), 5), round(float(lat), 5), TERRITORIES[i % 5] if TERRITORIES[i % 5] > 0 else None,
-         7 if i % 7 == 0 else None, ("54", "62", "")[i % 3], (10, 300, 6000, None)[i % 4], 1000.0, 2000.0, "US",
-         "US-CA")
+        (
+            i + 1,
+            round(float(lon), 5),
+            round(float(lat), 5),
+            TERRITORIES[i % 5] if TERRITORIES[i % 5] > 0 else None,
+            7 if i % 7 == 0 else None,
+            ("54", "62", "")[i % 3],
+            (10, 300, 6000, None)[i % 4],
+            1000.0,
+            2000.0,
+            "US",
+            "US-CA",
+        )
         for i, (lon, lat) in enumerate(at)
     ]
     sectors: list[str] = []
     countries: list[str] = []
     states: list[str] = []
     cols = _columns(rows, sectors, countries, states)
-    return PointTable(base=(), marks=(), loaded_at=time.monotonic(), sectors=sectors, countries=countries,
-                      states=states, territory_type={11: "geographic", 12: "geographic", 13: "industry",
-                                                     14: "size"}, **cols)
+    return PointTable(
+        base=(),
+        marks=(),
+        loaded_at=time.monotonic(),
+        sectors=sectors,
+        countries=countries,
+        states=states,
+        territory_type={11: "geographic", 12: "geographic", 13: "industry", 14: "size"},
+        **cols,
+    )
 
 
 def counted_one_by_one(table: PointTable, flt: PointFilter, view: Viewport) -> dict:
@@ -53,7 +70,8 @@ def counted_one_by_one(table: PointTable, flt: PointFilter, view: Viewport) -> d
             cells.setdefault((cx, cy), []).append(row)
     found = sorted(
         (round(float(table.lon[r].mean()), 5), round(float(table.lat[r].mean()), 5), len(r))
-        for r in (np.array(v) for v in cells.values()) if len(r) > 1
+        for r in (np.array(v) for v in cells.values())
+        if len(r) > 1
     )
     pins = sorted(int(table.ids[v[0]]) for v in cells.values() if len(v) == 1)
     return {"total": sum(len(v) for v in cells.values()), "clusters": found, "pins": pins}
@@ -81,8 +99,9 @@ def test_indexed_answers_equal_counting_every_account(seed):
         lon, lat = rng.uniform(-125, -70), rng.uniform(25, 49)
         half_w = 1440 / 256 / 2**zoom * 180
         half_h = min(80.0, half_w * 0.6)
-        view = Viewport(max(-180, lon - half_w), max(-85, lat - half_h), min(180, lon + half_w),
-                        min(85, lat + half_h), zoom)
+        view = Viewport(
+            max(-180, lon - half_w), max(-85, lat - half_h), min(180, lon + half_w), min(85, lat + half_h), zoom
+        )
         for flt in FILTERS:
             got = clusters(table, flt, view)
             want = counted_one_by_one(table, flt, view)
@@ -90,8 +109,9 @@ def test_indexed_answers_equal_counting_every_account(seed):
             found = sorted(tuple(c) for c in got["clusters"])
             assert [c[2] for c in found] == [c[2] for c in want["clusters"]], (view, flt)
             # Centres agree to rounding (sums of groups add in another order).
-            assert np.allclose(np.array(found or [(0, 0, 0)])[:, :2], np.array(want["clusters"] or [(0, 0, 0)])[:, :2],
-                               atol=2e-5), (view, flt)
+            assert np.allclose(
+                np.array(found or [(0, 0, 0)])[:, :2], np.array(want["clusters"] or [(0, 0, 0)])[:, :2], atol=2e-5
+            ), (view, flt)
             pins = [p[0] for p in got["pins"]]
             assert pins == (want["pins"] if zoom >= PIN_ZOOM else sorted(pins)) and sorted(pins) == want["pins"]
 
@@ -116,8 +136,9 @@ def test_the_z_index_finds_every_account_of_a_cell_range():
         for _ in range(20):
             x0, y0 = (int(v) for v in rng.integers(0, 1 << bits, 2))
             x1, y1 = min((1 << bits) - 1, x0 + int(rng.integers(0, 40))), min((1 << bits) - 1, y0 + 25)
-            inside = np.flatnonzero((gx >> shift >= x0) & (gx >> shift <= x1) & (gy >> shift >= y0)
-                                    & (gy >> shift <= y1))
+            inside = np.flatnonzero(
+                (gx >> shift >= x0) & (gx >> shift <= x1) & (gy >> shift >= y0) & (gy >> shift <= y1)
+            )
             found = index.rows_in(x0, x1, y0, y1, bits)
             assert np.all(np.diff(found) > 0)
             assert set(inside.tolist()) <= set(found.tolist())

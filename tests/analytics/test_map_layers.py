@@ -40,8 +40,9 @@ def test_a_rule_change_asks_for_a_redraw_and_the_previous_layer_shows_meanwhile(
     west = next(f for f in before["features"] if f["properties"]["code"] == "W")
     asked: list[int] = []
     monkeypatch.setattr(map_layers, "_enqueue", asked.append)  # a worker that has not run yet
-    territory_update_rule(territory=geo.west, rule={"field": "state", "op": "in", "value": ["US-AA", "US-BB"]},
-                          by=geo.admin)
+    territory_update_rule(
+        territory=geo.west, rule={"field": "state", "op": "in", "value": ["US-AA", "US-BB"]}, by=geo.admin
+    )
     geo.plan.refresh_from_db()
     pending = MapLayer.objects.get(key=boundaries_cache_key(geo.plan))
     assert asked == [pending.pk] and pending.status == MapLayer.Status.BUILDING  # asked by the plan change
@@ -97,8 +98,9 @@ def test_the_layer_is_sent_compressed_once_and_then_answered_by_its_etag(geo, cl
     assert {f["properties"]["code"] for f in json.loads(theirs.content)["features"]} == {"W"}
     # A new drawing of the plan changes the ETag.
     client.force_login(geo.admin)
-    territory_update_rule(territory=geo.west, rule={"field": "state", "op": "in", "value": ["US-AA", "US-BB"]},
-                          by=geo.admin)
+    territory_update_rule(
+        territory=geo.west, rule={"field": "state", "op": "in", "value": ["US-AA", "US-BB"]}, by=geo.admin
+    )
     map_layers.map_layers_forget()
     redrawn = client.get("/map/boundaries.json?level=all", headers={"If-None-Match": etag})
     assert redrawn.status_code == 200 and redrawn["ETag"] != etag

@@ -113,6 +113,14 @@ def test_a_rep_sees_only_their_territories(page: Page, live_server, on_the_map, 
     assert drawn["boundaries"] == 2  # California (primary) and Pacific Northwest (backup), not the East Coast
     expect(page.locator("#map-status")).to_contain_text("2 territories")
     shot("map-rep")
+    # What the page's own session gets: every account at street zoom sits in their territories.
+    pins = page.request.get(f"{live_server.url}/map/points.json?bbox=-180,-85,180,85&zoom=18").json()["pins"]
+    held = set(Territory.objects.filter(pk__in={p[3] for p in pins}).values_list("code", flat=True))
+    assert pins and None not in {p[3] for p in pins} and held <= {"AMER-W-CA", "AMER-W-PNW"}
+    expected = Account.objects.filter(city__in=["San Francisco", "Los Angeles", "San Diego", "Oakland", "Seattle"])
+    assert len(pins) == expected.count()
+    # No white space for a rep (the unassigned queue is not theirs).
+    assert page.request.get(f"{live_server.url}/map/heat.json?white_space=on").json()["features"] == []
 
 
 def test_a_rectangle_drawn_over_accounts_becomes_a_draft_proposal(page: Page, live_server, on_the_map, login, shot):
@@ -185,7 +193,11 @@ def test_the_heat_map_shows_quota_attainment_by_territory(page: Page, live_serve
     login(on_the_map.admin)
     page.goto(f"{live_server.url}/map/")
     wait_ready(page)
+    expect(page.get_by_label("Heat level")).to_have_value("state")
     page.get_by_label("Heat metric").select_option("attainment")
+    # Attainment is drawn per territory: the level says so, and the area levels are not offered.
+    expect(page.get_by_label("Heat level")).to_have_value("territory")
+    expect(page.locator('#heat-level option[value="state"]')).to_be_disabled()
     page.get_by_label("Heat map").check()
     expect(page.locator("#map-legend")).to_contain_text("Quota attainment")
     expect(page.locator("#map-legend")).to_contain_text("100% – 120%")
@@ -195,3 +207,7 @@ def test_the_heat_map_shows_quota_attainment_by_territory(page: Page, live_serve
     expect(page.locator('.leaflet-heat-pane path[fill="#c9ced6"]')).to_have_count(2)
     expect(page.locator("#map-legend")).to_contain_text("no quota in the period")
     shot("map-attainment")
+    # Back to an area metric: the level chosen before comes back.
+    page.get_by_label("Heat metric").select_option("accounts")
+    expect(page.get_by_label("Heat level")).to_have_value("state")
+    expect(page.locator('#heat-level option[value="state"]')).to_be_enabled()
