@@ -30,15 +30,18 @@ def _multi(rows: int) -> forms.SelectMultiple:
 
 class MapFilterForm(forms.Form):
     status = forms.MultipleChoiceField(
-        required=False, label="Assignment", choices=[(s, s.capitalize()) for s in STATUSES],
+        required=False,
+        label="Assignment",
+        choices=[(s, s.capitalize()) for s in STATUSES],
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     industry = forms.MultipleChoiceField(required=False, label="Industry", choices=[], widget=_multi(5))
     size = forms.MultipleChoiceField(
         required=False, label="Size band", choices=[(key, label) for key, label, _, _ in SIZE_BANDS], widget=_multi(5)
     )
-    type = forms.MultipleChoiceField(required=False, label="Territory type", choices=Territory.Type.choices,
-                                     widget=_multi(5))
+    type = forms.MultipleChoiceField(
+        required=False, label="Territory type", choices=Territory.Type.choices, widget=_multi(5)
+    )
     level = forms.CharField(required=False, label="Hierarchy level")
     territory = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -46,7 +49,7 @@ class MapFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         industry = self.fields["industry"]
         assert isinstance(industry, forms.MultipleChoiceField)
-        industry.choices = sector_choices()
+        industry.choices = sector_choices  # read when rendered or a sector is asked for, not on every data request
         self.level_choices = [("leaf", "Deepest territories"), ("all", "Every level")] + [
             (str(d), "Top level" if d == 0 else f"Level {d + 1}") for d in range(max_depth + 1)
         ]
@@ -60,8 +63,12 @@ class MapFilterForm(forms.Form):
     def query(self) -> MapQuery:
         data = self.cleaned_data
         return MapQuery(
-            statuses=frozenset(data["status"]), sectors=frozenset(data["industry"]), bands=frozenset(data["size"]),
-            types=frozenset(data["type"]), level=data["level"], territory=data.get("territory"),
+            statuses=frozenset(data["status"]),
+            sectors=frozenset(data["industry"]),
+            bands=frozenset(data["size"]),
+            types=frozenset(data["type"]),
+            level=data["level"],
+            territory=data.get("territory"),
         )
 
 
