@@ -26,6 +26,7 @@ from analytics.map_selectors import (
     map_territory_card,
 )
 from planning.reassignments.errors import ReassignmentError
+from salesos.roles import is_admin, works_queue
 from salesos.services import profile_set_share_location
 from territories.models import TerritoryPlan
 
@@ -57,6 +58,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "zoom": leaflet.get("DEFAULT_ZOOM", 4),
         "shares_location": map_location_shared(user=request.user),
         "may_adjust": adjust_allowed(request.user),
+        # White space is the unassigned queue's geography: for the roles that work the queue.
+        "sees_white_space": is_admin(request.user) or works_queue(request.user),
     }
     return render(request, "analytics/map.html", context)
 

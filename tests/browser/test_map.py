@@ -82,6 +82,9 @@ def test_the_map_draws_boundaries_and_clusters_and_filters_change_them(page: Pag
     expect(page.locator("#map")).not_to_have_attribute("data-heat-count", "0")
     shot("map-admin-heat")
     page.get_by_label("Heat map").uncheck()
+    page.get_by_label("White space (states and metros no territory covers)").check()
+    expect(page.locator("#map-status")).to_contain_text("white-space areas")
+    page.get_by_label("White space (states and metros no territory covers)").uncheck()
 
     # Filters: only unassigned accounts (all of them in Munich, out of view) and a type with no shapes.
     page.get_by_label("Unassigned").check()
@@ -119,7 +122,8 @@ def test_a_rep_sees_only_their_territories(page: Page, live_server, on_the_map, 
     assert pins and None not in {p[3] for p in pins} and held <= {"AMER-W-CA", "AMER-W-PNW"}
     expected = Account.objects.filter(city__in=["San Francisco", "Los Angeles", "San Diego", "Oakland", "Seattle"])
     assert len(pins) == expected.count()
-    # No white space for a rep (the unassigned queue is not theirs).
+    # No white space for a rep (the unassigned queue is not theirs): no layer to tick, nothing served.
+    expect(page.locator("#layer-whitespace")).to_have_count(0)
     assert page.request.get(f"{live_server.url}/map/heat.json?white_space=on").json()["features"] == []
 
 
