@@ -19,9 +19,9 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from territories.placement import is_placed
 from salesos.models import Account
 from territories.models import TerritoryPlan
+from territories.placement import is_placed
 
 STATE = "state"
 METRO = "metro"
