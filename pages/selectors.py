@@ -13,10 +13,13 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -228,11 +231,16 @@ def rep_assignments(*, rep, plan: TerritoryPlan) -> list[RepAssignment]:
 
 
 def territory_accounts(*, territory_ids: list[int], q: str = "", page: int | str | None = 1) -> Page:
-    accounts = (
-        accounts_in(territory_ids)
-        .annotate(open_deals=Count("opportunities", filter=Q(opportunities__status=Opportunity.Status.OPEN)))
-        .order_by("name", "pk")
+    # Open deals by a correlated count: PostgreSQL evaluates it for the page's 50 rows only, where
+    # a join and GROUP BY counted every deal of every account in the territories first (and the
+    # paginator's count leaves the unused subquery out).
+    open_deals = (
+        Opportunity.objects.filter(account=OuterRef("pk"), status=Opportunity.Status.OPEN)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
     )
+    accounts = accounts_in(territory_ids).annotate(open_deals=Subquery(open_deals)).order_by("name", "pk")
     if q:
         accounts = accounts.filter(name__icontains=q)
     return Paginator(accounts, ACCOUNTS_PAGE_SIZE).get_page(page)

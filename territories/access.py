@@ -128,13 +128,20 @@ def _accounts_visible(user, plan: TerritoryPlan | None, *, owned: bool) -> Query
     if plan is None:
         # No active plan places anything: every account is in the queue.
         return Account.objects.all() if queue else Account.objects.filter(_extended(user, Q(pk__in=[])))
-    visible = territories_visible_to(user, plan).values("pk")
     # Any current row (primary or overlay) in a visible territory, or the current primary row in a
     # territory the user owns today (its primary, or the backup covering a primary on leave).
+    visible = territories_visible_to(user, plan).values("pk")
     in_view = Q(territory_id__in=visible)
     mine = territories_owned_by(user, plan=plan) if owned else []
     if mine:
-        in_view |= Q(territory_id__in=mine, is_primary=True)
+        # The visible ids are read first (one query), and owned territories already visible add
+        # nothing: PostgreSQL then reads the rows through the (territory, valid_to) index, where a
+        # subquery OR'ed with the owned territories made it test every row of the table.
+        seen_ids = set(visible.values_list("pk", flat=True))
+        in_view = Q(territory_id__in=sorted(seen_ids))
+        mine = [pk for pk in mine if pk not in seen_ids]
+        if mine:
+            in_view |= Q(territory_id__in=mine, is_primary=True)
     rows = AccountTerritory.objects.filter(in_view, valid_to__isnull=True).values("account_id")
     seen = Q(pk__in=rows)
     if queue:

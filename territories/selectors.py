@@ -10,14 +10,15 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
-    Count,
     DecimalField,
+    F,
+    Field,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -38,16 +39,23 @@ def current_assignments(on: dt.date | None = None) -> QuerySet[RepAssignment]:
     return coverage.assignments_on(on)
 
 
-def _current_primary_rows_of(territory_ref: str) -> QuerySet[AccountTerritory]:
+def _current_primary_rows_of(territory_ref: str | OuterRef) -> QuerySet[AccountTerritory]:
     # A territory id names its plan: no plan filter needed. Served by the (territory, valid_to) index.
     return AccountTerritory.objects.filter(territory=OuterRef(territory_ref), is_primary=True, valid_to__isnull=True)
+
+
+def _total(function: str, column: str, output_field: Field) -> Func:
+    """``COUNT``/``SUM`` as a plain expression, so the correlated subquery is one aggregate over the
+    outer territory's rows. (An aggregate would bring ``GROUP BY … LIMIT 1``, which PostgreSQL
+    planned as a scan of the whole table expecting to stop at the first group.)"""
+    return Func(F(column), function=function, output_field=output_field)
 
 
 def account_count_of(territory_ref: str = "pk") -> Coalesce:
     """Accounts whose current primary territory is the outer row's territory (one correlated
     subquery over the current primary ``AccountTerritory`` rows, ``territories.placement``)."""
     counts = (
-        _current_primary_rows_of(territory_ref).order_by().values("territory").annotate(n=Count("pk")).values("n")[:1]
+        _current_primary_rows_of(territory_ref).order_by().annotate(n=_total("COUNT", "pk", IntegerField())).values("n")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
@@ -56,20 +64,15 @@ def open_pipeline_of(territory_ref: str = "pk") -> Coalesce:
     """Open deal amounts on the accounts of the outer row's territory. Deals are counted through
     their account's current primary territory, the same set the account counts use, so the two
     figures agree."""
-    amounts = (
-        Opportunity.objects.filter(
-            # One filter() call: the three conditions hold for the same routing row.
-            account__territory_rows__territory=OuterRef(territory_ref),
-            account__territory_rows__is_primary=True,
-            account__territory_rows__valid_to__isnull=True,
-            status=Opportunity.Status.OPEN,
-        )
-        .order_by()
-        .values("account__territory_rows__territory")
-        .annotate(total=Sum("amount"))
-        .values("total")[:1]
-    )
     money = DecimalField(max_digits=16, decimal_places=2)
+    # The deals' accounts (no join through the account table): a subquery one level further in.
+    accounts = _current_primary_rows_of(OuterRef(territory_ref)).values("account_id")
+    amounts = (
+        Opportunity.objects.filter(account_id__in=accounts, status=Opportunity.Status.OPEN)
+        .order_by()
+        .annotate(total=_total("SUM", "amount", money))
+        .values("total")
+    )
     return Coalesce(Subquery(amounts, output_field=money), Value(Decimal(0)), output_field=money)
 
 

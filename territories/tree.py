@@ -151,18 +151,22 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True, within: i
     """The whole plan as nodes with roll-ups, and which of them ``user`` may see (six queries).
     ``show_retired=False`` leaves retired territories out of ``visible`` (the tree hides them by
     default); roll-ups still cover them. ``within`` (a territory id) loads figures and reps for
-    that territory's subtree only (one territory's page): the other nodes carry none."""
+    that territory's subtree only (one territory's page): the other nodes carry none. Without it,
+    a user who does not see the whole plan gets figures and reps for the subtrees of the
+    territories they may see; the nodes outside them carry none."""
     nodes = {
         row[0]: Node(*row)
         for row in Territory.objects.filter(plan=plan)
         .order_by()
         .values_list("pk", "parent_id", "code", "name", "type", "status", "is_overlay", "credit_percent", "priority")
     }
-    if role_of(user) == Role.ADMIN:
+    sees_all = role_of(user) == Role.ADMIN
+    if sees_all:
         visible = set(nodes)
     else:
         visible = set(view_grants(user).filter(content_object__plan=plan).values_list("content_object_id", flat=True))
         visible &= nodes.keys()
+    granted = set(visible)
     if not show_retired:
         visible -= {pk for pk, node in nodes.items() if node.status == Territory.Status.INACTIVE}
 
@@ -182,7 +186,14 @@ def plan_tree(*, user, plan: TerritoryPlan, show_retired: bool = True, within: i
             nodes[child].path = [*node.path, pk]
             queue.append(child)
 
-    scope = None if within is None else {pk for pk, n in nodes.items() if pk == within or within in n.path}
+    if within is not None:
+        scope: set[int] | None = {pk for pk, n in nodes.items() if pk == within or within in n.path}
+    elif not sees_all:
+        # Only the figures of what the user sees are shown: those of the visible territories'
+        # subtrees, read for those territories alone instead of the whole plan.
+        scope = {pk for pk, n in nodes.items() if pk in granted or not granted.isdisjoint(n.path)}
+    else:
+        scope = None
     fiscal_year, quota = plan_quotas(plan, scope)
     accounts, pipeline = own_figures(plan, scope)
     for pk, node in nodes.items():
