@@ -222,11 +222,7 @@ def rep_assignments(*, rep, plan: TerritoryPlan) -> list[RepAssignment]:
         default=Value(2),
         output_field=IntegerField(),
     )
-    assignments = (
-        _assignments_with_coverage(plan)
-        .filter(user=rep)
-        .order_by(slot_rank, "territory__code")
-    )
+    assignments = _assignments_with_coverage(plan).filter(user=rep).order_by(slot_rank, "territory__code")
     return list(assignments)
 
 

@@ -59,8 +59,11 @@ def may_see_plan(user, plan: TerritoryPlan) -> bool:
     also the managers it is shared with. Reps never see drafts or staged plans."""
     if plan.status == TerritoryPlan.Status.ACTIVE or opens_any_plan(user):
         return True
-    return (plan.status in TerritoryPlan.SHAREABLE and role_of(user) == Role.MANAGER
-            and plan.shared_with.filter(pk=user.pk).exists())
+    return (
+        plan.status in TerritoryPlan.SHAREABLE
+        and role_of(user) == Role.MANAGER
+        and plan.shared_with.filter(pk=user.pk).exists()
+    )
 
 
 def territory_perms(*, user, territory: Territory) -> set[str]:

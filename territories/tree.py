@@ -75,8 +75,12 @@ class Node:
 
     @property
     def vacant(self) -> bool:
-        return coverage.is_vacant(status=self.status, is_overlay=self.is_overlay,
-                                  has_primary=self.primary_id is not None, has_overlay=self.overlay_staffed)
+        return coverage.is_vacant(
+            status=self.status,
+            is_overlay=self.is_overlay,
+            has_primary=self.primary_id is not None,
+            has_overlay=self.overlay_staffed,
+        )
 
     def get_type_display(self) -> str:
         return Territory.Type(self.type).label
@@ -140,9 +144,7 @@ def own_figures(plan: TerritoryPlan, territory_ids: set[int] | None = None) -> t
         held["account__territory_rows__territory_id__in"] = territory_ids
     accounts: QuerySet[Any, tuple[Any, ...]] = rows.values_list("territory_id").annotate(n=Count("pk"))
     pipeline = (
-        open_deals.filter(**held)
-        .values_list("account__territory_rows__territory_id")
-        .annotate(total=Sum("amount"))
+        open_deals.filter(**held).values_list("account__territory_rows__territory_id").annotate(total=Sum("amount"))
     )
     return dict(accounts), dict(pipeline)
 

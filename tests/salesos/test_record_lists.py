@@ -174,7 +174,7 @@ def test_rows_link_account_territory_and_owner(client, world):
     golden = Account.objects.get(name="Golden Labs")
     assert reverse("accounts:detail", args=[golden.pk]) in body
     assert reverse("territories:detail", args=[world.t["west"].pk]) in body
-    assert f'{reverse("accounts:index")}?owner={world.users["rep"].pk}' in body
+    assert f"{reverse('accounts:index')}?owner={world.users['rep'].pk}" in body
 
 
 def test_htmx_answers_the_results_fragment_and_pages_keep_filters(client, world):
