@@ -33,7 +33,7 @@ from django.utils import timezone
 from planning.approvals.resolve import ApprovalFacts
 from planning.models import DealDecision, DealPolicy, Reassignment
 from planning.reassignments.ids import id_values
-from planning.reassignments.snapshot import impact_summary
+from planning.reassignments.snapshot import Deal, impact_summary
 from routing.preview import DRAFT_ID, TerritoryDraft, territory_change_preview
 from salesos.models import STAGE_ORDER, Activity, Opportunity
 from salesos.roles import role_of
@@ -44,19 +44,6 @@ from territories.placement import current_primary_rows
 User = get_user_model()
 Kind = Reassignment.Kind
 NEW_TERRITORY = DRAFT_ID  # the id a carved territory goes by until it exists
-
-
-@dataclass(frozen=True)
-class Deal:
-    """One open deal on a moving account (or on the territory whose owner changes)."""
-
-    id: int
-    account_id: int
-    owner_id: int | None
-    stage: str
-    amount: Decimal
-    moves: bool  # changes hands under the policy
-    new_owner_id: int | None  # its owner after execution
 
 
 @dataclass(frozen=True)

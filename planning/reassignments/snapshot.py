@@ -1,14 +1,16 @@
 """The impact snapshot approvers see: accounts per from -> to pair, open deals by stage, and per
 giving and receiving territory and rep, before -> after: accounts, open pipeline, TAM, quota,
-capacity used. Built from the moves and deals ``impact`` computed; reads only figures."""
+capacity used. Built from the moves and deals ``impact`` computed; reads only figures. ``Deal`` is
+the shape of one open deal in them (``impact`` makes them, this module sums them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -23,11 +25,21 @@ from territories.models import AccountTerritory, Territory
 from territories.placement import territory_account_counts
 from territories.selectors import display_name, open_pipeline_of
 
-if TYPE_CHECKING:
-    from planning.reassignments.impact import Deal
-
 User = get_user_model()
 NEW_TERRITORY = DRAFT_ID
+
+
+@dataclass(frozen=True)
+class Deal:
+    """One open deal on a moving account (or on the territory whose owner changes)."""
+
+    id: int
+    account_id: int
+    owner_id: int | None
+    stage: str
+    amount: Decimal
+    moves: bool  # changes hands under the policy
+    new_owner_id: int | None  # its owner after execution
 
 
 def _person_names(ids: Iterable[int | None]) -> dict[int, str]:
