@@ -1,5 +1,5 @@
 """CSV exports of the analytics pages: the same figures the page shows, for the same user and
-filters, streamed row by row."""
+filters, streamed row by row, every cell through the one formula guard (``salesos.csv_export``)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,18 @@ from analytics.selectors.coverage import Coverage
 from analytics.selectors.credit import CreditPage
 from analytics.selectors.forecast import ForecastPage
 from analytics.selectors.performance import Figures, PerformancePage
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+from salesos.csv_export import Echo, csv_cell
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
+    """A figure as the page shows it (two decimals), text guarded against formulas."""
     if isinstance(value, float):
         return f"{value:.2f}"
-    return value
+    return csv_cell(value)
 
 
 def stream(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([_cell(v) for v in row])

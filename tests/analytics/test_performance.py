@@ -3,6 +3,8 @@ roll-up through the tree, role scoping, and bounded query counts."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -111,6 +113,19 @@ def test_the_csv_has_the_same_figures(client, company):
     root = next(line for line in lines if line.startswith("ROOT,"))
     assert ",800.00,600" in root and ",75.00," in root
     assert "OTHER" not in text and "55555" not in text
+
+
+def test_the_csv_guards_text_a_spreadsheet_would_run(client, company):
+    """A territory name that starts a formula reaches the export as text (``salesos.csv_export``)."""
+    company.t["A"].name = '=HYPERLINK("http://x.example","y")'
+    company.t["A"].save(update_fields=["name"])
+    client.force_login(company.users["admin"])
+    response = client.get(reverse("analytics:export_performance"),
+                          {"period": company.q3.pk, "territory": company.t["ROOT"].pk})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    names = {row[0]: row[1] for row in rows[1:]}
+    assert names["A"] == '\'=HYPERLINK("http://x.example","y")'
+    assert not any(cell.startswith("=") for row in rows for cell in row)
 
 
 @pytest.mark.parametrize("extra", [0, 30])
