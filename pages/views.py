@@ -8,14 +8,14 @@ from salesos.health import health_response
 from salesos.http import HtmxHttpRequest
 from salesos.roles import Role
 
-# One home page per role; the shared frame is salesos/home/base.html.
+# One home page per role; the shared frame is pages/home/base.html.
 HOME_TEMPLATES: dict[str, str] = {
-    Role.ADMIN: "salesos/home/admin.html",
-    Role.DIRECTOR: "salesos/home/director.html",
-    Role.MANAGER: "salesos/home/manager.html",
-    Role.REP: "salesos/home/rep.html",
+    Role.ADMIN: "pages/home/admin.html",
+    Role.DIRECTOR: "pages/home/director.html",
+    Role.MANAGER: "pages/home/manager.html",
+    Role.REP: "pages/home/rep.html",
 }
-NO_ROLE_TEMPLATE = "salesos/home/no_role.html"
+NO_ROLE_TEMPLATE = "pages/home/no_role.html"
 
 
 def home_template(data: HomeData) -> str:
@@ -28,7 +28,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     data = home_for(user=request.user, q=q, page=request.GET.get("page"))
     # The rep's account search and paging swap only the table when htmx asks.
-    template = "salesos/home/rep.html#rep-accounts" if request.htmx else home_template(data)
+    template = "pages/home/rep.html#rep-accounts" if request.htmx else home_template(data)
     return render(request, template, {"home": data, "q": q})
 
 

@@ -86,7 +86,7 @@ def account_new(request: HttpRequest) -> HttpResponse:
         else:
             return _after_save(request, account, "Created")
     status = 422 if request.method == "POST" else 200
-    return render(request, "salesos/account_form.html", _form_context(form, creating=True), status=status)
+    return render(request, "pages/account_form.html", _form_context(form, creating=True), status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -108,7 +108,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return _after_save(request, account, "Saved")
     status = 422 if request.method == "POST" else 200
     return render(
-        request, "salesos/account_form.html", _form_context(form, creating=False, account=account), status=status
+        request, "pages/account_form.html", _form_context(form, creating=False, account=account), status=status
     )
 
 
@@ -152,7 +152,7 @@ def _recent_activities(account: Account) -> list[Activity]:
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_get_for_user(user=request.user, pk=pk)
-    return render(request, "salesos/account_detail.html", _detail_context(request, account))
+    return render(request, "pages/account_detail.html", _detail_context(request, account))
 
 
 @require_POST
@@ -174,13 +174,13 @@ def activity_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if request.htmx:
             context = {"account": account, "activities": _recent_activities(account),
                        "activity_form": ActivityForm(initial={"kind": form.cleaned_data["kind"]}), "logged": True}
-            return render(request, "salesos/account_detail.html#activities", context)
+            return render(request, "pages/account_detail.html#activities", context)
         messages.success(request, f"{Activity.Kind(form.cleaned_data['kind']).label} logged on {account.name}.")
         return redirect(reverse("accounts:detail", args=[account.pk]) + "#activities")
     if request.htmx:
         context = {"account": account, "activities": _recent_activities(account), "activity_form": form}
-        return render(request, "salesos/account_detail.html#activities", context)
-    return render(request, "salesos/account_detail.html", _detail_context(request, account, form), status=422)
+        return render(request, "pages/account_detail.html#activities", context)
+    return render(request, "pages/account_detail.html", _detail_context(request, account, form), status=422)
 
 
 @require_GET
@@ -190,7 +190,7 @@ def state_options(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) not in EDITOR_ROLES:
         raise Http404
     country = request.GET.get("country", "").strip().upper()[:2]
-    return render(request, "salesos/account_form.html#state-options", {"states": _states_of(country)})
+    return render(request, "pages/account_form.html#state-options", {"states": _states_of(country)})
 
 
 @require_GET
@@ -201,7 +201,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"lead": lead, "linkable_territories": options.territory_ids, "linkable_owners": options.owner_ids,
                "account_visible": lead.account_id is not None
                and accounts_visible_to(request.user).filter(pk=lead.account_id).exists()}
-    return render(request, "salesos/lead_detail.html", context)
+    return render(request, "pages/lead_detail.html", context)
 
 
 # --- the lists ---------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
     form's messages and no rows."""
     form, plan = _filters(request, leads=False)
     qs = lists.accounts_filtered(user=request.user, form=form, plan=plan) if form.is_valid() else None
-    return _list_page(request, "salesos/account_list.html", form, qs, lambda page: lists.account_rows(page, plan=plan))
+    return _list_page(request, "pages/account_list.html", form, qs, lambda page: lists.account_rows(page, plan=plan))
 
 
 @require_GET
@@ -254,7 +254,7 @@ def account_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     form, _ = _filters(request, leads=True)
     qs = lists.leads_filtered(user=request.user, form=form) if form.is_valid() else None
-    return _list_page(request, "salesos/lead_list.html", form, qs, list)
+    return _list_page(request, "pages/lead_list.html", form, qs, list)
 
 
 @require_GET

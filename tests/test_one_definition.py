@@ -110,8 +110,8 @@ def test_pages_get_enum_facts_from_the_view_not_string_comparisons():
     # A role page, the plans page, the explanation and the job pages compare no role, status,
     # source or outcome with a literal: the view, selector or model hands them a boolean.
     files = [
-        *sorted((ROOT / "templates/salesos").glob("home*.html")),
-        *sorted((ROOT / "templates/salesos/home").glob("*.html")),
+        *sorted((ROOT / "templates/pages").glob("home*.html")),
+        *sorted((ROOT / "templates/pages/home").glob("*.html")),
         ROOT / "templates/planning/index.html",
         ROOT / "templates/routing/explain.html",
         ROOT / "templates/routing/job.html",

@@ -1,4 +1,4 @@
-// The account form (templates/salesos/account_form.html): refresh the state suggestions when the
+// The account form (templates/pages/account_form.html): refresh the state suggestions when the
 // country changes (the server checks the value anyway). The options URL comes from the script
 // tag's data-state-options-url.
 (function () {

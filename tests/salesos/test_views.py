@@ -340,14 +340,14 @@ def test_home_renders_one_page_per_role(client, admin_user, org, who):
     user = {"admin": admin_user, "director": org.director, "manager": org.manager, "rep": org.rep_west}[who]
     client.force_login(user)
     names = {t.name for t in client.get(reverse("home")).templates}
-    assert f"salesos/home/{who}.html" in names
-    others = {f"salesos/home/{other}.html" for other in ["admin", "director", "manager", "rep"] if other != who}
+    assert f"pages/home/{who}.html" in names
+    others = {f"pages/home/{other}.html" for other in ["admin", "director", "manager", "rep"] if other != who}
     assert not others & names
 
 
 def test_user_without_role_gets_the_no_role_page(client, django_user_model, org):
     client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
-    assert "salesos/home/no_role.html" in {t.name for t in client.get(reverse("home")).templates}
+    assert "pages/home/no_role.html" in {t.name for t in client.get(reverse("home")).templates}
 
 
 def test_rep_home_shows_credit_on_overlay_slots_only(client, org):
