@@ -92,3 +92,55 @@ class MapLayer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class FiguresBuild(models.Model):
+    """The stored figures of one plan for one fiscal period (``analytics.figures``): every
+    territory's own performance and forecast figures, computed by the pages' own selectors over
+    the whole plan, so a page reads them for any user's part of the tree instead of aggregating
+    every deal and activity on each request. ``built_at`` is when they were computed (None: not
+    yet); ``requested_at`` is set while a refresh is queued or running."""
+
+    plan = models.ForeignKey("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("planning.FiscalPeriod", on_delete=models.CASCADE, related_name="+")
+    built_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "period"], name="one_figures_build_per_plan_period")]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id} period {self.period_id} ({self.built_at or 'not built'})"
+
+
+class TerritoryFigures(models.Model):
+    """One territory's own figures (its subtree not summed in) in a ``FiguresBuild``: the sums
+    of ``analytics.selectors.performance.SUMS`` and ``analytics.selectors.forecast.KEYS``, and its
+    TAM (``analytics.selectors.comparisons.tam_own``)."""
+
+    build = models.ForeignKey(FiguresBuild, on_delete=models.CASCADE, related_name="rows")
+    territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="+")
+    won_n = models.PositiveIntegerField(default=0)
+    won_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    lost_n = models.PositiveIntegerField(default=0)
+    cycle_days = models.BigIntegerField(default=0)
+    open_n = models.PositiveIntegerField(default=0)
+    open_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    quota = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    accounts = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    emails = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    won = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    commit = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    best_case = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    pipeline = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    tam = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["build", "territory"], name="one_figures_row_per_territory")]
+
+    def __str__(self) -> str:
+        return f"build {self.build_id} territory {self.territory_id}"

@@ -1,15 +1,18 @@
-"""Analytics writes: the daily coverage snapshot (the dashboard's trend and its white space)."""
+"""Analytics writes: the daily coverage snapshot (the dashboard's trend and its white space) and the
+requests for stored figures (``analytics.figures`` builds them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from analytics.models import CoverageSnapshot, WhiteSpaceArea
+from analytics.models import CoverageSnapshot, FiguresBuild, WhiteSpaceArea
 from analytics.white_space import white_space_areas
+from planning.models import FiscalPeriod
 from territories import coverage
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 from territories.placement import accounts_unassigned
@@ -60,3 +63,30 @@ def _white_space_areas(*, plan: TerritoryPlan, day: dt.date) -> list[WhiteSpaceA
                        unassigned=a.unassigned, potential=a.potential, uncovered=a.uncovered)
         for a in white_space_areas(plan=plan)
     ]
+
+
+FIGURES_REFRESH = "analytics.tasks.figures_refresh"
+
+
+def figures_request(*, plan: TerritoryPlan, period: FiscalPeriod, max_age: dt.timedelta,
+                    build: FiguresBuild | None = None) -> bool:
+    """Asks for the plan's figures of ``period`` to be (re)built by a task, unless a request is
+    already pending (one younger than ``max_age``: an older one is taken for lost). ``build``: the
+    plan's build of the period as just read, None when there is none yet. True when a task was
+    queued. One query."""
+    now = timezone.now()
+    if build is None:
+        # One statement whatever the race: two first viewers may both queue a build, which is
+        # harmless (a build replaces the rows it finds).
+        FiguresBuild.objects.bulk_create([FiguresBuild(plan=plan, period=period, requested_at=now)],
+                                         ignore_conflicts=True)
+    else:
+        if build.requested_at is not None and build.requested_at >= now - max_age:
+            return False
+        pending = Q(requested_at__isnull=False, requested_at__gte=now - max_age)
+        if not FiguresBuild.objects.filter(pk=build.pk).exclude(pending).update(requested_at=now):
+            return False
+    plan_id, period_id = plan.pk, period.pk
+    transaction.on_commit(lambda: async_task(FIGURES_REFRESH, plan_id, period_id,
+                                             task_name=f"figures-{plan_id}-{period_id}-{now:%H%M%S%f}"))
+    return True

@@ -342,6 +342,12 @@ for _name in ("API_RATE_LIMIT_PER_ADDRESS", "API_RATE_LIMIT_PER_TOKEN", "API_RAT
 # The tile layer is a setting: OpenStreetMap when online, none (our own GeoJSON on a blank
 # base) behind a firewall.
 MAP_TILES_URL = MAP_TILES_URL_ENV
+
+# --- Stored dashboard figures (analytics/figures.py) ----------------------------------------------
+# Seconds after which the performance, comparison and forecast pages ask for their stored figures
+# to be rebuilt (a schedule does the same every 5 minutes); the pages show the figures' age.
+ANALYTICS_FIGURES_MAX_AGE = int(os.environ.get("ANALYTICS_FIGURES_MAX_AGE", "600"))
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (39.5, -98.35),
     "DEFAULT_ZOOM": 4,

@@ -17,9 +17,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
-from analytics.selectors.performance import SUMS, Figures, rolled_up
+from analytics.selectors.performance import SUMS, Figures, rolled_up_stored
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Node, Scope
+from analytics.selectors.stored import Freshness, stored_or_live
 from territories.coverage import owners_on
 from territories.models import AccountTerritory, Territory
 from territories.selectors import display_name
@@ -64,6 +65,12 @@ class Comparison:
     type: str = ""
     levels: list[int] = field(default_factory=list)
     options: list[Node] = field(default_factory=list)
+    freshness: Freshness = field(default_factory=Freshness)
+
+    @property
+    def table(self) -> list[tuple[Figures, Decimal]]:
+        """Each compared territory with its TAM, for the table."""
+        return [(f, self.tam.get(f.node.pk, Decimal(0))) for f in self.rows]
 
 
 def _flags(items: list[tuple[str, Figures]]) -> tuple[list[Coached], dict[str, float | None]]:
@@ -103,26 +110,34 @@ def comparison(*, scope: Scope, choice: PeriodChoice, picked: list[int], level: 
         result.level = level = level if level in result.levels else (result.levels[0] if result.levels else None)
         chosen = [pk for pk in scope.nodes if scope.depth(pk) == level and (not type_ or scope.nodes[pk].type == type_)]
         chosen.sort(key=lambda pk: scope.nodes[pk].code)
-    figures = rolled_up(scope=scope, choice=choice)
+    figures, result.freshness = rolled_up_stored(scope=scope, choice=choice)
     result.rows = [figures[pk] for pk in chosen]
-    result.tam = _tam(scope, chosen)
+    result.tam = _tam(scope, choice, chosen)
     result.territories, result.medians = _flags([(f.node.label, f) for f in result.rows])
     result.reps, _ = _flags(_rep_figures(result.rows))
     return result
 
 
-def _tam(scope: Scope, chosen: list[int]) -> dict[int, Decimal]:
-    """Potential (TAM) of the accounts in each chosen territory's visible subtree (one query)."""
-    if scope.plan is None or not chosen:
+def tam_own(*, scope: Scope, choice: PeriodChoice | None = None) -> dict[int, dict]:
+    """Each territory's own TAM: the potential of the accounts it holds as primary today (one
+    query). The period plays no part; the argument keeps the shape of the other figures."""
+    if scope.plan is None or not scope.nodes:
         return {}
-    own = {
+    return {
         territory_id: {"tam": total or Decimal(0)}
         for territory_id, total in AccountTerritory.objects.filter(
             plan=scope.plan, is_primary=True, valid_to__isnull=True,
-            territory_id__in=[pk for c in chosen for pk in scope.subtree(c)],
         ).order_by().values("territory_id").annotate(total=Sum("account__potential")).values_list(
             "territory_id", "total")
+        if territory_id in scope.nodes
     }
+
+
+def _tam(scope: Scope, choice: PeriodChoice, chosen: list[int]) -> dict[int, Decimal]:
+    """Potential (TAM) of the accounts in each chosen territory's visible subtree."""
+    if scope.plan is None or not chosen:
+        return {}
+    own, _ = stored_or_live(scope=scope, choice=choice, keys=("tam",), live=tam_own)
     totals = scope.rollup(own)
     return {pk: Decimal(totals.get(pk, {}).get("tam", 0)) for pk in chosen}
 

@@ -18,6 +18,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Node, Scope
+from analytics.selectors.stored import Freshness, stored_or_live
 from salesos.models import Opportunity
 
 ZERO = Decimal(0)
@@ -51,6 +52,7 @@ class ForecastPage:
     rows: list[Forecast]
     crumbs: list[Node] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=lambda: DEFINITIONS)
+    freshness: Freshness = field(default_factory=Freshness)
 
     @property
     def total(self) -> Forecast | None:
@@ -64,8 +66,12 @@ class ForecastPage:
         return total
 
 
-def forecast_page(*, scope: Scope, choice: PeriodChoice, territory_id: int | None) -> ForecastPage:
-    """One query for the deals, whatever the number of territories."""
+KEYS = ("won", "commit", "best_case", "pipeline", "weighted")
+
+
+def forecast_own(*, scope: Scope, choice: PeriodChoice) -> dict[int, dict]:
+    """Each territory of ``scope``'s own forecast figures (not rolled up): one query for the deals,
+    whatever the number of territories."""
     own: dict[int, dict] = {pk: {} for pk in scope.nodes}
     if scope.plan is not None and choice.period is not None and own:
         money = DecimalField(max_digits=18, decimal_places=2)
@@ -89,6 +95,14 @@ def forecast_page(*, scope: Scope, choice: PeriodChoice, territory_id: int | Non
                 own[row["territory_id"]] = {
                     k: Decimal(row[k] or 0) for k in ("won", "commit", "best_case", "pipeline", "weighted")
                 }
+    return own
+
+
+def forecast_page(*, scope: Scope, choice: PeriodChoice, territory_id: int | None) -> ForecastPage:
+    """The chosen territory (or the tops of the user's part) and its children, each with its
+    visible subtree summed in; the territories' own figures from the store when it has them
+    (``analytics.selectors.stored``), else computed live."""
+    own, freshness = stored_or_live(scope=scope, choice=choice, keys=KEYS, live=forecast_own)
     totals = scope.rollup(own)
     by_pk = {
         pk: Forecast(node=scope.nodes[pk], has_children=bool(scope.children.get(pk)), **totals.get(pk, {}))  # type: ignore[arg-type]
@@ -97,7 +111,8 @@ def forecast_page(*, scope: Scope, choice: PeriodChoice, territory_id: int | Non
     for f in by_pk.values():
         f.weighted = Decimal(f.weighted).quantize(Decimal("0.01"))
     if territory_id is None or territory_id not in scope.nodes:
-        return ForecastPage(choice=choice, focus=None, rows=[by_pk[n.pk] for n in scope.child_nodes(None)])
+        return ForecastPage(choice=choice, focus=None, rows=[by_pk[n.pk] for n in scope.child_nodes(None)],
+                            freshness=freshness)
     return ForecastPage(choice=choice, focus=by_pk[territory_id],
                         rows=[by_pk[n.pk] for n in scope.child_nodes(territory_id)],
-                        crumbs=scope.ancestors(territory_id))
+                        crumbs=scope.ancestors(territory_id), freshness=freshness)

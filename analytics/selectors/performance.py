@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Node, Scope
+from analytics.selectors.stored import Freshness, stored_or_live
 from planning.models import Quota
 from salesos.models import Activity, Opportunity
 from territories.models import AccountTerritory
@@ -105,6 +106,7 @@ class PerformancePage:
     rows: list[Figures]  # its children (or the tops)
     crumbs: list[Node] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=lambda: DEFINITIONS)
+    freshness: Freshness = field(default_factory=Freshness)
 
 
 def own_figures(*, scope: Scope, start: dt.date, end: dt.date, period_id: int) -> dict[int, dict]:
@@ -184,10 +186,27 @@ def _days(value) -> int:
 
 
 def rolled_up(*, scope: Scope, choice: PeriodChoice) -> dict[int, Figures]:
-    """Every visible territory's figures with its visible subtree summed in."""
+    """Every visible territory's figures with its visible subtree summed in, computed live."""
     if choice.period is None or choice.start is None or choice.end is None:
         return {pk: Figures(node=node) for pk, node in scope.nodes.items()}
-    own = own_figures(scope=scope, start=choice.start, end=choice.end, period_id=choice.period.pk)
+    return _figures(scope, _live_own(scope=scope, choice=choice))
+
+
+def rolled_up_stored(*, scope: Scope, choice: PeriodChoice) -> tuple[dict[int, Figures], Freshness]:
+    """As ``rolled_up``, from the territories' stored own figures when the store has them
+    (``analytics.selectors.stored``), with their age."""
+    if choice.period is None or choice.start is None or choice.end is None:
+        return {pk: Figures(node=node) for pk, node in scope.nodes.items()}, Freshness()
+    own, freshness = stored_or_live(scope=scope, choice=choice, keys=SUMS, live=_live_own)
+    return _figures(scope, own), freshness
+
+
+def _live_own(*, scope: Scope, choice: PeriodChoice) -> dict[int, dict]:
+    assert choice.period is not None and choice.start is not None and choice.end is not None
+    return own_figures(scope=scope, start=choice.start, end=choice.end, period_id=choice.period.pk)
+
+
+def _figures(scope: Scope, own: dict[int, dict]) -> dict[int, Figures]:
     totals = scope.rollup(own)
     return {
         pk: Figures(node=scope.nodes[pk], has_children=bool(scope.children.get(pk)), **totals.get(pk, {}))  # type: ignore[arg-type]
@@ -198,12 +217,14 @@ def rolled_up(*, scope: Scope, choice: PeriodChoice) -> dict[int, Figures]:
 def performance_page(*, scope: Scope, choice: PeriodChoice, territory_id: int | None) -> PerformancePage:
     """The chosen territory (one the user sees; None for the tops of their part) with its
     children, each with its subtree's figures."""
-    figures = rolled_up(scope=scope, choice=choice)
+    figures, freshness = rolled_up_stored(scope=scope, choice=choice)
     if territory_id is None or territory_id not in scope.nodes:
-        return PerformancePage(choice=choice, focus=None, rows=[figures[n.pk] for n in scope.child_nodes(None)])
+        return PerformancePage(choice=choice, focus=None, rows=[figures[n.pk] for n in scope.child_nodes(None)],
+                               freshness=freshness)
     return PerformancePage(
         choice=choice,
         focus=figures[territory_id],
         rows=[figures[n.pk] for n in scope.child_nodes(territory_id)],
         crumbs=scope.ancestors(territory_id),
+        freshness=freshness,
     )

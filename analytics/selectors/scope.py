@@ -113,10 +113,19 @@ class Scope:
 def scope_for(user, plan: TerritoryPlan | None = None) -> Scope:
     """The user's part of the active plan (one query)."""
     plan = plan if plan is not None else TerritoryPlan.active()
-    scope = Scope(plan=plan)
     if plan is None:
-        return scope
-    for row in territories_visible_to(user, plan).order_by("code").values(*FIELDS):
+        return Scope(plan=None)
+    return _scope_of(plan, territories_visible_to(user, plan))
+
+
+def plan_scope(plan: TerritoryPlan) -> Scope:
+    """Every territory of ``plan``: what the stored figures are computed over (one query)."""
+    return _scope_of(plan, Territory.objects.filter(plan=plan))
+
+
+def _scope_of(plan: TerritoryPlan, territories) -> Scope:
+    scope = Scope(plan=plan)
+    for row in territories.order_by("code").values(*FIELDS):
         node = Node(**row)
         scope.nodes[node.pk] = node
     for node in scope.nodes.values():

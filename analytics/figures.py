@@ -1,0 +1,55 @@
+"""Builds the stored figures (``analytics.models.FiguresBuild``): each territory's own
+performance and forecast figures for one period, computed by the very selectors the pages run
+live (``own_figures``, ``forecast_own``) over every territory of the plan, then swapped in within
+one transaction, so a reader sees the previous build or the new one, never a part.
+
+Refreshed by ``analytics.tasks.figures_refresh`` when a page asks (no build yet, or older than
+``ANALYTICS_FIGURES_MAX_AGE``), when the plan changes (``territories.hooks.plan_changed``) and on a
+schedule (``analytics.tasks.figures_refresh_due``) that catches deal, activity, quota and
+re-route changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.models import FiguresBuild, TerritoryFigures
+from analytics.selectors.comparisons import tam_own
+from analytics.selectors.forecast import forecast_own
+from analytics.selectors.performance import own_figures
+from analytics.selectors.periods import PeriodChoice
+from analytics.selectors.scope import plan_scope
+
+
+def figures_build(*, plan_id: int, period_id: int) -> int:
+    """Computes and stores the plan's figures of the period; the number of territories stored (0
+    when nobody asked for them, or the plan or period is gone)."""
+    build = FiguresBuild.objects.select_related("plan", "period").filter(plan_id=plan_id, period_id=period_id).first()
+    if build is None:
+        return 0
+    started, clock = timezone.now(), time.perf_counter()
+    scope = plan_scope(build.plan)
+    period = build.period
+    performance = own_figures(scope=scope, start=period.start_date, end=period.end_date, period_id=period.pk)
+    forecast = forecast_own(scope=scope, choice=PeriodChoice(period=period, periods=[period]))
+    tam = tam_own(scope=scope)
+    rows = [
+        TerritoryFigures(
+            build_id=build.pk, territory_id=pk, **performance.get(pk, {}), **forecast.get(pk, {}), **tam.get(pk, {})
+        )
+        for pk in scope.nodes
+    ]
+    with transaction.atomic():
+        if not FiguresBuild.objects.select_for_update().filter(pk=build.pk).exists():
+            return 0
+        TerritoryFigures.objects.filter(build_id=build.pk).delete()
+        TerritoryFigures.objects.bulk_create(rows, batch_size=2000)
+        FiguresBuild.objects.filter(pk=build.pk).update(
+            built_at=started, build_seconds=round(time.perf_counter() - clock, 3)
+        )
+        # A request made while this build ran stays pending: its change may have come too late.
+        FiguresBuild.objects.filter(pk=build.pk, requested_at__lte=started).update(requested_at=None)
+    return len(rows)
