@@ -1,7 +1,8 @@
 """Builds the stored figures (``analytics.models.FiguresBuild``): each territory's own
-performance and forecast figures for one period, computed by the very selectors the pages run
-live (``own_figures``, ``forecast_own``) over every territory of the plan, then swapped in within
-one transaction, so a reader sees the previous build or the new one, never a part.
+performance, forecast and TAM figures and the credit lines for one period, computed by the very
+selectors the pages run live (``own_figures``, ``forecast_own``, ``tam_own``, ``credit_lines``)
+over every territory of the plan, then swapped in within one transaction, so a reader sees the
+previous build or the new one, never a part.
 
 Refreshed by ``analytics.tasks.figures_refresh`` when a page asks (no build yet, or older than
 ``ANALYTICS_FIGURES_MAX_AGE``), when the plan changes (``territories.hooks.plan_changed``) and on a
@@ -16,8 +17,9 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.models import FiguresBuild, TerritoryFigures
+from analytics.models import CreditFigures, FiguresBuild, TerritoryFigures
 from analytics.selectors.comparisons import tam_own
+from analytics.selectors.credit import credit_lines
 from analytics.selectors.forecast import forecast_own
 from analytics.selectors.performance import own_figures
 from analytics.selectors.periods import PeriodChoice
@@ -36,6 +38,7 @@ def figures_build(*, plan_id: int, period_id: int) -> int:
     performance = own_figures(scope=scope, start=period.start_date, end=period.end_date, period_id=period.pk)
     forecast = forecast_own(scope=scope, choice=PeriodChoice(period=period, periods=[period]))
     tam = tam_own(scope=scope)
+    credit = credit_lines(scope=scope, choice=PeriodChoice(period=period, periods=[period]))
     rows = [
         TerritoryFigures(
             build_id=build.pk, territory_id=pk, **performance.get(pk, {}), **forecast.get(pk, {}), **tam.get(pk, {})
@@ -47,6 +50,22 @@ def figures_build(*, plan_id: int, period_id: int) -> int:
             return 0
         TerritoryFigures.objects.filter(build_id=build.pk).delete()
         TerritoryFigures.objects.bulk_create(rows, batch_size=2000)
+        CreditFigures.objects.filter(build_id=build.pk).delete()
+        CreditFigures.objects.bulk_create(
+            [
+                CreditFigures(
+                    build_id=build.pk,
+                    user_id=line.user_id,
+                    territory_id=line.territory_id,
+                    slot=line.slot,
+                    deals=line.deals,
+                    booked=line.booked,
+                    credit=line.credit,
+                )
+                for line in credit
+            ],
+            batch_size=2000,
+        )
         FiguresBuild.objects.filter(pk=build.pk).update(
             built_at=started, build_seconds=round(time.perf_counter() - clock, 3)
         )

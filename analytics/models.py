@@ -9,6 +9,7 @@ the white-space areas, which every coverage role sees whole (they work the unass
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -144,3 +145,19 @@ class TerritoryFigures(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.build_id} territory {self.territory_id}"
+
+
+class CreditFigures(models.Model):
+    """One credit line in a ``FiguresBuild``: what ``analytics.selectors.credit.credit_lines``
+    credits one rep for one territory slot over the period's won deals."""
+
+    build = models.ForeignKey(FiguresBuild, on_delete=models.CASCADE, related_name="credit_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey("territories.Territory", on_delete=models.CASCADE, related_name="+")
+    slot = models.CharField(max_length=40)  # the slot's label, as the page shows it
+    deals = models.PositiveIntegerField(default=0)
+    booked = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    credit = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    def __str__(self) -> str:
+        return f"build {self.build_id} user {self.user_id} territory {self.territory_id} {self.slot}"

@@ -73,7 +73,6 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
     # Orphaned: no current primary territory in the plan (territories.placement).
     orphaned = ~is_placed(plan=plan) if plan is not None else Q()
     seen_accounts = accounts_visible_to(user)
-    accounts = seen_accounts.aggregate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
     territories = territories_visible_to(user, plan).annotate(staffed=is_staffed())
     vacant_qs = territories.filter(staffed=False)
     type_labels = dict(Territory.Type.choices)
@@ -89,12 +88,14 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
         .order_by("-total", "type")
     ]
     region_labels = dict(Region.choices)
-    regions = (
+    # One pass over the accounts: the totals are the sums of the regions' counts.
+    regions = list(
         seen_accounts.order_by()
         .values("region")
         .annotate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
         .order_by("region")
     )
+    accounts = {"total": sum(row["total"] for row in regions), "orphaned": sum(row["orphaned"] for row in regions)}
     pipeline = dict(
         Opportunity.objects.filter(status=Opportunity.Status.OPEN, account__in=seen_accounts)
         .order_by()

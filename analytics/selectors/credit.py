@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope
+from analytics.selectors.stored import Freshness, stored_credit
 from salesos.models import Opportunity
 from territories.coverage import is_in_force
 from territories.models import AccountTerritory, RepAssignment
@@ -39,6 +40,7 @@ class CreditLine:
     territory_code: str
     territory_name: str
     slot: str
+    territory_id: int = 0
     deals: int = 0
     booked: Decimal = Decimal(0)  # the won amount of those deals
     credit: Decimal = Decimal(0)
@@ -48,6 +50,7 @@ class CreditLine:
 class CreditPage:
     choice: PeriodChoice
     lines: list[CreditLine] = field(default_factory=list)
+    freshness: Freshness = field(default_factory=Freshness)
 
     @property
     def by_rep(self) -> list[tuple[str, Decimal]]:
@@ -61,12 +64,12 @@ class CreditPage:
         return sum((line.credit for line in self.lines), Decimal(0))
 
 
-def credit_page(*, scope: Scope, choice: PeriodChoice) -> CreditPage:
-    """Five queries whatever the number of deals: the won deals, their overlay rows, the
-    assignments of the territories concerned, the overlay territories' credit, the users."""
-    page = CreditPage(choice=choice)
+def credit_lines(*, scope: Scope, choice: PeriodChoice) -> list[CreditLine]:
+    """The credit lines of the territories of ``scope``, reps' names left empty. Three queries
+    whatever the number of deals: the won deals, their overlay rows, the assignments of the
+    territories concerned."""
     if scope.plan is None or choice.period is None or not scope.nodes:
-        return page
+        return []
     won = list(
         Opportunity.objects.filter(territory__plan=scope.plan, status=Opportunity.Status.WON,
                                    close_date__gte=choice.start, close_date__lte=choice.end)
@@ -94,7 +97,8 @@ def credit_page(*, scope: Scope, choice: PeriodChoice) -> CreditPage:
         if line is None:
             node = scope.nodes[assignment.territory_id]
             line = lines[key] = CreditLine(user_id=assignment.user_id, name="", territory_code=node.code,
-                                           territory_name=node.name, slot=assignment.get_slot_display())
+                                           territory_name=node.name, slot=assignment.get_slot_display(),
+                                           territory_id=node.pk)
         line.deals += 1
         line.booked += amount
         line.credit += (amount * share).quantize(CENT)
@@ -109,12 +113,31 @@ def credit_page(*, scope: Scope, choice: PeriodChoice) -> CreditPage:
             for a in holders.get(row.territory_id, ()):
                 if a.slot == Slot.OVERLAY and is_in_force(a, closed):
                     credit(a, amount, Decimal(row.credit_percent) / HUNDRED * Decimal(a.split_percent) / HUNDRED)
+    return list(lines.values())
+
+
+def credit_page(*, scope: Scope, choice: PeriodChoice) -> CreditPage:
+    """The credit lines of the territories the user sees: from the store when it holds them
+    (``analytics.selectors.stored``), else computed live; then the reps' names (one query)."""
+    page = CreditPage(choice=choice)
+    if scope.plan is None or choice.period is None or not scope.nodes:
+        return page
+    stored, page.freshness = stored_credit(scope=scope, choice=choice)
+    if stored is None:
+        lines = credit_lines(scope=scope, choice=choice)
+    else:
+        lines = [
+            CreditLine(user_id=user_id, name="", territory_code=scope.nodes[territory_id].code,
+                       territory_name=scope.nodes[territory_id].name, slot=slot, territory_id=territory_id,
+                       deals=deals, booked=booked, credit=credit)
+            for user_id, territory_id, slot, deals, booked, credit in stored
+        ]
     names = {
         pk: display_name(first, last, username)
-        for pk, first, last, username in User.objects.filter(pk__in={k[0] for k in lines}).values_list(
+        for pk, first, last, username in User.objects.filter(pk__in={line.user_id for line in lines}).values_list(
             "pk", "first_name", "last_name", "username")
     }
-    for (user_id, _, _), line in lines.items():
-        line.name = names.get(user_id, "")
-    page.lines = sorted(lines.values(), key=lambda line: (-line.credit, line.name, line.territory_code))
+    for line in lines:
+        line.name = names.get(line.user_id, "")
+    page.lines = sorted(lines, key=lambda line: (-line.credit, line.name, line.territory_code))
     return page

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from analytics.models import FiguresBuild, TerritoryFigures
+from analytics.models import CreditFigures, FiguresBuild, TerritoryFigures
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope
 from analytics.services import figures_request
@@ -70,3 +70,20 @@ def stored_or_live(
         figures_request(plan=scope.plan, period=choice.period, max_age=max_age(), build=build)
     own = {pk: stored[pk] for pk in scope.nodes}
     return own, Freshness(as_of=build.built_at, refreshing=stale or build.requested_at is not None)
+
+
+def stored_credit(*, scope: Scope, choice: PeriodChoice) -> tuple[list[tuple] | None, Freshness]:
+    """The stored credit lines of the territories in ``scope`` as ``(user id, territory id, slot,
+    deals, booked, credit)``, or None (with a build asked for) when the store cannot answer."""
+    _, freshness = stored_or_live(scope=scope, choice=choice, keys=(), live=_nothing)
+    if not freshness.stored:
+        return None, freshness
+    rows = CreditFigures.objects.filter(build__plan=scope.plan, build__period=choice.period)
+    if len(scope.nodes) <= BY_ID_UP_TO:
+        rows = rows.filter(territory_id__in=list(scope.nodes))
+    fields = ("user_id", "territory_id", "slot", "deals", "booked", "credit")
+    return [row for row in rows.values_list(*fields) if row[1] in scope.nodes], freshness
+
+
+def _nothing(**_: Any) -> dict[int, dict]:
+    return {}

@@ -7,16 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from analytics.selectors.credit import credit_page
 from analytics.selectors.forecast import forecast_page
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
-from territories.grants import grants_rebuild
-from territories.models import AccountTerritory, RepAssignment
 from tests import factories
-from tests.analytics.fixtures import build
+from tests.analytics.fixtures import build_with_credit
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -24,33 +21,7 @@ D = dt.date
 
 @pytest.fixture
 def company():
-    c = build()
-    a1, a2, b1 = c.accounts["a1"], c.accounts["a2"], c.accounts["b1"]
-    # Forecast: on top of the fixture's two open Prospecting deals of 50 in A (due Oct 20).
-    factories.make_opportunity(a1, amount=1000, stage="negotiation", probability=80, created_date=D(2026, 8, 1),
-                               close_date=D(2026, 10, 1))
-    factories.make_opportunity(b1, amount=400, stage="proposal", probability=50, created_date=D(2026, 8, 1),
-                               close_date=D(2026, 10, 1))
-    factories.make_opportunity(b1, amount=7000, stage="negotiation", probability=90, created_date=D(2026, 8, 1),
-                               close_date=D(2026, 12, 1))  # Q4: out
-    # Credit: A changes hands on Aug 20 (inclusive end): rep_a keeps the Aug 11 deal, rep_c gets Aug 31.
-    RepAssignment.objects.filter(territory=c.t["A"], user=c.users["rep"]).update(end_date=D(2026, 8, 20))
-    rep_c = factories.make_user("rep", username="an_rep_c", manager=c.users["manager"])
-    factories.assign(c.t["A"], rep_c, start_date=D(2026, 8, 21))
-    # An overlay (50% credit) split 60/40 between two specialists, holding a2 all year and a1 until Aug 1.
-    ov = factories.make_territory(c.plan, code="OV", name="Overlay specialists", is_overlay=True, credit_percent=50)
-    ov1 = factories.make_user("rep", username="an_ov1")
-    ov2 = factories.make_user("rep", username="an_ov2")
-    factories.assign(ov, ov1, slot="overlay", split_percent=60, start_date=D(2026, 1, 1))
-    factories.assign(ov, ov2, slot="overlay", split_percent=40, start_date=D(2026, 1, 1))
-    jan = timezone.make_aware(dt.datetime(2026, 1, 1))
-    AccountTerritory.objects.create(account=a2, territory=ov, plan=c.plan, is_primary=False, credit_percent=50,
-                                    valid_from=jan)
-    AccountTerritory.objects.create(account=a1, territory=ov, plan=c.plan, is_primary=False, credit_percent=50,
-                                    valid_from=jan, valid_to=timezone.make_aware(dt.datetime(2026, 8, 1)))
-    grants_rebuild()
-    c.users.update(rep_c=rep_c, ov1=ov1, ov2=ov2)
-    return c
+    return build_with_credit()
 
 
 def forecast(company, role="admin", territory=None):

@@ -15,21 +15,22 @@ from analytics import tasks
 from analytics.figures import figures_build
 from analytics.models import FiguresBuild, TerritoryFigures
 from analytics.selectors.comparisons import comparison, tam_own
+from analytics.selectors.credit import credit_page
 from analytics.selectors.forecast import KEYS, forecast_own, forecast_page
 from analytics.selectors.performance import SUMS, performance_page, rolled_up, rolled_up_stored
 from analytics.selectors.periods import period_choice
 from analytics.selectors.scope import scope_for
 from territories import hooks
 from tests import factories
-from tests.analytics.fixtures import WON, D, build
+from tests.analytics.fixtures import WON, D, build_with_credit
 
 pytestmark = pytest.mark.django_db
-ROLES = ["admin", "director", "manager", "rep", "rep_b", "other_dir"]
+ROLES = ["admin", "director", "manager", "rep", "rep_b", "rep_c", "ov1", "other_dir"]
 
 
 @pytest.fixture
 def company():
-    return build()
+    return build_with_credit()
 
 
 def built(company, period) -> FiguresBuild:
@@ -53,14 +54,15 @@ def test_stored_figures_equal_the_live_ones_for_every_role(company, role, quarte
     assert not live_forecast.freshness.stored
     built(company, period)
     stored, freshness = rolled_up_stored(scope=scope, choice=choice)
-    assert freshness.stored and not freshness.refreshing
+    # A user who holds nothing (rep_a's slot ended in Q3) has nothing to read from the store.
+    assert freshness.stored == bool(scope.nodes) and not freshness.refreshing
     assert set(stored) == set(live) == set(scope.nodes)
     for pk in scope.nodes:
         assert sums(stored[pk]) == sums(live[pk]), scope.nodes[pk].code
         assert stored[pk].attainment == live[pk].attainment and stored[pk].velocity == live[pk].velocity
     for pk in [None, *scope.nodes]:
         from_store = forecast_page(scope=scope, choice=choice, territory_id=pk)
-        assert from_store.freshness.stored
+        assert from_store.freshness.stored == bool(scope.nodes)
         again_live = forecast_page(scope=scope, choice=choice, territory_id=pk)
         assert [asdict(r) for r in from_store.rows] == [asdict(r) for r in again_live.rows]
     own_live = forecast_own(scope=scope, choice=choice)
@@ -75,6 +77,21 @@ def test_stored_figures_equal_the_live_ones_for_every_role(company, role, quarte
         live_tam = scope.rollup(tam_own(scope=scope))
         assert from_store.tam == {pk: live_tam.get(pk, {}).get("tam", 0) for pk in from_store.tam}
         assert [sums(f) for f in from_store.rows] == [sums(live[f.node.pk]) for f in from_store.rows]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("quarter", ["q3", "q4"])
+def test_stored_credit_lines_equal_the_live_ones_for_every_role(company, role, quarter):
+    period = getattr(company, quarter)
+    choice = period_choice(str(period.pk))
+    scope = scope_for(company.users[role])
+    live = credit_page(scope=scope, choice=choice)
+    assert not live.freshness.stored
+    built(company, period)
+    stored = credit_page(scope=scope, choice=choice)
+    assert stored.freshness.stored == bool(scope.nodes)
+    assert [asdict(line) for line in stored.lines] == [asdict(line) for line in live.lines]
+    assert stored.by_rep == live.by_rep and stored.total == live.total
 
 
 def test_the_hand_computed_root_comes_out_of_the_store(company):
@@ -97,7 +114,7 @@ def test_without_a_build_the_page_is_live_and_asks_for_one(client, company, djan
     assert len(callbacks) == 1  # the build, run inline by the test settings
     stored = FiguresBuild.objects.get(plan=company.plan, period=company.q3)
     assert stored.built_at is not None and stored.requested_at is None
-    assert TerritoryFigures.objects.filter(build=stored).count() == 4
+    assert TerritoryFigures.objects.filter(build=stored).count() == company.plan.territories.count()
     body = client.get(url, {"period": company.q3.pk, "territory": company.t["ROOT"].pk}).content.decode()
     assert 'data-kpi="attainment">75.0%<' in body and 'data-freshness="stored"' in body
     assert "Figures as of" in body and "refreshing" not in body
@@ -165,7 +182,12 @@ def test_a_plan_change_and_the_schedule_ask_for_builds(company, django_capture_o
 
 # Reading the store is two queries per kind of figure (the build, its rows); compare reads the
 # performance figures and the TAM, and the owners and names of the compared territories' reps.
-STORED_MAX_QUERIES = {"analytics:performance": 12, "analytics:forecast": 12, "analytics:compare": 16}
+STORED_MAX_QUERIES = {
+    "analytics:performance": 12,
+    "analytics:forecast": 12,
+    "analytics:compare": 16,
+    "analytics:credit": 12,
+}
 
 
 @pytest.mark.parametrize("extra", [0, 30])
