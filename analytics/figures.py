@@ -17,13 +17,15 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.models import CreditFigures, FiguresBuild, TerritoryFigures
+from analytics.models import CoverageFigures, CreditFigures, FiguresBuild, TerritoryFigures
 from analytics.selectors.comparisons import tam_own
+from analytics.selectors.coverage import region_rows
 from analytics.selectors.credit import credit_lines
 from analytics.selectors.forecast import forecast_own
 from analytics.selectors.performance import own_figures
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import plan_scope
+from salesos.models import Account
 
 
 def figures_build(*, plan_id: int, period_id: int) -> int:
@@ -72,3 +74,20 @@ def figures_build(*, plan_id: int, period_id: int) -> int:
         # A request made while this build ran stays pending: its change may have come too late.
         FiguresBuild.objects.filter(pk=build.pk, requested_at__lte=started).update(requested_at=None)
     return len(rows)
+
+
+def coverage_build(*, plan_id: int) -> int:
+    """Counts and stores the coverage dashboard's company-wide region rows for the plan, with the
+    page's own query over every account (what an admin sees); the number of regions stored."""
+    stored = CoverageFigures.objects.select_related("plan").filter(plan_id=plan_id).first()
+    if stored is None:
+        return 0
+    started = timezone.now()
+    rows = region_rows(accounts=Account.objects.all(), plan=stored.plan)
+    regions = [{**row, "open_pipeline": str(row["open_pipeline"])} for row in rows]
+    with transaction.atomic():
+        if not CoverageFigures.objects.select_for_update().filter(pk=stored.pk).exists():
+            return 0
+        CoverageFigures.objects.filter(pk=stored.pk).update(built_at=started, regions=regions)
+        CoverageFigures.objects.filter(pk=stored.pk, requested_at__lte=started).update(requested_at=None)
+    return len(regions)

@@ -161,3 +161,19 @@ class CreditFigures(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.build_id} user {self.user_id} territory {self.territory_id} {self.slot}"
+
+
+class CoverageFigures(models.Model):
+    """The coverage dashboard's company-wide account counts for one plan (what an admin sees):
+    per region the accounts, the orphaned ones and their open pipeline, built by
+    ``analytics.figures.coverage_build`` from the page's own query, so an admin's page reads one
+    row instead of counting every account. Other roles' counts are computed live."""
+
+    plan = models.OneToOneField("territories.TerritoryPlan", on_delete=models.CASCADE, related_name="+")
+    built_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    # [{"region", "total", "orphaned", "open_pipeline" (a decimal as text)}] in region order.
+    regions = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"coverage of plan {self.plan_id} ({self.built_at or 'not built'})"

@@ -8,8 +8,8 @@ import datetime as dt
 from typing import Any
 
 from analytics.map_layers import map_layer_request
-from analytics.models import FiguresBuild, MapLayer
-from analytics.services import figures_request
+from analytics.models import CoverageFigures, FiguresBuild, MapLayer
+from analytics.services import coverage_request, figures_request
 from territories import hooks
 from territories.models import TerritoryPlan
 
@@ -31,6 +31,8 @@ def figures_on_plan_change(*, plan_id: int, **_: Any) -> None:
     # max age queues a build even over a pending one, which may have read the tree before the change.
     for build in FiguresBuild.objects.filter(plan_id=plan_id).select_related("plan", "period"):
         figures_request(plan=build.plan, period=build.period, max_age=dt.timedelta(0), build=build)
+    for stored in CoverageFigures.objects.filter(plan_id=plan_id).select_related("plan"):
+        coverage_request(plan=stored.plan, max_age=dt.timedelta(0), stored=stored)
 
 
 def connect() -> None:

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from analytics.models import CoverageSnapshot, FiguresBuild, WhiteSpaceArea
+from analytics.models import CoverageFigures, CoverageSnapshot, FiguresBuild, WhiteSpaceArea
 from analytics.white_space import white_space_areas
 from planning.models import FiscalPeriod
 from territories import coverage
@@ -89,4 +89,23 @@ def figures_request(*, plan: TerritoryPlan, period: FiscalPeriod, max_age: dt.ti
     plan_id, period_id = plan.pk, period.pk
     transaction.on_commit(lambda: async_task(FIGURES_REFRESH, plan_id, period_id,
                                              task_name=f"figures-{plan_id}-{period_id}-{now:%H%M%S%f}"))
+    return True
+
+
+COVERAGE_REFRESH = "analytics.tasks.coverage_refresh"
+
+
+def coverage_request(*, plan: TerritoryPlan, max_age: dt.timedelta, stored: CoverageFigures | None = None) -> bool:
+    """As ``figures_request``, for the plan's stored coverage counts (``stored``: as just read)."""
+    now = timezone.now()
+    if stored is None:
+        CoverageFigures.objects.bulk_create([CoverageFigures(plan=plan, requested_at=now)], ignore_conflicts=True)
+    else:
+        if stored.requested_at is not None and stored.requested_at >= now - max_age:
+            return False
+        pending = Q(requested_at__isnull=False, requested_at__gte=now - max_age)
+        if not CoverageFigures.objects.filter(pk=stored.pk).exclude(pending).update(requested_at=now):
+            return False
+    plan_id = plan.pk
+    transaction.on_commit(lambda: async_task(COVERAGE_REFRESH, plan_id, task_name=f"coverage-{plan_id}-{now:%H%M%S%f}"))
     return True

@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics import figures, map_layers
-from analytics.models import FiguresBuild
-from analytics.services import coverage_snapshot_take, figures_request
+from analytics.models import CoverageFigures, FiguresBuild
+from analytics.services import coverage_request, coverage_snapshot_take, figures_request
 from territories.models import TerritoryPlan
 
 DAILY_SNAPSHOT = "analytics.tasks.coverage_snapshot_daily"
@@ -33,16 +33,27 @@ def figures_refresh(plan_id: int, period_id: int) -> int:
     return figures.figures_build(plan_id=plan_id, period_id=period_id)
 
 
+def coverage_refresh(plan_id: int) -> int:
+    """Counts one plan's stored coverage figures (``analytics.figures.coverage_build``)."""
+    return figures.coverage_build(plan_id=plan_id)
+
+
 def figures_refresh_due() -> int:
     """Runs every few minutes (migration ``0005``): asks for a new build of every stored period of
-    the active plan older than ``ANALYTICS_FIGURES_MAX_AGE``, and drops the builds of other plans.
+    the active plan, and of its stored coverage counts, older than ``ANALYTICS_FIGURES_MAX_AGE``,
+    and drops the builds of other plans.
     Returns the number of builds asked for."""
     plan = TerritoryPlan.active()
     FiguresBuild.objects.exclude(plan=plan).delete()
+    CoverageFigures.objects.exclude(plan=plan).delete()
     if plan is None:
         return 0
     max_age = dt.timedelta(seconds=settings.ANALYTICS_FIGURES_MAX_AGE)
+    old = Q(built_at__isnull=True) | Q(built_at__lt=timezone.now() - max_age)
+    asked = sum(
+        coverage_request(plan=plan, max_age=max_age, stored=c) for c in CoverageFigures.objects.filter(old, plan=plan)
+    )
     due = FiguresBuild.objects.filter(plan=plan).filter(
         Q(built_at__isnull=True) | Q(built_at__lt=timezone.now() - max_age)
     ).select_related("plan", "period")
-    return sum(figures_request(plan=b.plan, period=b.period, max_age=max_age, build=b) for b in due)
+    return asked + sum(figures_request(plan=b.plan, period=b.period, max_age=max_age, build=b) for b in due)

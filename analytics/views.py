@@ -3,7 +3,10 @@ CSV export of each. Every figure is read for the user's part of the tree (``anal
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -19,6 +22,19 @@ from analytics.selectors.scope import scope_for
 from salesos.roles import sees_coverage
 from territories.models import Territory
 from territories.selectors import active_plan
+
+# Rows of the territory table (and bars of its charts) per page: a wide level of the tree is
+# paged rather than drawn whole.
+ROWS_PER_PAGE = 25
+
+
+def _shown(request: HttpRequest, rows: list, choice, focus) -> tuple[Page, str]:
+    """The page of ``rows`` asked for (a bad page number shows the nearest page), and the query
+    string the pager keeps."""
+    keep = {"period": choice.period.pk if choice.period else ""}
+    if focus is not None:
+        keep["territory"] = focus.node.pk
+    return Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page")), urlencode(keep)
 
 
 def _territory_param(request: HttpRequest) -> tuple[int | None, str]:
@@ -59,13 +75,16 @@ def performance(request: HttpRequest) -> HttpResponse:
     page = performance_page(scope=scope, choice=choice, territory_id=territory_id)
     if territory_id is not None and page.focus is None:
         error = "That territory is not one you can see; showing your part of the tree."
-    labels = [f.node.code for f in page.rows]
+    shown, pager_query = _shown(request, page.rows, choice, page.focus)
+    rows = list(shown)
+    labels = [f.node.code for f in rows]
     context = {
         "plan": scope.plan, "page": page, "choice": choice, "error": error or choice.error,
-        "attainment_chart": charts.bars(labels, [("Won", [f.won_amount for f in page.rows]),
-                                                  ("Quota", [f.quota for f in page.rows])], y_title="amount ($)"),
-        "rate_chart": charts.bars(labels, [("Win rate %", [f.win_rate or 0 for f in page.rows]),
-                                           ("Attainment %", [f.attainment or 0 for f in page.rows])],
+        "shown": shown, "pager_query": pager_query,
+        "attainment_chart": charts.bars(labels, [("Won", [f.won_amount for f in rows]),
+                                                  ("Quota", [f.quota for f in rows])], y_title="amount ($)"),
+        "rate_chart": charts.bars(labels, [("Win rate %", [f.win_rate or 0 for f in rows]),
+                                           ("Attainment %", [f.attainment or 0 for f in rows])],
                                   y_title="percent"),
     }
     return render(request, "analytics/performance.html", context)
@@ -155,15 +174,18 @@ def forecast(request: HttpRequest) -> HttpResponse:
     page = forecast_page(scope=scope, choice=choice, territory_id=territory_id)
     if territory_id is not None and page.focus is None:
         error = "That territory is not one you can see; showing your part of the tree."
-    labels = [f.node.code for f in page.rows]
+    shown, pager_query = _shown(request, page.rows, choice, page.focus)
+    rows = list(shown)
+    labels = [f.node.code for f in rows]
     chart = charts.bars(labels, [
-        ("Closed won", [f.won for f in page.rows]),
-        ("Commit", [f.commit for f in page.rows]),
-        ("Best case (beyond commit)", [f.best_case - f.commit for f in page.rows]),
-        ("Other pipeline", [f.pipeline - f.best_case for f in page.rows]),
+        ("Closed won", [f.won for f in rows]),
+        ("Commit", [f.commit for f in rows]),
+        ("Best case (beyond commit)", [f.best_case - f.commit for f in rows]),
+        ("Other pipeline", [f.pipeline - f.best_case for f in rows]),
     ], y_title="amount ($)", stacked=True)
     return render(request, "analytics/forecast.html", {
         "plan": scope.plan, "page": page, "error": error or choice.error, "chart": chart,
+        "shown": shown, "pager_query": pager_query,
     })
 
 

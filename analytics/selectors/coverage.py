@@ -13,8 +13,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from analytics.models import CoverageSnapshot, WhiteSpaceArea
+from analytics.selectors.stored import Freshness, stored_coverage
 from salesos.models import Opportunity, Region
-from territories.access import accounts_visible_to
+from territories.access import accounts_visible_to, sees_everything
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 from territories.placement import is_placed
 from territories.selectors import account_count_of, is_staffed, territories_visible_to
@@ -56,6 +57,7 @@ class Coverage:
     conflicts: int = 0
     white_space: WhiteSpace | None = None
     trend: list[dict] = field(default_factory=list)
+    freshness: Freshness | None = None  # None: counted live (every role but admins)
 
     @property
     def orphaned_percent(self) -> float:
@@ -70,8 +72,6 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
     """Coverage of what ``user`` may see (``territories.access``): the accounts they see (for
     managers and directors, with the unassigned queue), the territories of the plan they see, and
     the open pipeline of those accounts. Admins see the whole company."""
-    # Orphaned: no current primary territory in the plan (territories.placement).
-    orphaned = ~is_placed(plan=plan) if plan is not None else Q()
     seen_accounts = accounts_visible_to(user)
     territories = territories_visible_to(user, plan).annotate(staffed=is_staffed())
     vacant_qs = territories.filter(staffed=False)
@@ -88,27 +88,14 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
         .order_by("-total", "type")
     ]
     region_labels = dict(Region.choices)
-    # One pass over the accounts: the totals are the sums of the regions' counts.
-    regions = list(
-        seen_accounts.order_by()
-        .values("region")
-        .annotate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
-        .order_by("region")
-    )
+    stored, freshness = stored_coverage(plan=plan) if plan is not None and sees_everything(user) else (None, None)
+    regions = stored if stored is not None else region_rows(accounts=seen_accounts, plan=plan)
     accounts = {"total": sum(row["total"] for row in regions), "orphaned": sum(row["orphaned"] for row in regions)}
-    pipeline = dict(
-        Opportunity.objects.filter(status=Opportunity.Status.OPEN, account__in=seen_accounts)
-        .order_by()
-        .values("account__region")
-        .annotate(total=Sum("amount"))
-        .values_list("account__region", "total")
-    )
     by_region = [
         {
             **row,
             "label": region_labels.get(row["region"]) or "Unspecified",
             "assigned": row["total"] - row["orphaned"],
-            "open_pipeline": pipeline.get(row["region"]) or Decimal(0),
         }
         for row in regions
     ]
@@ -116,6 +103,7 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
         plan=plan, is_primary=True, valid_to__isnull=True, conflict=True, territory__in=territories.values("pk")
     ).count()
     return Coverage(
+        freshness=freshness,
         conflicts=conflicts,
         white_space=white_space(),
         trend=coverage_trend(territory_ids=territories.values("pk")),
@@ -129,6 +117,27 @@ def coverage_summary(*, plan: TerritoryPlan | None, user) -> Coverage:
         by_type=by_type,
         by_region=by_region,
     )
+
+
+def region_rows(*, accounts, plan: TerritoryPlan | None) -> list[dict]:
+    """Per region of ``accounts``: how many, how many are orphaned (no current primary territory
+    in ``plan``, ``territories.placement``) and their open pipeline. One pass over the accounts and
+    one over their open deals."""
+    orphaned = ~is_placed(plan=plan) if plan is not None else Q()
+    regions = list(
+        accounts.order_by()
+        .values("region")
+        .annotate(total=Count("pk"), orphaned=Count("pk", filter=orphaned))
+        .order_by("region")
+    )
+    pipeline = dict(
+        Opportunity.objects.filter(status=Opportunity.Status.OPEN, account__in=accounts)
+        .order_by()
+        .values("account__region")
+        .annotate(total=Sum("amount"))
+        .values_list("account__region", "total")
+    )
+    return [{**row, "open_pipeline": pipeline.get(row["region"]) or Decimal(0)} for row in regions]
 
 
 def white_space(*, limit: int = WHITE_SPACE_LIST_SIZE) -> WhiteSpace:

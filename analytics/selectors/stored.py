@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from analytics.models import CreditFigures, FiguresBuild, TerritoryFigures
+from analytics.models import CoverageFigures, CreditFigures, FiguresBuild, TerritoryFigures
 from analytics.selectors.periods import PeriodChoice
 from analytics.selectors.scope import Scope
-from analytics.services import figures_request
+from analytics.services import coverage_request, figures_request
+from territories.models import TerritoryPlan
 
 # Below this many territories the rows are fetched by id; above it the whole build is read (one
 # scan of a few thousand narrow rows beats a long IN list).
@@ -87,3 +89,17 @@ def stored_credit(*, scope: Scope, choice: PeriodChoice) -> tuple[list[tuple] | 
 
 def _nothing(**_: Any) -> dict[int, dict]:
     return {}
+
+
+def stored_coverage(*, plan: TerritoryPlan) -> tuple[list[dict] | None, Freshness]:
+    """The company-wide region rows of the coverage dashboard from the store (one query), or
+    None (with a build asked for) while none is built; stale rows come with a refresh asked for."""
+    stored = CoverageFigures.objects.filter(plan=plan).first()
+    if stored is None or stored.built_at is None:
+        coverage_request(plan=plan, max_age=max_age(), stored=stored)
+        return None, Freshness(refreshing=True)
+    stale = timezone.now() - stored.built_at > max_age()
+    if stale:
+        coverage_request(plan=plan, max_age=max_age(), stored=stored)
+    rows = [{**row, "open_pipeline": Decimal(row["open_pipeline"])} for row in stored.regions]
+    return rows, Freshness(as_of=stored.built_at, refreshing=stale or stored.requested_at is not None)

@@ -140,3 +140,21 @@ def test_query_count_does_not_grow_with_the_tree(client, company, extra, django_
         response = client.get(reverse("analytics:performance"),
                               {"period": company.q3.pk, "territory": company.t["ROOT"].pk})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["analytics:performance", "analytics:forecast"])
+def test_a_wide_level_is_paged(client, company, name):
+    from tests import factories
+
+    for i in range(30):
+        factories.make_territory(company.plan, code=f"W{i:02d}", name=f"Wide {i}", parent=company.t["B"])
+    client.force_login(company.users["admin"])
+    params = {"period": company.q3.pk, "territory": company.t["B"].pk}
+    first = client.get(reverse(name), params).content.decode()
+    assert first.count('data-territory="W') == 25 and 'data-territory="W24"' in first
+    assert "Page 1 of 2" in first and f"territory={company.t['B'].pk}&amp;page=2" in first
+    second = client.get(reverse(name), {**params, "page": 2}).content.decode()
+    assert second.count('data-territory="W') == 5 and 'data-territory="W29"' in second
+    for bad, expected in (("x", "Page 1 of 2"), ("99", "Page 2 of 2")):
+        response = client.get(reverse(name), {**params, "page": bad})
+        assert response.status_code == 200 and expected in response.content.decode()

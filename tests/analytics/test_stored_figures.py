@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import tasks
-from analytics.figures import figures_build
-from analytics.models import FiguresBuild, TerritoryFigures
+from analytics.figures import coverage_build, figures_build
+from analytics.models import CoverageFigures, FiguresBuild, TerritoryFigures
 from analytics.selectors.comparisons import comparison, tam_own
+from analytics.selectors.coverage import coverage_summary
 from analytics.selectors.credit import credit_page
 from analytics.selectors.forecast import KEYS, forecast_own, forecast_page
 from analytics.selectors.performance import SUMS, performance_page, rolled_up, rolled_up_stored
@@ -201,3 +202,28 @@ def test_pages_read_from_the_store_in_few_queries(client, company, extra, name, 
     with django_assert_max_num_queries(STORED_MAX_QUERIES[name]):
         body = client.get(reverse(name), {"period": company.q3.pk}).content.decode()
     assert 'data-freshness="stored"' in body
+
+
+def test_an_admins_coverage_counts_come_from_the_store_and_equal_the_live_ones(
+    company, django_capture_on_commit_callbacks
+):
+    factories.make_account(name="Queue TX", state="US-TX", metro="Austin")  # orphaned
+    admin = company.users["admin"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        live = coverage_summary(plan=company.plan, user=admin)
+    assert live.freshness is not None and not live.freshness.stored and len(callbacks) == 1
+    assert live.orphaned == 1 and live.accounts == 5
+    assert coverage_build(plan_id=company.plan.pk) > 0
+    stored = coverage_summary(plan=company.plan, user=admin)
+    assert stored.freshness is not None and stored.freshness.stored
+    assert (stored.accounts, stored.orphaned, stored.by_region) == (live.accounts, live.orphaned, live.by_region)
+
+
+@pytest.mark.parametrize("role", ["director", "manager"])
+def test_other_roles_coverage_counts_are_counted_live(company, role):
+    CoverageFigures.objects.create(plan=company.plan)
+    coverage_build(plan_id=company.plan.pk)
+    factories.make_account(name="Queue TX", state="US-TX", metro="Austin")  # after the build
+    summary = coverage_summary(plan=company.plan, user=company.users[role])
+    assert summary.freshness is None
+    assert summary.orphaned == 1  # the queue they work, counted now
