@@ -23,8 +23,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from analytics.figures import figures_build
-from analytics.models import CoverageSnapshot, FiguresBuild, WhiteSpaceArea
+from analytics.figures import coverage_build, figures_build
+from analytics.models import CoverageFigures, CoverageSnapshot, FiguresBuild, WhiteSpaceArea
 from analytics.services import coverage_snapshot_take
 from planning.models import FiscalPeriod, FiscalYear, Quota, covering
 from routing import batch
@@ -46,6 +46,7 @@ def _remove_own() -> None:
     plans = TerritoryPlan.objects.filter(name=BENCH_PLAN)
     CoverageSnapshot.objects.filter(plan__in=plans).delete()
     FiguresBuild.objects.filter(plan__in=plans).delete()
+    CoverageFigures.objects.filter(plan__in=plans).delete()
     Quota.objects.filter(period__fiscal_year__name=BENCH_YEAR).delete()
     if not CoverageSnapshot.objects.exists():
         WhiteSpaceArea.objects.all().delete()
@@ -172,6 +173,8 @@ def run(*, accounts: int, territories: int, seed: int = 1, requests: int = 20, k
         started_build = time.perf_counter()
         for plan_id, period_id in FiguresBuild.objects.values_list("plan_id", "period_id"):
             figures_build(plan_id=plan_id, period_id=period_id)
+        for plan_id in CoverageFigures.objects.values_list("plan_id", flat=True):
+            coverage_build(plan_id=plan_id)
         out["figures_build_s"] = round(time.perf_counter() - started_build, 2)
         say(f"figures built: {out['figures_build_s']} s")
         for name, url in pages.items():
