@@ -32,6 +32,7 @@ from django.db import connection
 
 from analytics.map_index import GRID_BITS, TableIndex, table_index
 from salesos.models import Account
+from territories.locks import LOCK_TABLE
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 MAX_LAT = 85.0511
@@ -166,9 +167,10 @@ def _base(plan: TerritoryPlan | None) -> tuple:
 def _select(plan: TerritoryPlan | None, where: str, params: list) -> list[tuple]:
     true = "TRUE" if connection.vendor == "postgresql" else "1"
     sql = (
-        "SELECT a.id, a.lon, a.lat, r.territory_id, a.locked_territory_id, SUBSTR(a.industry_code, 1, 2), "
+        "SELECT a.id, a.lon, a.lat, r.territory_id, lk.territory_id, SUBSTR(a.industry_code, 1, 2), "
         "a.employees, a.annual_revenue, a.potential, a.country, a.state "
-        f"FROM {Account._meta.db_table} a LEFT JOIN {AccountTerritory._meta.db_table} r ON r.account_id = a.id "
+        f"FROM {Account._meta.db_table} a LEFT JOIN {LOCK_TABLE} lk ON lk.account_id = a.id "
+        f"LEFT JOIN {AccountTerritory._meta.db_table} r ON r.account_id = a.id "
         f"AND r.plan_id = %s AND r.is_primary = {true} AND r.valid_to IS NULL "
         f"WHERE a.lat IS NOT NULL AND a.lon IS NOT NULL {where} ORDER BY a.id"
     )

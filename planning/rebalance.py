@@ -77,7 +77,7 @@ def load_problem(*, user, plan: TerritoryPlan, metrics: tuple[str, ...], toleran
     candidates = {t.pk: t for t in capacity_scope(user, plan).exclude(type=Territory.Type.NAMED_ACCOUNT)}
     rows = list(current_primary_rows(plan).filter(territory_id__in=list(candidates)).values_list(
         "account_id", "territory_id", "account__potential", "account__state", "account__postal_code",
-        "account__locked_territory_id"))
+        "account__territory_lock__territory_id"))
     ids = [r[0] for r in rows]
     pipeline = dict(Opportunity.objects.filter(account_id__in=ids, status=Opportunity.Status.OPEN).order_by()
                     .values_list("account_id").annotate(total=Sum("amount")))

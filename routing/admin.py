@@ -150,7 +150,7 @@ class AccountAdmin(IdCheckedAdmin):
     ]
     list_filter = ["region", "country", "status"]
     search_fields = ["name", "domain", "postal_code"]
-    raw_id_fields = ["industry", "locked_territory"]
+    raw_id_fields = ["industry"]  # a lock is set on the routing page (account_lock), which re-routes
     # Where the account sits is its current primary routing row, its owner that territory's owner
     # today (territories.placement): shown on the change page, never edited here.
     readonly_fields = ["industry_code", "current_territory", "current_owner", "created_at", "updated_at"]

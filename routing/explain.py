@@ -22,6 +22,7 @@ from routing.traces import (
 )
 from salesos.models import Account, Lead
 from territories import coverage
+from territories.locks import locked_territory
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 HISTORY_LIMIT = 100
@@ -193,9 +194,9 @@ def account_explanation(*, account: Account, user) -> AccountExplanation:
 
     winner = primary.territory if primary is not None else None
     checks = _rule_checks(winner, record) if winner is not None else []
+    locked = locked_territory(account)
     mask = TerritoryMask(user=user, plan=plan, territories=[
-        *(r.territory for r in rows), *trace_territories(stored, live), *(c.territory for c in checks),
-        account.locked_territory,
+        *(r.territory for r in rows), *trace_territories(stored, live), *(c.territory for c in checks), locked,
     ])
     for r in rows:
         r.shown = mask.shown(r.territory)  # type: ignore[attr-defined]
@@ -213,7 +214,7 @@ def account_explanation(*, account: Account, user) -> AccountExplanation:
         history=rows,
         history_count=history_count,
         owner=current_owner(territory=winner),
-        lock=mask.shown(account.locked_territory),
+        lock=mask.shown(locked),
     )
 
 

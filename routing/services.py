@@ -25,14 +25,15 @@ from salesos.models import Account, Lead, SalesProfile, users_on_leave
 from salesos.roles import edits_accounts, role_of
 from territories import coverage
 from territories.access import accounts_editable_by, territories_editable_by
+from territories.locks import LOCK_VALUE, lock_set, locked_territory_id
 from territories.models import AccountTerritory, RoutingDecision, Territory, TerritoryPlan
 from territories.placement import current_primary_rows
 from territories.services import plan_touch as plan_touch  # the version stamp is the plan's own
 
 User = get_user_model()
 
-# Model columns whose change can move a record (plus the lock for accounts).
-ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry", "locked_territory"}
+# Model columns whose change can move a record (an account's lock changes through account_lock).
+ACCOUNT_ROUTABLE_COLUMNS = frozenset(ACCOUNT_COLUMNS.values()) | {"industry"}  # a lock: account_lock
 
 
 # --- the compiled plan, one per process ------------------------------------------------------
@@ -109,7 +110,7 @@ def record_of(obj: Account | Lead) -> dict[str, Any]:
     record: dict[str, Any] = {name: getattr(obj, column) for name, column in columns.items()}
     if isinstance(obj, Account):
         record["id"] = obj.pk
-        record["locked_territory_id"] = obj.locked_territory_id
+        record["locked_territory_id"] = locked_territory_id(obj)
     return record
 
 
@@ -117,12 +118,12 @@ def record_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """A record from an ``Account.objects.values(*account_value_columns())`` row."""
     record = {name: values[column] for name, column in ACCOUNT_COLUMNS.items()}
     record["id"] = values["id"]
-    record["locked_territory_id"] = values["locked_territory_id"]
+    record["locked_territory_id"] = values[LOCK_VALUE]
     return record
 
 
 def account_value_columns() -> list[str]:
-    return ["id", "locked_territory_id", *dict.fromkeys(ACCOUNT_COLUMNS.values())]
+    return ["id", LOCK_VALUE, *dict.fromkeys(ACCOUNT_COLUMNS.values())]
 
 
 # --- owners ----------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def account_route(
     # Whoever writes an account's rows locks the account first (a batch re-route too): the rows
     # read below stay the current ones until this transaction ends.
     _lock_accounts([account.pk])
-    decision = engine.resolve(plan_index(plan=plan), record_of(account))
+    decision = engine.resolve(plan_index(plan=plan), record := record_of(account))
     current = list(
         AccountTerritory.objects.select_for_update().filter(account=account, plan=plan, valid_to__isnull=True)
     )
@@ -214,7 +215,7 @@ def account_route(
     kept_manual = decision.unassigned and any(
         r.is_primary and r.source == AccountTerritory.Source.MANUAL for r in current
     )
-    held = _decision_held(current, decision, lock_id=account.locked_territory_id)
+    held = _decision_held(current, decision, lock_id=record["locked_territory_id"])
     closing = [
         row.pk
         for row in current
@@ -226,7 +227,7 @@ def account_route(
         AccountTerritory.objects.filter(pk__in=closing).update(valid_to=now)
     inserting = [row for territory_id, row in wanted.items() if have.get(territory_id) != row]
     stored = (
-        decision_record(plan=plan, decision=decision, lock_id=account.locked_territory_id, now=now)
+        decision_record(plan=plan, decision=decision, lock_id=record["locked_territory_id"], now=now)
         if any(row.is_primary for row in inserting)
         else None
     )
@@ -390,8 +391,7 @@ def _placed_by_hand(account: Account) -> bool:
 def account_lock(*, account: Account, territory: Territory | None, by=None, reason: str = "") -> engine.Decision | None:
     """Locks an account to a territory whatever the rules say (None unlocks), then re-routes it;
     the rows written record who did it."""
-    Account.objects.filter(pk=account.pk).update(locked_territory=territory)
-    account.locked_territory = territory
+    lock_set(account=account, territory_id=territory.pk if territory is not None else None)
     default = f"Locked to {territory.code}" if territory is not None else "Unlocked"
     return account_route(account=account, by=by, reason=reason or default)
 

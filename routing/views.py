@@ -19,6 +19,7 @@ from salesos.roles import is_admin, works_queue
 from territories import placement
 from territories.access import account_get_for_user, lead_get_for_user, sees_everything
 from territories.filters import Options
+from territories.locks import locked_territory_id
 
 
 def _queue_context(request: HttpRequest, *, filter_data: QueryDict, form: BulkRouteForm | None = None, **extra) -> dict:
@@ -128,7 +129,7 @@ def account_lock_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     account = account_get_for_user(user=request.user, pk=pk)
     if request.POST.get("action") == "unlock":
-        if account.locked_territory_id is None:
+        if locked_territory_id(account) is None:
             messages.info(request, "The account was not locked.")
         else:
             account_lock(account=account, territory=None, by=request.user)

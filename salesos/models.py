@@ -130,14 +130,8 @@ class Account(RoutableFields):
     )
     # No territory or owner columns: where an account sits is its current primary AccountTerritory
     # row and its owner is that territory's owner today (territories.placement).
-    locked_territory = models.ForeignKey(
-        "territories.Territory",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="locked_accounts",
-        help_text="Manual override: the account stays in this territory whatever the rules say.",
-    )
+    # Nor a lock column: an account's lock is a territories.AccountLock row (narrow, so a bulk
+    # lock does not rewrite account rows).
     # Who hears from us when the account team changes (reassignment customer notices).
     contact_name = models.CharField("primary contact", max_length=200, blank=True)
     contact_email = models.EmailField("primary contact email", blank=True)

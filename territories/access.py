@@ -194,9 +194,10 @@ def account_get_for_user(*, user, pk: int) -> Account:
     """The account ``pk`` if ``accounts_visible_to(user)`` holds it; otherwise 404. The territory
     view is asked first; whether the user owns an account outside it only when it is not there."""
     plan = TerritoryPlan.active()
-    account = _accounts_visible(user, plan, owned=False).filter(pk=pk).select_related("locked_territory").first()
+    with_lock = "territory_lock__territory"  # the account's lock, shown on its pages
+    account = _accounts_visible(user, plan, owned=False).filter(pk=pk).select_related(with_lock).first()
     if account is None and plan is not None and role_of(user) is not None:
-        account = Account.objects.filter(pk=pk).select_related("locked_territory").first()
+        account = Account.objects.filter(pk=pk).select_related(with_lock).first()
         if account is not None and placement(account, plan=plan).owner != user:
             account = None
     if account is None:

@@ -312,6 +312,23 @@ class RepAssignment(models.Model):
                 raise ValidationError("This territory already has a primary owner for part of these dates.")
 
 
+class AccountLock(models.Model):
+    """An account's lock, the manual override: it stays in this territory whatever the rules say
+    (the engine's first step). The one place a lock is kept. A narrow table of its own, so locking
+    many accounts at once (a reassignment) writes small rows instead of rewriting wide account rows
+    and their indexes. No database foreign keys, as on the ownership rows: a bulk lock would pay a
+    key check per row at commit; Django's cascades drop a lock with its account or territory."""
+
+    account = models.OneToOneField("salesos.Account", primary_key=True, on_delete=models.CASCADE,
+                                   related_name="territory_lock", db_constraint=False)
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="account_locks",
+                                  db_constraint=False)
+    locked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} locked to territory {self.territory_id}"
+
+
 class TerritoryUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Territory, on_delete=models.CASCADE)
 

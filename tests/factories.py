@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from salesos.models import Account, SalesProfile
+from territories.locks import lock_set, locked_territory_id
 from territories.models import RepAssignment, Territory, TerritoryPlan
 
 User = get_user_model()
@@ -72,9 +73,10 @@ def place(account: Account, territory: Territory, *, source: str = "manual", **k
     )
 
 
-def make_account(*, territory: Territory | None = None, **kw) -> Account:
-    """An account; with ``territory``, placed there (``place``). Owners are not set on accounts:
-    an account's owner is its territory's owner."""
+def make_account(*, territory: Territory | None = None, locked_territory: Territory | None = None, **kw) -> Account:
+    """An account; with ``territory``, placed there (``place``); with ``locked_territory``, locked
+    to it (``lock``, no re-route). Owners are not set on accounts: an account's owner is its
+    territory's owner."""
     n = next(_seq)
     defaults = dict(
         name=f"Account {n}",
@@ -89,9 +91,21 @@ def make_account(*, territory: Territory | None = None, **kw) -> Account:
     )
     defaults.update(kw)
     account = Account.objects.create(**defaults)
+    if locked_territory is not None:
+        lock(account, locked_territory)
     if territory is not None:
         place(account, territory)
     return account
+
+
+def lock(account: Account | int, territory: Territory | None) -> None:
+    """Sets (None: removes) an account's lock row directly, without re-routing it."""
+    lock_set(account=account.pk if isinstance(account, Account) else account,
+             territory_id=territory.pk if territory is not None else None)
+
+
+def lock_of(account: Account | int) -> int | None:
+    return locked_territory_id(account)
 
 
 def make_opportunity(account: Account, *, amount: Decimal | int | str = Decimal("10000"), **kw):

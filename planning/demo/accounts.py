@@ -235,7 +235,6 @@ class AccountSteps(_SeederBase):
             "metro": a["metro"], "postal_code": a["postal"], "lat": a["lat"], "lon": a["lon"],
             "industry_id": self.ind_id[a["ind"]], "industry_code": a["ind_code"], "employees": a["employees"],
             "annual_revenue": a["revenue"], "potential": a["potential"],
-            "locked_territory_id": None,
             "created_at": created, "updated_at": created,
         })
         strat = next(i for i, t in enumerate(self.terrs) if t.type == Territory.Type.NAMED_ACCOUNT)

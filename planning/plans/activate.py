@@ -32,10 +32,10 @@ from planning.plans.errors import PlanError
 from planning.reassignments.impact import deal_moves
 from routing.batch import plan_reroute
 from routing.models import Notification
-from salesos.models import Account, Opportunity, SalesProfile
+from salesos.models import Opportunity, SalesProfile
 from territories import coverage
 from territories.grants import grants_rebuild
-from territories.models import AccountTerritory, Territory, TerritoryPlan
+from territories.models import AccountLock, AccountTerritory, Territory, TerritoryPlan
 
 User = get_user_model()
 Status = TerritoryPlan.Status
@@ -79,8 +79,8 @@ def reactivatable(plan: TerritoryPlan, *, today: dt.date | None = None) -> bool:
 def _remap_locks(old: TerritoryPlan, new: TerritoryPlan) -> int:
     """Account locks on the old plan's territories move to the new plan's territory of the same
     code, in one statement."""
-    a, t = connection.ops.quote_name(Account._meta.db_table), connection.ops.quote_name(Territory._meta.db_table)
-    lock = connection.ops.quote_name(Account._meta.get_field("locked_territory").column)
+    a, t = connection.ops.quote_name(AccountLock._meta.db_table), connection.ops.quote_name(Territory._meta.db_table)
+    lock = connection.ops.quote_name(AccountLock._meta.get_field("territory").column)
     plan_col, code = (connection.ops.quote_name(Territory._meta.get_field(n).column) for n in ("plan", "code"))
     with connection.cursor() as cursor:
         cursor.execute(

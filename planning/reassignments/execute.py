@@ -6,7 +6,7 @@ meanwhile, a deal changed owner, stage or amount), nothing is applied and the pr
 for re-approval ("stale") with the difference. Otherwise the change applies, set-based:
 
 * accounts: an explicit move (a list of accounts, or a merge) locks each moved account to its new
-  territory (``Account.locked_territory``, so later re-routes keep them) and moves its primary
+  territory (``territories.AccountLock``, so later re-routes keep them) and moves its primary
   row there set-based (``routing.batch.accounts_lock_move``: the row and decision the engine
   gives a locked account, without re-routing); a rule change goes through ``territories.services``
   and the scoped re-route ``routing.batch.plan_reroute``; a carve creates the territory through

@@ -10,8 +10,9 @@ territories as the closed row's decision, with the lock. That is the row ``accou
 ``plan_reroute`` write for the account once it is locked (tests hold it to that).
 
 ``accounts_lock_move`` does it set-based: on PostgreSQL the moves go into a temporary table
-(one COPY), then one ``UPDATE`` sets the locks (it also takes the accounts' row locks, which
-every editor of an account takes first), one ``UPDATE ... FROM`` closes the current rows, one
+(one COPY), then the accounts' row locks are taken (which every editor of an account takes
+first), one ``INSERT ... ON CONFLICT`` sets the locks (``territories.AccountLock``: narrow rows,
+the wide account rows are not rewritten), one ``UPDATE ... FROM`` closes the current rows, one
 ``INSERT ... SELECT`` stores the few distinct decisions and one ``INSERT ... SELECT`` opens the
 new rows. Accounts the shortcut cannot serve (no current primary row, a row without a decision,
 a target the engine would not honour) go through ``plan_reroute`` after their lock is set, so
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +33,8 @@ from routing.batch.reroute import plan_reroute
 from routing.engine.plan import LOCK
 from routing.services import plan_index, version_number
 from salesos.models import Account
-from territories.models import AccountTerritory, RoutingDecision, TerritoryPlan
+from territories.locks import LOCK_TABLE
+from territories.models import AccountLock, AccountTerritory, RoutingDecision, TerritoryPlan
 
 ID_CHUNK = 5_000
 
@@ -95,8 +96,14 @@ def _move_sql(plan: TerritoryPlan, moves: dict[int, int], honoured: set[int], ve
         cursor.execute("ANALYZE lock_move")
         lap("temp")
         cursor.execute(
-            f"UPDATE {accounts} AS a SET locked_territory_id = m.territory_id, updated_at = %s "  # noqa: S608
-            "FROM lock_move m WHERE a.id = m.account_id", [now])
+            f"SELECT count(*) FROM (SELECT a.id FROM {accounts} AS a JOIN lock_move m ON m.account_id = a.id "  # noqa: S608
+            "ORDER BY a.id FOR UPDATE OF a) AS held")
+        lap("lock_accounts")
+        cursor.execute(
+            f"INSERT INTO {LOCK_TABLE} (account_id, territory_id, locked_at) "  # noqa: S608
+            "SELECT account_id, territory_id, %s FROM lock_move ORDER BY account_id "
+            "ON CONFLICT (account_id) DO UPDATE SET territory_id = EXCLUDED.territory_id, "
+            "locked_at = EXCLUDED.locked_at", [now])
         lap("lock")
         # The rows the shortcut serves: a current primary row with a decision, a target honoured.
         cursor.execute(
@@ -134,13 +141,12 @@ def _move_orm(plan: TerritoryPlan, moves: dict[int, int], honoured: set[int], ve
               reason: str, result: LockMoveResult) -> set[int]:
     """The same through the ORM (other databases; small sets)."""
     ids = sorted(moves)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for a in ids:
-        groups[moves[a]].append(a)
-    for territory_id, members in groups.items():
-        for start in range(0, len(members), ID_CHUNK):
-            Account.objects.filter(pk__in=members[start : start + ID_CHUNK]).update(
-                locked_territory_id=territory_id, updated_at=now)
+    for start in range(0, len(ids), ID_CHUNK):
+        list(Account.objects.select_for_update().filter(pk__in=ids[start : start + ID_CHUNK]).order_by("pk")
+             .values_list("pk", flat=True))
+    AccountLock.objects.bulk_create([AccountLock(account_id=a, territory_id=moves[a], locked_at=now) for a in ids],
+                                    batch_size=1000, update_conflicts=True, unique_fields=["account"],
+                                    update_fields=["territory", "locked_at"])
     current: list[tuple[int, int, list[int]]] = []
     for start in range(0, len(ids), ID_CHUNK):
         current.extend(

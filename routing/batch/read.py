@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from routing import engine
 from routing.batch import workers
 from routing.engine import vector
 from salesos.models import Account
+from territories.locks import LOCK_TABLE, LOCK_VALUE
 from territories.models import AccountTerritory, TerritoryPlan
 
 ID_CHUNK_SIZE = 5_000  # ids per query when reading a list of accounts (SQL parameter limits)
@@ -41,10 +41,14 @@ def read_columns(fields: Iterable[str], ids: Sequence[int] | None = None) -> vec
     return read_facts(fields, ids)[0]
 
 
-# The row version of an account on PostgreSQL: the id of the transaction that wrote it, which
-# every update changes. Read with the facts, it tells at write time whether the account changed
-# since (see ``write._stale_accounts``).
-ROW_VERSION = "xmin::text::bigint"
+# An account's lock is a row of its own (``territories.AccountLock``), read with the facts through
+# this join; it names no column the account table has, so the account's columns stay unqualified.
+ACCOUNTS = Account._meta.db_table
+LOCK_JOIN = f"LEFT JOIN {LOCK_TABLE} AS lk ON lk.account_id = {ACCOUNTS}.id"
+# The row version of an account on PostgreSQL: the ids of the transactions that wrote its row and
+# its lock, which every update of either changes. Read with the facts, it tells at write time
+# whether the account changed since (see ``write._stale_accounts``). Use with ``LOCK_JOIN``.
+ROW_VERSION = f"hashtextextended({ACCOUNTS}.xmin::text || ':' || COALESCE(lk.xmin::text, ''), 0)"
 
 
 def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None,
@@ -58,11 +62,9 @@ def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None,
         return _read_whole_table(columns, id_range)
     if postgres:  # a list of accounts: one statement with the ids as one array parameter
         return _read_whole_table(columns, ids=ids)
-    wanted = ["id", "locked_territory_id", *(column for _, column in columns)]
+    # Other databases (no row versions): through the ORM, the lock by its reverse relation.
+    wanted = ["id", LOCK_VALUE, *(column for _, column in columns)]
     qs = Account.objects.order_by()
-    if postgres:
-        qs = qs.annotate(row_version=RawSQL(ROW_VERSION, ()))
-        wanted.append("row_version")
     rows: list[tuple] = []
     if ids is None:
         if id_range is not None:
@@ -76,8 +78,7 @@ def read_facts(fields: Iterable[str], ids: Sequence[int] | None = None,
         for row in rows
     ]
     cols = vector.Columns.from_records(records, [name for name, _ in columns])
-    versions = np.asarray([row[-1] for row in rows], dtype=np.int64) if postgres else None
-    return cols, versions
+    return cols, None
 
 
 def _no_columns(columns: list[tuple[str, str]]) -> vector.Columns:
@@ -94,7 +95,7 @@ def _read_whole_table(columns: list[tuple[str, str]], id_range: tuple[int, int] 
     # Every field as CSV text (NULL as an empty field; concat_ws would drop it), the whole table as
     # one text value built by the server and parsed by pandas' C reader: a COPY would cost a Python
     # iteration per row (measured 1.5 s against 1.0 s for a million accounts).
-    fields_sql = ["id::text", "COALESCE(locked_territory_id, 0)::text"]
+    fields_sql = ["id::text", "COALESCE(lk.territory_id, 0)::text"]
     tail = [f"{ROW_VERSION}::text"]  # the row version, last
     for name, column in columns:
         f = engine.FIELDS[name]
@@ -104,7 +105,7 @@ def _read_whole_table(columns: list[tuple[str, str]], id_range: tuple[int, int] 
             fields_sql.append(f"COALESCE('\"' || replace({column}, '\"', '\"\"') || '\"', '')")
     sql = (
         f"SELECT string_agg(concat_ws(',', {', '.join(fields_sql + tail)}), E'\\n') "  # noqa: S608 - our columns
-        f"FROM {Account._meta.db_table} WHERE id BETWEEN %s AND %s"
+        f"FROM {ACCOUNTS} {LOCK_JOIN} WHERE id BETWEEN %s AND %s"
     )
     numbers = {i + 2 for i, (name, _) in enumerate(columns) if engine.FIELDS[name].type in ("integer", "money")}
     names = list(range(3 + len(columns)))

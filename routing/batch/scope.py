@@ -14,6 +14,7 @@ from django.db.models import Q
 from routing import engine
 from routing.sql import rule_to_q
 from salesos.models import Account
+from territories.locks import locked_in
 from territories.models import AccountTerritory, RoutingDecision, TerritoryPlan
 
 
@@ -104,5 +105,5 @@ def scope_account_ids(*, plan: TerritoryPlan, compiled: engine.PlanIndex, territ
         named = compiled.nodes[t_id].named
         if named:
             ids.update(named)
-    ids.update(Account.objects.filter(locked_territory_id__in=subtree).values_list("id", flat=True))
+    ids.update(locked_in(subtree).values_list("account_id", flat=True))
     return sorted(ids)

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from routing import engine
 from routing.batch import workers
 from routing.batch.changes import RowChanges
-from routing.batch.read import ID_CHUNK_SIZE, ROW_VERSION, SOURCE_NAMES
+from routing.batch.read import ACCOUNTS, ID_CHUNK_SIZE, LOCK_JOIN, ROW_VERSION, SOURCE_NAMES
 from routing.batch.result import RerouteResult
 from routing.engine import vector
 from routing.services import version_number
@@ -159,7 +159,8 @@ def _stale_accounts(raw: Any, plan: TerritoryPlan, cols: vector.Columns, seen: S
     table = AccountTerritory._meta.db_table
     if raw is not None:
         found = raw.execute(
-            f"SELECT id, {ROW_VERSION} FROM {Account._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # noqa: S608
+            f"SELECT id, {ROW_VERSION} FROM {ACCOUNTS} {LOCK_JOIN} WHERE id = ANY(%s) ORDER BY id "  # noqa: S608
+            f"FOR UPDATE OF {ACCOUNTS}",
             [ids_sorted],
         ).fetchall()
         # The id range bounds the scan to this chunk's stretch of the account-led index; without

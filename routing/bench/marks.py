@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from routing.models import IntegrationToken, RoutingJob
 from salesos.models import Account
-from territories.models import AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
+from territories.models import AccountLock, AccountTerritory, RepAssignment, RoutingDecision, Territory, TerritoryPlan
 
 User = get_user_model()
 
@@ -37,9 +37,8 @@ def cleanup() -> None:
             cursor.execute(f"DELETE FROM {at} WHERE plan_id IN ({marks})", plans)
             through.objects.filter(territory__plan_id__in=plans).delete()
             RepAssignment.objects.filter(territory__plan_id__in=plans).delete()
-            # Other accounts may be locked to benchmark territories (after --force); ours go anyway.
-            others = Account.objects.exclude(domain__endswith=BENCH_DOMAIN)
-            others.filter(locked_territory__plan_id__in=plans).update(locked_territory=None)
+            # Any account's lock on a benchmark territory goes (other accounts' too, after --force).
+            AccountLock.objects.filter(territory__plan_id__in=plans).delete()
             cursor.execute(f"DELETE FROM {RoutingDecision._meta.db_table} WHERE plan_id IN ({marks})", plans)
             RoutingJob.objects.filter(plan_id__in=plans).delete()  # with --workers: the sharded job
             # Raw deletes: Django's would load every territory and add history rows.
@@ -51,6 +50,8 @@ def cleanup() -> None:
         bench_accounts = f"SELECT id FROM {acc} WHERE domain LIKE %s"
         cursor.execute(f"DELETE FROM {at} WHERE account_id IN ({bench_accounts})", [f"%{BENCH_DOMAIN}"])
         cursor.execute(f"DELETE FROM {through._meta.db_table} WHERE account_id IN ({bench_accounts})",
+                       [f"%{BENCH_DOMAIN}"])
+        cursor.execute(f"DELETE FROM {AccountLock._meta.db_table} WHERE account_id IN ({bench_accounts})",
                        [f"%{BENCH_DOMAIN}"])
         cursor.execute(f"DELETE FROM {acc} WHERE domain LIKE %s", [f"%{BENCH_DOMAIN}"])
     IntegrationToken.objects.filter(name=BENCH_TOKEN).delete()

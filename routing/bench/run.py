@@ -16,7 +16,7 @@ from django.db import connection
 
 from routing import batch
 from salesos.models import Account
-from territories.models import AccountTerritory, TerritoryPlan
+from territories.models import AccountLock, AccountTerritory, TerritoryPlan
 
 from .cluster import reroute_through_workers, start_cluster, stop_cluster
 from .extras import plan_measured
@@ -67,7 +67,7 @@ def run(
         locked = rng.sample(account_ids, max(1, len(account_ids) // 1000))
         for i, account_id in enumerate(locked):  # a few manual overrides
             locked_to = shape.territory_ids[(i * 7919) % len(shape.territory_ids)]
-            Account.objects.filter(pk=account_id).update(locked_territory_id=locked_to)
+            AccountLock.objects.create(account_id=account_id, territory_id=locked_to)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 if not connection.in_atomic_block:  # fresh COPY: set hint bits once, as autovacuum would

@@ -17,6 +17,7 @@ from django.utils import timezone
 from salesos.models import Account
 from territories import coverage, hooks
 from territories.access import accounts_visible_to, sees_everything
+from territories.locks import held_by_lock
 from territories.models import RepAssignment, Territory, TerritoryPlan
 from territories.services.assignments import assignment_add, assignment_end
 from territories.services.common import (
@@ -205,7 +206,7 @@ def _affected_accounts(territory_ids: list[int]) -> QuerySet[Account]:
     """Accounts locked to, listed in, or currently held by (``hooks.territory_accounts``) these
     territories."""
     named = Territory.named_accounts.through.objects.filter(territory_id__in=territory_ids).values("account_id")
-    held = Q(locked_territory_id__in=territory_ids) | Q(pk__in=named)
+    held = held_by_lock(territory_ids) | Q(pk__in=named)
     for current in hooks.answers(hooks.territory_accounts, territory_ids=territory_ids):
         held |= Q(pk__in=current)
     return Account.objects.filter(held)

@@ -16,7 +16,7 @@ from planning.plans import services
 from planning.plans.activate import day_start, plan_activate, plans_activate_due
 from planning.plans.errors import PlanError
 from routing.models import Notification
-from salesos.models import Account, Opportunity
+from salesos.models import Opportunity
 from territories import services as territory_services
 from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests import factories
@@ -75,10 +75,10 @@ def test_the_daily_run_activates_on_the_day_in_one_swap(world):
 def test_locks_follow_the_accounts_into_the_new_plan(world):
     admin, old, new = world["admin"], world["plan"], world["draft"]
     oregon = world["accounts"][2]
-    Account.objects.filter(pk=oregon.pk).update(locked_territory=Territory.objects.get(plan=old, code="WEST"))
+    factories.lock(oregon, Territory.objects.get(plan=old, code="WEST"))
     plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
     oregon.refresh_from_db()
-    assert oregon.locked_territory == Territory.objects.get(plan=new, code="WEST")
+    assert factories.lock_of(oregon) == Territory.objects.get(plan=new, code="WEST").pk
     assert primaries(new)[oregon.pk] == "WEST"
 
 

@@ -31,6 +31,7 @@ from salesos.models import STAGE_ORDER, Activity, Opportunity
 from territories.access import account_get_for_user, accounts_visible_to
 from territories.models import AccountTerritory
 from territories.placement import placements
+from tests import factories
 from tests.planning.reassign_helpers import build_org
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_the_whole_chain_moves_accounts_deals_and_activities_as_the_policy_says(
     where = placements([a.pk for a in org.accounts])
     for account in org.accounts[:4]:
         assert where[account.pk].territory == org.east
-        assert account.__class__.objects.get(pk=account.pk).locked_territory_id == org.east.pk
+        assert factories.lock_of(account) == org.east.pk
     for account in org.accounts[4:]:
         assert where[account.pk].territory == org.west
     for deal in org.deals:

@@ -44,8 +44,7 @@ def org():
     for i in range(8):
         factories.make_account(territory=b1, name=f"Foreign {i}", state="US-NY", potential=Decimal(77777))
     named.named_accounts.add(heavy_accounts[0])
-    heavy_accounts[1].locked_territory = heavy
-    heavy_accounts[1].save()
+    factories.lock(heavy_accounts[1], heavy)
     grants_rebuild()
     users = {"admin": admin, "director": director, "rep": rep1}
     return plan, users, heavy_accounts[:2]

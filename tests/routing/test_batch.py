@@ -15,6 +15,7 @@ from routing.models import RoutingJob
 from salesos.models import Account
 from territories import placement
 from territories.models import AccountTerritory, RoutingDecision, Territory
+from tests import factories
 from tests.factories import assign, make_plan, make_territory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def random_plan(seed: int = 7):
     named = make_territory(plan, code="NAMED", type=Territory.Type.NAMED_ACCOUNT, priority=9)
     named.named_accounts.set(accounts[:6])
     assign(named, reps[0])
-    Account.objects.filter(pk=accounts[10].pk).update(locked_territory=made[3])
+    factories.lock(accounts[10], made[3])
     plan.territories_made = made
     return plan
 

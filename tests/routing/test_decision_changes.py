@@ -11,6 +11,7 @@ from django.utils import timezone
 from routing import batch, services
 from salesos.models import Account
 from territories.models import AccountTerritory, Territory
+from tests import factories
 from tests.factories import make_account, make_plan, make_territory
 
 pytestmark = pytest.mark.django_db
@@ -96,13 +97,13 @@ def test_a_lock_on_the_winning_territory_is_recorded_and_its_removal_too():
     plan, t006, _t017, _outside, account = tie_scenario()
     start = timezone.now()
     services.account_route(account=account, plan=plan, now=start)
-    Account.objects.filter(pk=account.pk).update(locked_territory=t006)
+    factories.lock(account, t006)
     account.refresh_from_db()
     services.account_route(account=account, plan=plan, now=start + dt.timedelta(minutes=1))
     row = current_primary(account, plan)
     assert row.territory_id == t006.pk and row.decision.locked_territory_id == t006.pk
 
-    Account.objects.filter(pk=account.pk).update(locked_territory=None)
+    factories.lock(account, None)
     result = batch.plan_reroute(plan=plan, now=start + dt.timedelta(minutes=2))
     assert result.changed == 1
     row = current_primary(account, plan)

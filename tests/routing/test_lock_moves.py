@@ -8,7 +8,7 @@ from django.db import transaction
 
 from routing import batch, services
 from salesos.models import Account
-from territories.models import AccountTerritory, RoutingDecision
+from territories.models import AccountLock, AccountTerritory, RoutingDecision
 from tests.routing.test_batch import random_plan
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,8 @@ def test_a_bulk_lock_writes_what_the_engine_gives_locked_accounts():
     after = _primaries(plan)
     assert all(after[a] == target.pk for a in moving)
     assert all(after[a] == t for a, t in before.items() if a not in moving)
-    assert set(Account.objects.filter(pk__in=moving).values_list("locked_territory_id", flat=True)) == {target.pk}
+    assert set(AccountLock.objects.filter(account_id__in=moving).values_list("territory_id", flat=True)) == {target.pk}
+    assert AccountLock.objects.filter(account_id__in=moving).count() == len(moving)
     # Overlay rows are the rules' business: untouched.
     assert sorted(AccountTerritory.objects.filter(plan=plan, is_primary=False, valid_to__isnull=True)
                   .values_list("account_id", "territory_id", "credit_percent")) == overlays_before
@@ -78,7 +79,8 @@ def test_a_target_the_engine_would_not_honour_goes_to_the_engine():
     # The lock is set (the engine ignores an overlay lock, its decision notes it), the rows stay
     # where the rules put them.
     assert [row[:7] for row in _current(plan)] == [row[:7] for row in before]
-    assert set(Account.objects.filter(pk__in=accounts).values_list("locked_territory_id", flat=True)) == {overlay.pk}
+    locks = AccountLock.objects.filter(account_id__in=accounts)
+    assert set(locks.values_list("territory_id", flat=True)) == {overlay.pk}
 
 
 def test_a_failure_after_the_move_leaves_nothing_moved():
@@ -91,4 +93,4 @@ def test_a_failure_after_the_move_leaves_nothing_moved():
         batch.accounts_lock_move(plan=plan, account_ids=accounts, to_ids=[target.pk] * 10)
         raise RuntimeError("fault after the move")
     assert _current(plan) == before
-    assert not Account.objects.filter(pk__in=accounts, locked_territory=target).exists()
+    assert not AccountLock.objects.filter(account_id__in=accounts, territory=target).exists()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from routing import services
 from salesos.models import Account
 from territories.models import AccountTerritory
+from tests import factories
 from tests.routing.pages import (
     ROLES,
     grow,
@@ -73,7 +74,7 @@ def test_lock_matrix(client, world, role, which):
     response = client.post(reverse("routing:account_lock", args=[account.pk]), {"territory": "TX-B"})
     assert response.status_code == (302 if role == "admin" else 404)
     account.refresh_from_db()
-    assert (account.locked_territory_id == world.t["tx_b"].pk) == (role == "admin")
+    assert (factories.lock_of(account) == world.t["tx_b"].pk) == (role == "admin")
 
 
 @pytest.mark.parametrize("role,expected", [("admin", 302), ("director", 302), ("manager", 302), ("rep", 404)])
@@ -109,14 +110,14 @@ def test_lock_then_unlock(client, world):
     account = world.own
     response = client.post(reverse("routing:account_lock", args=[account.pk]), {"territory": "US-E"}, follow=True)
     account.refresh_from_db()
-    assert account.locked_territory == world.t["east"] and territory_of(account) == world.t["east"]
+    assert factories.lock_of(account) == world.t["east"].pk and territory_of(account) == world.t["east"]
     assert AccountTerritory.objects.get(account=account, valid_to__isnull=True, is_primary=True).source == "lock"
     body = response.content.decode()
     assert "Locked to US-E East. Now in US-E East, owner Taylor Tran." in body and 'data-lock="locked"' in body
 
     response = client.post(reverse("routing:account_lock", args=[account.pk]), {"action": "unlock"}, follow=True)
     account.refresh_from_db()
-    assert account.locked_territory is None and territory_of(account) == world.t["west"]
+    assert factories.lock_of(account) is None and territory_of(account) == world.t["west"]
     assert 'data-lock="unlocked"' in response.content.decode()
     # A lock row nobody signed reads as an admin's lock in the history, never as the engine's.
     AccountTerritory.objects.filter(account=account, source="lock").update(routed_by=None, reason="")
@@ -130,7 +131,7 @@ def test_lock_rejects_bad_territories(client, world, code):
     response = client.post(reverse("routing:account_lock", args=[world.own.pk]), {"territory": code})
     assert response.status_code == 200 and b"is-invalid" in response.content
     world.own.refresh_from_db()
-    assert world.own.locked_territory is None
+    assert factories.lock_of(world.own) is None
 
 
 def test_lock_form_is_shown_to_admins_only(client, world):

@@ -418,7 +418,7 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
             "account_id", "territory_id", "credit_percent"):
         overlays.setdefault(account_id, set()).add((territory_id, credit))
     fields = ["id", "name", "domain", "country", "region", "state", "city", "metro", "postal_code", "employees",
-              "annual_revenue", "industry_code", "locked_territory_id"]
+              "annual_revenue", "industry_code", "territory_lock__territory_id"]
     # The stored decisions are the engine's own: each primary row's decision, rebuilt by
     # routing.traces.decision_trace, is exactly what the engine decides for its account.
     rows = list(AccountTerritory.objects.filter(plan=plan, is_primary=True, valid_to=None).select_related("decision"))
@@ -428,6 +428,7 @@ def test_the_routing_engine_agrees_with_the_seed(seeded):
         assert any(c["outcome"] == "won" for c in rebuilt[row.account_id]["trace"]["candidates"])
     for rec in placement.with_territory(Account.objects.all()).values(*fields, "current_territory_id"):
         rec["industry"] = rec.pop("industry_code")
+        rec["locked_territory_id"] = rec.pop("territory_lock__territory_id")
         decision = resolve(compiled, rec)
         assert decision.territory_id == rec["current_territory_id"], rec
         assert not decision.conflict
