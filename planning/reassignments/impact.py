@@ -3,7 +3,10 @@ second implementation of routing:
 
 * ``move_accounts``: the chosen accounts, from where ``territories.placement`` says they sit now to
   the target territory;
-* ``merge``: every account of the merged territory (a leaf) to the receiving one, the same way;
+* ``merge``: the engine's dry run of locking every account of the merged territory (a leaf) to
+  the receiving one (``_lock_preview``: their facts read as a re-route reads them, the lock set,
+  resolved and diffed against their current rows, nothing written), which is what execution's
+  ``routing.batch.accounts_lock_move`` then writes;
 * ``rule_change`` and ``carve``: the dry run of the re-route the change would start
   (``routing.preview.territory_change_preview``: the engine against every competing territory,
   then the batch diff), so the accounts listed are exactly the ones the execution's re-route moves;
@@ -34,11 +37,15 @@ from planning.approvals.resolve import ApprovalFacts
 from planning.models import DealDecision, DealPolicy, Reassignment
 from planning.reassignments.ids import id_values
 from planning.reassignments.snapshot import Deal, impact_summary
+from routing.batch.changes import diff
+from routing.batch.read import read_columns, read_current
+from routing.engine import vector
 from routing.preview import DRAFT_ID, TerritoryDraft, territory_change_preview
+from routing.services import plan_index
 from salesos.models import STAGE_ORDER, Activity, Opportunity
 from salesos.roles import role_of
 from territories import coverage
-from territories.models import RepAssignment, Territory
+from territories.models import RepAssignment, Territory, TerritoryPlan
 from territories.placement import current_primary_rows
 
 User = get_user_model()
@@ -196,6 +203,21 @@ def _preview_moves(reassignment: Reassignment) -> Moves:
     return preview.account_ids[moved], preview.before[moved], preview.after[moved]
 
 
+def _lock_preview(plan_id: int, account_ids: Sequence[int], to_id: int) -> Moves:
+    """Where the engine puts these accounts once locked to ``to_id``, against where they sit now:
+    the re-route's own steps (``routing.batch``: read the facts, resolve by the plan's compiled
+    index, diff against the current rows), with the lock given instead of read; writes nothing."""
+    ids = sorted(set(account_ids))
+    plan = TerritoryPlan.objects.get(pk=plan_id)
+    compiled = plan_index(plan=plan)
+    vplan = vector.for_plan(compiled)
+    cols = read_columns(vplan.fields, ids)
+    cols.locks = np.full(len(cols), to_id, dtype=np.int64)
+    work = diff(vector.route(vplan, cols), read_current(plan, compiled, cols, ids), len(cols))
+    moved = work.old_primary != work.new_primary
+    return np.asarray(cols.ids, dtype=np.int64)[moved], work.old_primary[moved], work.new_primary[moved]
+
+
 def moves_of(reassignment: Reassignment) -> Moves:
     """(accounts, from, to) the proposal moves between territories, as ``Impact`` holds them."""
     change = reassignment.change or {}
@@ -205,7 +227,7 @@ def moves_of(reassignment: Reassignment) -> Moves:
     if reassignment.kind == Kind.MERGE:
         ids = list(current_primary_rows(plan_id).filter(territory_id=change["territory"]).values_list(
             "account_id", flat=True))
-        return _explicit_moves(plan_id, ids, int(change["into"]))
+        return _lock_preview(plan_id, ids, int(change["into"]))
     if reassignment.kind in (Kind.RULE_CHANGE, Kind.CARVE):
         return _preview_moves(reassignment)
     empty = np.zeros(0, dtype=np.int64)
