@@ -82,6 +82,7 @@ def lock_set(*, account: Account | int, territory_id: int | None) -> None:
         AccountLock.objects.filter(account_id=account_id).delete()
     else:
         lock, _ = AccountLock.objects.update_or_create(
-            account_id=account_id, defaults={"territory_id": territory_id, "locked_at": timezone.now()})
+            account_id=account_id, defaults={"territory_id": territory_id, "locked_at": timezone.now()}
+        )
     if isinstance(account, Account):
         Account.territory_lock.related.set_cached_value(account, lock)

@@ -36,16 +36,28 @@ def org():
 
 def _draft(org) -> Reassignment:
     return reassignment_propose(
-        by=org.director, plan=org.plan, kind="move_accounts", title="West to East", deal_policy="manual",
+        by=org.director,
+        plan=org.plan,
+        kind="move_accounts",
+        title="West to East",
+        deal_policy="manual",
         effective_date=timezone.localdate() + dt.timedelta(days=7),
-        change={"accounts": [a.pk for a in org.accounts[:3]], "to_territory": org.east.pk})
+        change={"accounts": [a.pk for a in org.accounts[:3]], "to_territory": org.east.pk},
+    )
 
 
 def _edit_data(r: Reassignment, **kw) -> dict:
-    data = {"version": r.version, "accounts": [str(a) for a in r.change["accounts"]],
-            "to_territory": r.change["to_territory"], "title": r.title, "reason": r.reason,
-            "effective_date": r.effective_date.isoformat(), "transition_days": r.transition_days,
-            "deal_policy": r.deal_policy, "deal_stage": r.deal_stage}
+    data = {
+        "version": r.version,
+        "accounts": [str(a) for a in r.change["accounts"]],
+        "to_territory": r.change["to_territory"],
+        "title": r.title,
+        "reason": r.reason,
+        "effective_date": r.effective_date.isoformat(),
+        "transition_days": r.transition_days,
+        "deal_policy": r.deal_policy,
+        "deal_stage": r.deal_stage,
+    }
     data.update(kw)
     return data
 
@@ -80,12 +92,15 @@ def test_two_edits_of_one_version_save_one_and_refuse_the_other(org, monkeypatch
     _slow(monkeypatch, "change_validate")
     url = reverse("planning:proposal_edit", args=[r.pk])
     # Two tabs of the initiator, both opened on the same version.
-    tabs = {"first": _edit_data(r, title="Edited in the first tab", reason="first"),
-            "second": _edit_data(r, title="Edited in the second tab", reason="second")}
+    tabs = {
+        "first": _edit_data(r, title="Edited in the first tab", reason="first"),
+        "second": _edit_data(r, title="Edited in the second tab", reason="second"),
+    }
     clients = {name: _client(org.director) for name in tabs}
 
-    outcomes = at_the_same_moment([Tab(n) for n in tabs],
-                                  lambda tab: clients[tab.username].post(url, tabs[tab.username]))
+    outcomes = at_the_same_moment(
+        [Tab(n) for n in tabs], lambda tab: clients[tab.username].post(url, tabs[tab.username])
+    )
     codes = sorted(response.status_code for response in outcomes.values())
     assert codes == [302, 422], outcomes
     refused = next(response for response in outcomes.values() if response.status_code == 422)
@@ -102,14 +117,18 @@ def test_two_grid_choices_at_once_are_both_kept(org, monkeypatch):
     _slow(monkeypatch, "open_deals_of")
     url = reverse("planning:proposal_deals", args=[r.pk])
     first, second = org.deals[0], org.deals[1]
-    posts = {"first": ({f"deal-{first.pk}": "move"}, f"deal-{first.pk}"),
-             "second": ({f"deal-{second.pk}": "stay"}, f"deal-{second.pk}")}
+    posts = {
+        "first": ({f"deal-{first.pk}": "move"}, f"deal-{first.pk}"),
+        "second": ({f"deal-{second.pk}": "stay"}, f"deal-{second.pk}"),
+    }
     clients = {name: _client(org.director) for name in posts}
 
     outcomes = at_the_same_moment(
         [Tab(n) for n in posts],
-        lambda tab: clients[tab.username].post(url, posts[tab.username][0], **HTMX,
-                                               HTTP_HX_TRIGGER_NAME=posts[tab.username][1]))
+        lambda tab: clients[tab.username].post(
+            url, posts[tab.username][0], **HTMX, HTTP_HX_TRIGGER_NAME=posts[tab.username][1]
+        ),
+    )
     assert all(response.status_code == 200 for response in outcomes.values()), outcomes
     choices = dict(DealDecision.objects.filter(reassignment=r).values_list("opportunity_id", "choice"))
     assert choices == {first.pk: "move", second.pk: "stay"}
@@ -127,8 +146,9 @@ def test_a_policy_change_and_a_grid_choice_at_once_never_leave_a_choice_behind(o
     clients = {"edit": _client(org.director), "grid": _client(org.director)}
     acts = {
         "edit": lambda: clients["edit"].post(edit_url, _edit_data(r, deal_policy="follow_territory")),
-        "grid": lambda: clients["grid"].post(grid_url, {f"deal-{deal.pk}": "move"}, **HTMX,
-                                             HTTP_HX_TRIGGER_NAME=f"deal-{deal.pk}"),
+        "grid": lambda: clients["grid"].post(
+            grid_url, {f"deal-{deal.pk}": "move"}, **HTMX, HTTP_HX_TRIGGER_NAME=f"deal-{deal.pk}"
+        ),
     }
 
     outcomes = at_the_same_moment([Tab(n) for n in acts], lambda tab: acts[tab.username]())
