@@ -1,6 +1,6 @@
 """The simulator's pages: a draft's simulation (run, progress, impact) and two drafts side by side.
-Admins and directors (``planning.simulation.access``); directors see the territories they may see
-(``planning.simulation.report``)."""
+Admins and directors, and managers on drafts shared with them (``planning.simulation.access``);
+below the admin each reader sees the territories they may see (``planning.simulation.report``)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from django_htmx.middleware import HtmxDetails
 from planning.simulation import access, services
 from planning.simulation.charts import flow_figure
 from planning.simulation.report import simulation_report
-from salesos.roles import opens_any_plan
 from territories.models import TerritoryPlan
 
 
 def _context(plan: TerritoryPlan, user) -> dict[str, Any]:
     simulation = services.latest_simulation(plan)
-    context: dict[str, Any] = {"plan": plan, "simulation": simulation, "may_run": services.simulable(plan),
+    context: dict[str, Any] = {"plan": plan, "simulation": simulation, "simulable": services.simulable(plan),
+                               "may_run": services.simulable(plan) and access.may_run(user),
                                "polling": simulation is not None and simulation.is_live}
     if simulation is not None and simulation.is_done:
         report = simulation_report(simulation=simulation, user=user)
@@ -42,7 +42,7 @@ def simulation_page(request, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def simulation_run(request, pk: int) -> HttpResponse:
-    plan = access.simulation_plan_get(user=request.user, pk=pk)
+    plan = access.simulation_plan_get(user=request.user, pk=pk, run=True)
     try:
         services.simulation_start(plan=plan, by=request.user)
     except services.SimulationRefused as exc:
@@ -62,7 +62,7 @@ def _chosen(request, key: str, plans: list[TerritoryPlan]) -> TerritoryPlan | No
 def simulation_compare(request) -> HttpResponse:
     """Two plans' latest simulations side by side; a choice that is not a plan the user may open
     is ignored (the form says so)."""
-    if not opens_any_plan(request.user):
+    if not access.opens_simulations(request.user):
         raise Http404
     plans = list(access.simulated_plans_for(request.user))
     sides = []

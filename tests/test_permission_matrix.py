@@ -152,7 +152,8 @@ MATRIX: dict[str, Row] = {
     "planning/plans/<int:pk>/simulation/run/": Row(
         "draft", "POST", obj((302, 302), (302, 302), (404, 404), (404, 404))
     ),
-    "planning/simulations/compare/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
+    # managers compare the drafts shared with them (none here: an empty choice)
+    "planning/simulations/compare/": Row("", "GET", {"admin": 200, "director": 200, "manager": 200, "rep": 404}),
     "planning/capacity/": Row("", "GET", {"admin": 200, "director": 200, "manager": 404, "rep": 404}),
     # rebalancing: admins everything, directors the territories they plan; a POST without a
     # suggestion goes back to the page with a message (302)

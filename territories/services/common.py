@@ -143,10 +143,16 @@ def refuse_retired(territory: Territory) -> None:
 
 def refuse_locked(plan: TerritoryPlan | int) -> None:
     """A plan under review or staged is locked: what its approvers saw is what activates. Every
-    territory, rule, named-list and rep-slot write refuses with ``ValidationError`` (the status is
-    read afresh, not from a cached plan)."""
+    territory, rule, named-list and rep-slot write refuses with ``ValidationError``.
+
+    The status is read under the plan's row lock (``FOR NO KEY UPDATE``, which the edit holds until
+    it commits; the edit's version stamp takes the same lock anyway): a submission (``FOR UPDATE``
+    on the same row) either waits for the edit to commit, and sends the plan for review with it,
+    or commits first, and the edit then reads "in review" and is refused. Without the lock an edit
+    that read "draft" just before a submission could commit after it. Callers are atomic."""
     plan_id = plan.pk if isinstance(plan, TerritoryPlan) else plan
-    locked = TerritoryPlan.objects.filter(pk=plan_id, status__in=LOCKED_STATUSES).values_list("name", "status").first()
+    row = TerritoryPlan.objects.select_for_update(no_key=True).filter(pk=plan_id).values_list("name", "status")
+    locked = next(((name, status) for name, status in row if status in LOCKED_STATUSES), None)
     if locked is not None:
         name, status = locked
         raise ValidationError(

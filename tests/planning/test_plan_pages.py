@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from planning.models import PlanComment
+from planning.models import PlanComment, Simulation
+from planning.plans.services import plan_share
+from planning.simulation.services import simulation_run, simulation_start
 from territories.models import Territory, TerritoryPlan
 from tests import factories
 from tests.planning.plan_helpers import company, today
@@ -110,3 +112,25 @@ def test_a_director_sees_only_their_subtrees_problems(client, world):
     assert "no longer validates" not in body and "Checks for" in body
     client.force_login(world["admin"])
     assert "WEST: its rule no longer validates" in _text(client.get(reverse("planning:plan", args=[draft.pk])))
+
+
+def test_a_manager_reads_the_simulation_of_a_draft_shared_with_them_and_cannot_run_one(client, world):
+    draft, manager, admin = world["draft"], world["manager"], world["admin"]
+    simulation_run(simulation_id=simulation_start(plan=draft, by=admin, queue=False).pk)
+    page = reverse("planning:simulation", args=[draft.pk])
+    run = reverse("planning:simulation_run", args=[draft.pk])
+    client.force_login(manager)
+    assert client.get(page).status_code == 404  # not shared yet
+    plan_share(plan=draft, user_ids=[manager.pk], by=admin)
+    response = client.get(page)
+    body = _text(response)
+    assert response.status_code == 200 and "FY27 draft" in body
+    assert "Run again" not in body and "Simulations are run by sales ops admins and directors" in body
+    assert client.post(run).status_code == 404
+    assert Simulation.objects.filter(plan=draft).count() == 1  # the refused run queued nothing
+    compare = client.get(reverse("planning:simulation_compare") + f"?a={draft.pk}")
+    assert compare.status_code == 200 and "FY27 draft" in _text(compare)
+    client.force_login(world["west_rep"])
+    assert client.get(page).status_code == 404 and client.post(run).status_code == 404
+    client.force_login(admin)
+    assert "Run again" in _text(client.get(page))
