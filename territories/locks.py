@@ -1,12 +1,20 @@
 """An account's lock (the manual override), read and written here: ``AccountLock`` is the one
 place it is kept. Routing reads it as the record's ``locked_territory_id``; SQL readers join
-``LOCK_TABLE`` on the account id."""
+``LOCK_TABLE`` on the account id.
+
+Locks across plans: a lock names a territory of the plan it was set in. When another plan takes
+over, the lock follows the account to that plan's territory with the same code; a lock whose code
+the new plan lacks keeps naming the old territory, which the engine ignores (the account is routed
+by the rules). This module is the one definition of that rule: activation moves the locks by it
+(``locks_follow``) and the simulator routes a draft with it (``lock_targets`` handed to
+``routing.batch.plan_reroute``), so a simulation places a locked account where activation will."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from salesos.models import Account
@@ -14,6 +22,7 @@ from territories.models import AccountLock, Territory
 
 LOCK_TABLE = AccountLock._meta.db_table
 LOCK_VALUE = "territory_lock__territory_id"  # an Account ``values()`` key: the lock's territory
+CHUNK = 500  # lock pairs per UPDATE statement when locks follow accounts into another plan
 
 
 def _loaded(account: Account) -> tuple[bool, AccountLock | None]:
@@ -86,3 +95,39 @@ def lock_set(*, account: Account | int, territory_id: int | None) -> None:
         )
     if isinstance(account, Account):
         Account.territory_lock.related.set_cached_value(account, lock)
+
+
+def lock_targets(*, source_plan_id: int, target_plan_id: int) -> dict[int, int]:
+    """Territory id in the source plan -> the territory of the same code in the target plan."""
+    target = dict(Territory.objects.filter(plan_id=target_plan_id).order_by().values_list("code", "pk"))
+    return {
+        pk: target[code]
+        for pk, code in Territory.objects.filter(plan_id=source_plan_id).order_by().values_list("pk", "code")
+        if code in target
+    }
+
+
+@transaction.atomic
+def locks_follow(*, source_plan_id: int, target_plan_id: int) -> int:
+    """Moves every account lock on a source-plan territory to its target (``lock_targets``): one
+    UPDATE per ``CHUNK`` locked territories. Returns how many accounts' locks moved."""
+    targets = lock_targets(source_plan_id=source_plan_id, target_plan_id=target_plan_id)
+    in_use = sorted(
+        set(
+            AccountLock.objects.filter(territory__plan_id=source_plan_id)
+            .order_by()
+            .values_list("territory_id", flat=True)
+            .distinct()
+        )
+        & set(targets)
+    )
+    moved = 0
+    for start in range(0, len(in_use), CHUNK):
+        part = in_use[start : start + CHUNK]
+        moved += AccountLock.objects.filter(territory_id__in=part).update(
+            territory_id=Case(
+                *(When(territory_id=old, then=Value(targets[old])) for old in part),
+                output_field=IntegerField(),
+            )
+        )
+    return moved

@@ -2,7 +2,8 @@
 
 Inside it, with both plans' rows locked: the old plan is archived and the new one made active
 (both transitions logged); account locks follow the accounts into the new plan (the territory with
-the same code); every account's current row in the old plan ends at the start of the day (so it
+the same code: ``territories.locks``, the rule the simulator routes a draft by); every account's
+current row in the old plan ends at the start of the day (so it
 held through the day before) and the routing batch's set-based path (``routing.batch.plan_reroute``,
 run with ``now`` at the start of the day) writes its new rows from that instant; open deals whose
 account changes owner follow the reassignment settings' open-deal policy
@@ -29,13 +30,15 @@ from django.utils import timezone
 from planning.models import DealOwnerChange, ReassignmentSettings
 from planning.plans.checks import plan_problems
 from planning.plans.errors import PlanError
+from planning.reassignments.ids import array_text
 from planning.reassignments.impact import deal_moves
 from routing.batch import plan_reroute
 from routing.models import Notification
 from salesos.models import Opportunity, SalesProfile
 from territories import coverage
 from territories.grants import grants_rebuild
-from territories.models import AccountLock, AccountTerritory, Territory, TerritoryPlan
+from territories.locks import locks_follow
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 
 User = get_user_model()
 Status = TerritoryPlan.Status
@@ -76,51 +79,67 @@ def reactivatable(plan: TerritoryPlan, *, today: dt.date | None = None) -> bool:
         timezone.localdate(plan.archived_at) + dt.timedelta(days=grace_days()) >= today
 
 
-def _remap_locks(old: TerritoryPlan, new: TerritoryPlan) -> int:
-    """Account locks on the old plan's territories move to the new plan's territory of the same
-    code, in one statement."""
-    a, t = connection.ops.quote_name(AccountLock._meta.db_table), connection.ops.quote_name(Territory._meta.db_table)
-    lock = connection.ops.quote_name(AccountLock._meta.get_field("territory").column)
-    plan_col, code = (connection.ops.quote_name(Territory._meta.get_field(n).column) for n in ("plan", "code"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {a} SET {lock} = n.id FROM {t} AS o JOIN {t} AS n ON n.{plan_col} = %s "  # noqa: S608
-            f"AND n.{code} = o.{code} WHERE o.id = {a}.{lock} AND o.{plan_col} = %s", [new.pk, old.pk])
-        return cursor.rowcount
-
-
 def _placements(plan_id: int) -> dict[int, int]:
     return dict(AccountTerritory.objects.filter(plan_id=plan_id, is_primary=True, valid_to__isnull=True)
                 .order_by().values_list("account_id", "territory_id"))
 
 
+def _moving_stages() -> list[str]:
+    """The open-deal stages that follow the account under the reassignment settings' policy
+    (``deal_moves``, the one definition; a whole plan has no per-deal manual choices, so under the
+    manual policy every deal stays with its rep)."""
+    rules = ReassignmentSettings.load()
+    return [stage for stage in Opportunity.Stage.values
+            if deal_moves(policy=rules.deal_policy, threshold_stage=rules.deal_stage, stage=stage, choice=None)]
+
+
 def _move_deals(before: dict[int, int], after: dict[int, int], old_owner: dict[int, int | None],
                 new_owner: dict[int, int | None], plan: TerritoryPlan, on: dt.date) -> int:
-    """Open deals of accounts whose owner changes follow the open-deal policy."""
-    rules = ReassignmentSettings.load()
-    changing = {a for a, t in after.items()
-                if new_owner.get(t) is not None and old_owner.get(before.get(a, 0)) != new_owner.get(t)}
-    if not changing:
+    """Open deals of accounts whose owner changes follow the open-deal policy: set-based, each
+    moved deal recorded with a ``DealOwnerChange``. On PostgreSQL one statement picks the deals (row
+    locked), updates them and records the changes; elsewhere the same in a few ORM statements."""
+    stages = _moving_stages()
+    targets = {a: (t, new_owner[t]) for a, t in after.items()
+               if new_owner.get(t) is not None and old_owner.get(before.get(a, 0)) != new_owner.get(t)}
+    if not targets or not stages:
         return 0
-    deals = list(Opportunity.objects.filter(account_id__in=list(changing), status=Opportunity.Status.OPEN)
-                 .order_by().only("pk", "account_id", "owner_id", "stage", "territory_id"))
-    moved: list[Opportunity] = []
-    changes: list[DealOwnerChange] = []
     note = f"Plan {plan.name} activated"[:200]
-    for deal in deals:
-        # Manual choices are made per proposal; a whole plan keeps deals with their rep under it.
-        if not deal_moves(policy=rules.deal_policy, threshold_stage=rules.deal_stage, stage=deal.stage, choice=None):
-            continue
-        to_user = new_owner.get(after[deal.account_id])
-        if to_user is None or to_user == deal.owner_id:
-            continue
-        changes.append(DealOwnerChange(opportunity_id=deal.pk, from_user_id=deal.owner_id, to_user_id=to_user,
-                                       effective_date=on, note=note))
-        deal.owner_id, deal.territory_id = to_user, after[deal.account_id]
-        moved.append(deal)
-    Opportunity.objects.bulk_update(moved, ["owner", "territory"], batch_size=2000)
-    DealOwnerChange.objects.bulk_create(changes, batch_size=2000)
-    return len(moved)
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _move_deals_sql(targets, stages, note, on, now)
+    deals = (Opportunity.objects.filter(account_id__in=list(targets), status=Opportunity.Status.OPEN,
+                                        stage__in=stages).order_by().values_list("pk", "account_id", "owner_id"))
+    rows = [(pk, owner, *targets[account]) for pk, account, owner in deals if owner != targets[account][1]]
+    by_target: dict[tuple[int, int | None], list[int]] = {}
+    for pk, _, territory, owner in rows:
+        by_target.setdefault((territory, owner), []).append(pk)
+    for (territory, owner), pks in by_target.items():
+        for start in range(0, len(pks), 500):
+            Opportunity.objects.filter(pk__in=pks[start:start + 500]).update(owner_id=owner, territory_id=territory)
+    DealOwnerChange.objects.bulk_create(
+        (DealOwnerChange(opportunity_id=pk, from_user_id=old, to_user_id=owner, effective_date=on, changed_at=now,
+                         note=note) for pk, old, _, owner in rows), batch_size=2000)
+    return len(rows)
+
+
+def _move_deals_sql(targets: dict[int, tuple[int, int | None]], stages: list[str], note: str, on: dt.date,
+                    now: dt.datetime) -> int:
+    deals, changes = Opportunity._meta.db_table, DealOwnerChange._meta.db_table
+    accounts = list(targets)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(account, territory, owner)), "  # noqa: S608,E501
+            f"picked AS (SELECT o.id, o.owner_id AS old, m.owner, m.territory FROM {deals} o "
+            "JOIN m ON o.account_id = m.account WHERE o.status = %s AND o.stage = ANY(%s) "
+            "AND o.owner_id IS DISTINCT FROM m.owner FOR UPDATE OF o), "
+            f"moved AS (UPDATE {deals} o SET owner_id = p.owner, territory_id = p.territory FROM picked p "
+            "WHERE o.id = p.id RETURNING o.id) "
+            f"INSERT INTO {changes} (opportunity_id, from_user_id, to_user_id, effective_date, changed_at, note) "
+            "SELECT p.id, p.old, p.owner, %s, %s, %s FROM picked p JOIN moved USING (id)",
+            [array_text(accounts), array_text([targets[a][0] for a in accounts]),
+             array_text([targets[a][1] for a in accounts]), Opportunity.Status.OPEN, stages, on, now, note],
+        )
+        return cursor.rowcount
 
 
 def _notify(old: TerritoryPlan | None, plan: TerritoryPlan, on: dt.date, text: str) -> int:
@@ -167,7 +186,7 @@ def plan_activate(*, plan: TerritoryPlan, on: dt.date, by=None, confirm: bool = 
     if old is not None:
         old.archive(by=by, description=f"Replaced by {plan.name} from {on:%d %b %Y}")
         old.save(update_fields=["status", "archived_at", "activation_date"])
-        _remap_locks(old, plan)
+        locks_follow(source_plan_id=old.pk, target_plan_id=plan.pk)
         AccountTerritory.objects.filter(plan=old, valid_to__isnull=True).update(
             valid_to=Greatest("valid_from", Value(start)))
     if not plan.is_archived:  # rows a staged plan holds are a simulation's, never anyone's ownership

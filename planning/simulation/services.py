@@ -1,7 +1,10 @@
 """Running a simulation: ``simulation_start`` records it and queues the task after commit;
 ``simulation_run`` (the task) routes every live account through the draft with the batch path
 (``routing.batch.plan_reroute`` with the draft as plan: read, route, diff, write, only what
-changed since the last run), then measures the impact against the active plan.
+changed since the last run), then measures the impact against the active plan. Account locks
+name the active plan's territories; the draft is routed with each lock on the draft's territory of
+the same code (``territories.locks``), the rule activation moves the locks by, so a simulation
+places locked accounts where activation will.
 
 The draft's rows are the simulation's result and belong to the draft alone: every live reader
 asks the active plan (``territories.placement``), so nobody's territory or owner changes. A second run
@@ -24,6 +27,7 @@ from planning.models import Simulation
 from planning.simulation.impact import impact_measure
 from routing.batch import plan_reroute
 from routing.models import RoutingJob
+from territories.locks import lock_targets
 from territories.models import TerritoryPlan
 
 log = logging.getLogger(__name__)
@@ -84,7 +88,10 @@ def simulation_run(*, simulation_id: int) -> Simulation | None:
         RoutingJob.objects.filter(pk=job.pk).update(status=RoutingJob.Status.RUNNING, started_at=now)
     try:
         plan = simulation.plan
-        result = plan_reroute(plan=plan, job=job)
+        # Locks name the active plan's territories: route them as activation will move them.
+        locks = (lock_targets(source_plan_id=simulation.baseline_id, target_plan_id=plan.pk)
+                 if simulation.baseline_id else None)
+        result = plan_reroute(plan=plan, job=job, lock_map=locks)
         if job is not None:
             RoutingJob.objects.filter(pk=job.pk).update(
                 status=RoutingJob.Status.DONE, result=result.to_dict(), total=result.total,

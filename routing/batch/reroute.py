@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from django.db import transaction
@@ -34,6 +34,18 @@ def warm(plan: TerritoryPlan | None = None) -> None:
         vector.for_plan(plan_index(plan=plan)).warm()
 
 
+def locks_through(locks: np.ndarray, lock_map: Mapping[int, int]) -> np.ndarray:
+    """Each lock replaced by its image in ``lock_map``; a lock the map lacks (and 0, no lock) stays."""
+    if not len(locks) or not lock_map:
+        return locks
+    keys = np.fromiter(lock_map.keys(), dtype=np.int64, count=len(lock_map))
+    values = np.fromiter(lock_map.values(), dtype=np.int64, count=len(lock_map))
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    at = np.clip(np.searchsorted(keys, locks), 0, len(keys) - 1)
+    return np.where(keys[at] == locks, values[at], locks)
+
+
 # --- the re-route ----------------------------------------------------------------------------
 
 
@@ -49,6 +61,7 @@ def plan_reroute(
     settle: bool = True,
     shared_decisions: bool = False,
     id_range: tuple[int, int] | None = None,
+    lock_map: Mapping[int, int] | None = None,
 ) -> RerouteResult:
     """Re-routes every account of the plan (no ids given), the accounts ``account_ids``, or
     the accounts a change to ``territory_ids`` can move; see the package doc. With
@@ -62,7 +75,13 @@ def plan_reroute(
 
     ``id_range`` (first, last id, both included) routes the accounts in that range, read by range:
     one shard of a sharded full re-route (``shards``), with ``shared_decisions``: the shards of one
-    run (one ``now``) store each decision once between them."""
+    run (one ``now``) store each decision once between them.
+
+    ``lock_map`` (territory id -> territory id) routes the accounts as if each lock named its image:
+    a simulation routes live accounts, whose locks name the active plan's territories, through a
+    draft with ``territories.locks.lock_targets`` (the rule activation moves the locks by). Accounts
+    settled one by one after the run read their own locks."""
+
     now = now or timezone.now()
     clock = time.perf_counter()
     compiled = plan_index(plan=plan)
@@ -87,6 +106,8 @@ def plan_reroute(
     result = RerouteResult(plan_id=plan.pk, scope=scope, dry_run=dry_run)
     clock = result.lap("plan_and_scope", clock)
     cols, versions = read_facts(vplan.fields, ids, id_range)
+    if lock_map:
+        cols.locks = locks_through(cols.locks, lock_map)
     n = result.total = len(cols)
     clock = result.lap("read", clock)
     if job is not None:

@@ -11,7 +11,8 @@ import pytest
 from django.test import override_settings
 from django_fsm_log.models import StateLog
 
-from planning.models import DealOwnerChange, Simulation
+from planning.models import DealOwnerChange, ReassignmentSettings, Simulation
+from planning.models.reassignments import DealPolicy
 from planning.plans import services
 from planning.plans.activate import day_start, plan_activate, plans_activate_due
 from planning.plans.errors import PlanError
@@ -154,3 +155,54 @@ def test_activation_replaces_a_simulations_rows_and_keeps_its_record(db):
     kept = Simulation.objects.get(pk=simulation.pk)
     assert (kept.plan_id, kept.baseline_id, kept.status) == (new.pk, old.pk, Simulation.Status.DONE)
     assert kept.impact == simulation.impact
+
+
+def test_a_simulation_places_locked_accounts_where_activation_puts_them(db):
+    """Simulation equals activation, account by account, locks included: the simulator routes each
+    lock to the draft's territory of the same code, as activation moves it."""
+    world = company()
+    admin, old, new = world["admin"], world["plan"], world["draft"]
+    ca, _, oregon, new_york, _ = world["accounts"]
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=new, code="EAST"),
+                                             rule=OREGON_EAST, by=admin)
+    territory_services.territory_update_rule(territory=Territory.objects.get(plan=new, code="WEST"),
+                                             rule=WEST_ONLY_CA, by=admin)
+    # Locks against the draft's rules: Oregon kept in WEST, a California account put in EAST.
+    Account.objects.filter(pk=oregon.pk).update(locked_territory=Territory.objects.get(plan=old, code="WEST"))
+    Account.objects.filter(pk=ca.pk).update(locked_territory=Territory.objects.get(plan=old, code="EAST"))
+    simulate(new, by=admin)
+    simulated = primaries(new)
+    assert simulated[oregon.pk] == "WEST" and simulated[ca.pk] == "EAST" and simulated[new_york.pk] == "EAST"
+    services.plan_submit(plan=new, by=admin)
+    services.plan_decide(plan=new, by=admin, decision="approve")
+    plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
+    assert primaries(new) == simulated
+    locked = Account.objects.filter(locked_territory__isnull=False)
+    assert set(locked.values_list("locked_territory__plan", flat=True)) == {new.pk}
+
+
+def test_open_deals_follow_the_stage_based_policy_at_activation(world):
+    """Early-stage deals of an account that changes owner move (territory and owner, with a
+    DealOwnerChange each); late-stage ones stay; deals of accounts that stay are untouched."""
+    rules = ReassignmentSettings.load()
+    rules.deal_policy, rules.deal_stage = DealPolicy.STAGE_BASED, Opportunity.Stage.PROPOSAL
+    rules.save()
+    oregon, west_rep, east_rep = world["accounts"][2], world["west_rep"], world["east_rep"]
+    early = [factories.make_opportunity(oregon, owner=west_rep, stage=stage)
+             for stage in (Opportunity.Stage.PROSPECTING, Opportunity.Stage.DISCOVERY)]
+    late = factories.make_opportunity(oregon, owner=west_rep, stage=Opportunity.Stage.NEGOTIATION)
+    theirs = factories.make_opportunity(oregon, owner=east_rep, stage=Opportunity.Stage.PROSPECTING)
+    stays = factories.make_opportunity(world["accounts"][0], owner=west_rep, stage=Opportunity.Stage.PROSPECTING)
+    done = plan_activate(plan=world["draft"], on=today() + dt.timedelta(days=1), by=world["admin"])
+    assert done.deals_moved == 2
+    east = Territory.objects.get(plan=world["draft"], code="EAST")
+    for deal in early:
+        deal.refresh_from_db()
+        assert (deal.owner, deal.territory) == (east_rep, east)
+    for deal, owner in ((late, west_rep), (theirs, east_rep), (stays, west_rep)):
+        deal.refresh_from_db()
+        assert deal.owner == owner
+    changes = DealOwnerChange.objects.filter(opportunity__in=early)
+    assert {(c.from_user_id, c.to_user_id, c.effective_date) for c in changes} == {
+        (west_rep.pk, east_rep.pk, today() + dt.timedelta(days=1))}
+    assert changes.count() == 2 and DealOwnerChange.objects.count() == 2
