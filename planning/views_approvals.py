@@ -10,7 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from planning.approvals.errors import ApprovalError
-from planning.approvals.selectors import approval_subject_for_user, inbox, recent_decisions, waiting_count
+from planning.approvals.selectors import (
+    approval_subject_for_user,
+    inbox,
+    plan_inbox,
+    recent_decisions,
+    waiting_count,
+)
 from planning.forms_approvals import DecisionForm
 from planning.reassignments.errors import ReassignmentError
 from planning.reassignments.services import reassignment_decide
@@ -27,6 +33,7 @@ DONE = {
 def _page(request: HtmxHttpRequest, *, error: str = "", error_pk: int | None = None, status: int = 200) -> HttpResponse:
     context = {
         "items": inbox(request.user),
+        "plan_items": plan_inbox(request.user),
         "recent": recent_decisions(request.user),
         "error": error,
         "error_pk": error_pk,

@@ -59,7 +59,7 @@ def plan_copy_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(copy.pk)
 
 
-def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, action, done: str, *, back_to_inbox: bool = False) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     try:
         action(plan)
@@ -67,7 +67,7 @@ def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, done.format(plan=plan.name))
-    return _back(plan.pk)
+    return redirect("approvals:inbox") if back_to_inbox else _back(plan.pk)
 
 
 @require_POST
@@ -101,7 +101,8 @@ def plan_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose approve, reject or request changes.")
         return _back(plan.pk)
     return _act(request, pk, lambda plan: services.plan_decide(plan=plan, by=request.user, decision=decision,
-                                                               comment=comment), "Your decision on {plan} is recorded.")
+                                                               comment=comment), "Your decision on {plan} is recorded.",
+                back_to_inbox=request.POST.get("back") == "inbox")
 
 
 @require_POST

@@ -1,18 +1,20 @@
-"""What the approval pages read: the inbox (proposals waiting for the user's decision now), the
-nav badge's count, and the user's recent decisions. A task is "waiting for you now" when it is
-waiting, its proposal awaits approval, and no earlier step of its round still waits (steps are
-sequential: the first step with a waiting task is the active one)."""
+"""What the approval pages read: the inbox (proposals and territory plans waiting for the user's
+decision now), the nav badge's count, and the user's recent decisions. A task is "waiting for you
+now" when it is waiting, its proposal awaits approval (or its plan is in review), and no earlier
+step of its round still waits (steps are sequential: the first step with a waiting task is the
+active one)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from planning.approvals.snapshot import ImpactSummary, impact_summary
 from planning.models import ApprovalTask, Reassignment
 from planning.notify import proposal_url
+from territories.models import TerritoryPlan
 
 Status = ApprovalTask.Status
 
@@ -29,11 +31,28 @@ def _active_waiting(tasks: QuerySet[ApprovalTask]) -> QuerySet[ApprovalTask]:
     )
 
 
+def _plans_waiting(tasks: QuerySet[ApprovalTask]) -> QuerySet[ApprovalTask]:
+    earlier = ApprovalTask.objects.filter(
+        plan_id=OuterRef("plan_id"), round=OuterRef("round"), step_order__lt=OuterRef("step_order"),
+        status=Status.WAITING,
+    )
+    return tasks.filter(status=Status.WAITING, plan__status=TerritoryPlan.Status.REVIEW).exclude(Exists(earlier))
+
+
 def waiting_count(user) -> int:
-    """How many proposals wait for ``user``'s decision now (one query; the nav badge)."""
+    """How many proposals and plans wait for ``user``'s decision now (one query; the nav badge)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return _active_waiting(ApprovalTask.objects.filter(approver=user)).count()
+    earlier = ApprovalTask.objects.filter(
+        Q(reassignment_id=OuterRef("reassignment_id")) | Q(plan_id=OuterRef("plan_id")),
+        round=OuterRef("round"), step_order__lt=OuterRef("step_order"), status=Status.WAITING,
+    )
+    return (
+        ApprovalTask.objects.filter(approver=user, status=Status.WAITING)
+        .filter(Q(reassignment__status=Reassignment.Status.SUBMITTED) | Q(plan__status=TerritoryPlan.Status.REVIEW))
+        .exclude(Exists(earlier))
+        .count()
+    )
 
 
 @dataclass
@@ -98,6 +117,35 @@ def inbox(user) -> list[InboxItem]:
         )
         for task in tasks
         if task.reassignment is not None
+    ]
+
+
+@dataclass
+class PlanInboxItem:
+    task: ApprovalTask
+    plan: TerritoryPlan
+    steps: list[StepView]
+
+
+def plan_inbox(user) -> list[PlanInboxItem]:
+    """The territory plans in review waiting for ``user``'s decision now, oldest first, each with
+    its round's steps. Two queries."""
+    tasks = list(
+        _plans_waiting(ApprovalTask.objects.filter(approver=user))
+        .select_related("plan", "plan__fiscal_year", "policy", "delegated_from")
+        .order_by("created_at", "pk")
+    )
+    rounds: dict[tuple[int | None, int], list[ApprovalTask]] = defaultdict(list)
+    if tasks:
+        chain = ApprovalTask.objects.filter(plan_id__in=[t.plan_id for t in tasks]).select_related(
+            "approver", "delegated_from"
+        )
+        for row in chain.order_by("step_order", "pk"):
+            rounds[(row.plan_id, row.round)].append(row)
+    return [
+        PlanInboxItem(task=task, plan=task.plan, steps=steps_of(rounds[(task.plan_id, task.round)]))
+        for task in tasks
+        if task.plan is not None
     ]
 
 

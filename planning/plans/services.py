@@ -143,7 +143,10 @@ def plan_back_to_draft(*, plan: TerritoryPlan, by, reason: str = "") -> Territor
 
 @transaction.atomic
 def plan_comment(*, plan: TerritoryPlan, by, text: str, territory: Territory | None = None) -> PlanComment:
-    """A review comment on the plan or on one of its territories."""
+    """A review comment on the plan or on one of its territories, while it is a draft or in review."""
+    if plan.status not in TerritoryPlan.SHAREABLE:
+        raise PlanError(f"{plan.name} is {plan.get_status_display().lower()}: review comments are for drafts and "
+                        "plans in review.")
     text = (text or "").strip()
     if not text:
         raise PlanError("Write a comment first.")

@@ -134,3 +134,12 @@ def test_a_manager_reads_the_simulation_of_a_draft_shared_with_them_and_cannot_r
     assert client.get(page).status_code == 404 and client.post(run).status_code == 404
     client.force_login(admin)
     assert "Run again" in _text(client.get(page))
+
+
+def test_review_comments_are_refused_once_a_plan_is_past_review(client, world):
+    client.force_login(world["admin"])
+    active = world["plan"]
+    response = client.post(reverse("planning:plan_comment", args=[active.pk]), {"text": "Too late"}, follow=True)
+    assert "review comments are for drafts and plans in review" in _text(response)
+    assert not PlanComment.objects.filter(plan=active).exists()
+    assert 'name="text"' not in _text(client.get(reverse("planning:plan", args=[active.pk])))
