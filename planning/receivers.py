@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from planning.models import FiscalYear, Quota, Reassignment, ReassignmentSettings, covering
+from planning.models import FiscalPeriod, FiscalYear, Quota, Reassignment, ReassignmentSettings, covering
 from planning.reassignments.errors import ReassignmentError
 from planning.reassignments.impact import moves_of
 from planning.reassignments.services import reassignment_propose
@@ -44,7 +44,9 @@ def quotas_of_plan(
     fiscal_year = fiscal_year_of(plan)
     if fiscal_year is None:
         return None, {}
-    rows = Quota.objects.filter(territory__plan=plan, period__fiscal_year=fiscal_year)
+    # The year's quota is its quarters' (its months split the same amounts again).
+    rows = Quota.objects.filter(territory__plan=plan, period__fiscal_year=fiscal_year,
+                                period__kind=FiscalPeriod.Kind.QUARTER)
     if territory_ids is not None:
         rows = rows.filter(territory_id__in=territory_ids)
     quota = dict(

@@ -93,12 +93,31 @@ def _create_missing_periods(year: FiscalYear) -> int:
     return len(new)
 
 
+def _months_by_quarter(year: FiscalYear, quarters: list[FiscalPeriod]) -> list[list[FiscalPeriod]]:
+    """Each quarter's months (the year's month periods that start inside it). A year made of
+    quarters only has no monthly split; a quarter whose months do not cover it exactly is refused,
+    as its quota could not be split over them."""
+    months = list(year.periods.filter(kind=FiscalPeriod.Kind.MONTH).order_by("start_date"))
+    split = [[m for m in months if q.start_date <= m.start_date <= q.end_date] for q in quarters]
+
+    def days(start: dt.date, end: dt.date) -> int:
+        return (end - start).days + 1
+
+    for quarter, inside in zip(quarters, split, strict=True):
+        if inside and (sum(days(m.start_date, m.end_date) for m in inside) != days(quarter.start_date, quarter.end_date)
+                       or max(m.end_date for m in inside) != quarter.end_date):
+            raise ValidationError(f"{year.name} {quarter.name}'s months do not cover it exactly, so its quota cannot "
+                                  "be split over them: fix the months on the fiscal calendar page.")
+    return split
+
+
 @transaction.atomic
 def quotas_plan_save(
     *, user, fiscal_year: FiscalYear, target: Decimal, weights: dict[str, int], overrides: dict[int, Decimal]
 ) -> quota_page.QuotaTable:
     """Spread ``target`` over the territories ``user`` plans in ``fiscal_year`` and save each one's
-    quarterly quotas (full amount, the holder and the holder's ramp factor for the quarter). The
+    quarterly and monthly quotas (full amount, the holder and the holder's ramp factor for the
+    period; a quarter's months add up to it exactly, and its quarters to the year). The
     figures are computed here, never taken from the browser; a total that does not add up to the
     target (the territories', or any territory's quarters) is refused and nothing is written."""
     year = FiscalYear.objects.select_for_update().get(pk=fiscal_year.pk)
@@ -119,14 +138,26 @@ def quotas_plan_save(
         sum(r.per_quarter, Decimal(0)) != r.amount for r in leaf_rows
     ):
         raise ValidationError(f"The quotas do not add up to the target {target:,.2f}; nothing was saved.")
+    months = _months_by_quarter(year, inputs.quarters)
     existing = {(q.territory_id, q.period_id): q for q in Quota.objects.select_for_update().filter(
-        territory_id__in=[r.territory.pk for r in leaf_rows], period__in=inputs.quarters)}
+        territory_id__in=[r.territory.pk for r in leaf_rows],
+        period__in=[*inputs.quarters, *(m for ms in months for m in ms)])}
     leaves = {leaf.territory.pk: leaf for leaf in inputs.leaves}
     new, changed = [], []
     for row in leaf_rows:
         leaf = leaves[row.territory.pk]
+        wanted: list[tuple[FiscalPeriod, dict]] = []
         for i, period in enumerate(inputs.quarters):
-            values = {"amount": row.per_quarter[i], "ramp_factor": leaf.ramp[i], "user_id": leaf.holders[i].user_id}
+            holder = leaf.holders[i]
+            wanted.append((period, {"amount": row.per_quarter[i], "ramp_factor": leaf.ramp[i],
+                                    "user_id": holder.user_id}))
+            # The quarter's quota over its months, exact to the cent; each month ramps on its own middle.
+            parts = quotas.split(row.per_quarter[i], len(months[i])) if months[i] else []
+            for month, amount in zip(months[i], parts, strict=True):
+                middle = month.start_date + (month.end_date - month.start_date) / 2
+                wanted.append((month, {"amount": amount, "ramp_factor": holder.ramp_on(middle),
+                                       "user_id": holder.user_id}))
+        for period, values in wanted:
             quota = existing.get((row.territory.pk, period.pk))
             if quota is None:
                 new.append(Quota(territory_id=row.territory.pk, period=period, **values))

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from planning.models import Quota
+from planning import fiscal
+from planning.models import FiscalPeriod, Quota
 from salesos.models import SalesProfile
 from territories.grants import grants_rebuild
 from tests import factories
@@ -130,4 +131,46 @@ def test_preview_shows_each_metric_beside_the_quota_and_saves_nothing(client, or
     assert response.status_code == 200 and "Quotas by territory" in body and "adds up" in body
     for heading in ("TAM", "Attain.", "Accounts", "Pipeline", "Capacity", "Share", "Coverage"):
         assert f">{heading}<" in body
+    assert not Quota.objects.exists()
+
+
+def test_each_quarter_is_split_over_its_months_to_the_cent_with_each_months_ramp(client, org):
+    """With the year's twelve month periods, each saved quarter is split over its three months:
+    the months add up to their quarter exactly, the quarters to the year, and a ramping holder's
+    months ramp on their own middle (so a quarter's months ramp up inside it)."""
+    fy, users, t = org
+    made = [FiscalPeriod(fiscal_year=fy, kind=span.kind, name=span.name, start_date=span.start, end_date=span.end)
+            for span in fiscal.year_periods(fy.start_date) if span.kind == FiscalPeriod.Kind.MONTH]
+    FiscalPeriod.objects.bulk_create(made)
+    client.force_login(users["admin"])
+    assert post(client, fy, target="1000000.01").status_code == 302
+    quotas = Quota.objects.filter(period__fiscal_year=fy).select_related("period", "territory")
+    quarters = [q for q in quotas if q.period.kind == FiscalPeriod.Kind.QUARTER]
+    months = [q for q in quotas if q.period.kind == FiscalPeriod.Kind.MONTH]
+    assert len(quarters) == 12 and len(months) == 36
+    assert sum(q.amount for q in quarters) == sum(q.amount for q in months) == Decimal("1000000.01")
+    for quarter in quarters:
+        inside = [m for m in months if m.territory_id == quarter.territory_id
+                  and quarter.period.start_date <= m.period.start_date <= quarter.period.end_date]
+        assert len(inside) == 3 and sum(m.amount for m in inside) == quarter.amount
+        assert max(m.amount for m in inside) - min(m.amount for m in inside) <= Decimal("0.01")
+        assert all(m.user_id == quarter.user_id for m in inside)
+    newbie = sorted((m for m in months if m.territory == t["a2"]), key=lambda m: m.period.start_date)
+    assert [m.ramp_factor for m in newbie[:3]] == [0, 0, 0]  # hired May 1st: nothing in Feb-Apr
+    ramping = [m.ramp_factor for m in newbie[3:9]]
+    assert ramping == sorted(ramping) and 0 < ramping[0] < ramping[-1] <= 1
+    assert all(m.ramp_factor == 1 for m in months if m.territory == t["a1"])
+    # The saved year's quota is still the quarters' total (the months are the same money again).
+    csv = b"".join(client.get(reverse("planning:quotas_csv", args=[fy.pk])).streaming_content).decode()
+    assert csv.count("\nA-1,") == 4 + 12
+
+
+def test_months_that_do_not_cover_their_quarter_are_refused_and_nothing_is_saved(client, org):
+    fy, users, _ = org
+    first = fiscal.year_periods(fy.start_date)[4]  # the year's first month only
+    FiscalPeriod.objects.create(fiscal_year=fy, kind=FiscalPeriod.Kind.MONTH, name=first.name,
+                                start_date=first.start, end_date=first.end)
+    client.force_login(users["admin"])
+    response = post(client, fy, target="1000")
+    assert "months do not cover it exactly" in response.content.decode()
     assert not Quota.objects.exists()
