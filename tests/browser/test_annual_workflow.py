@@ -16,9 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from planning.plans.activate import plans_activate_due
-from routing.models import AccountTerritory
 from salesos.models import Account
-from territories.models import Territory, TerritoryPlan
+from territories.models import AccountTerritory, Territory, TerritoryPlan
 from tests.browser.conftest import PASSWORD
 from tests.planning.sim_helpers import company
 
