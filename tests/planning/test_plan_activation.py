@@ -19,7 +19,7 @@ from planning.plans.errors import PlanError
 from routing.models import Notification
 from salesos.models import Opportunity
 from territories import services as territory_services
-from territories.models import AccountTerritory, Territory, TerritoryPlan
+from territories.models import AccountLock, AccountTerritory, Territory, TerritoryPlan
 from tests import factories
 from tests.planning.plan_helpers import company, primaries, today
 from tests.planning.sim_helpers import simulate
@@ -168,8 +168,8 @@ def test_a_simulation_places_locked_accounts_where_activation_puts_them(db):
     territory_services.territory_update_rule(territory=Territory.objects.get(plan=new, code="WEST"),
                                              rule=WEST_ONLY_CA, by=admin)
     # Locks against the draft's rules: Oregon kept in WEST, a California account put in EAST.
-    Account.objects.filter(pk=oregon.pk).update(locked_territory=Territory.objects.get(plan=old, code="WEST"))
-    Account.objects.filter(pk=ca.pk).update(locked_territory=Territory.objects.get(plan=old, code="EAST"))
+    factories.lock(oregon, Territory.objects.get(plan=old, code="WEST"))
+    factories.lock(ca, Territory.objects.get(plan=old, code="EAST"))
     simulate(new, by=admin)
     simulated = primaries(new)
     assert simulated[oregon.pk] == "WEST" and simulated[ca.pk] == "EAST" and simulated[new_york.pk] == "EAST"
@@ -177,8 +177,7 @@ def test_a_simulation_places_locked_accounts_where_activation_puts_them(db):
     services.plan_decide(plan=new, by=admin, decision="approve")
     plan_activate(plan=new, on=today() + dt.timedelta(days=1), by=admin)
     assert primaries(new) == simulated
-    locked = Account.objects.filter(locked_territory__isnull=False)
-    assert set(locked.values_list("locked_territory__plan", flat=True)) == {new.pk}
+    assert set(AccountLock.objects.values_list("territory__plan", flat=True)) == {new.pk}
 
 
 def test_open_deals_follow_the_stage_based_policy_at_activation(world):
