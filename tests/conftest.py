@@ -26,15 +26,16 @@ def admin_user(db):  # noqa: F811 - replaces pytest-django's superuser fixture w
 # Rows that data migrations write (the default approval policy, the task schedules). A
 # transactional test empties the database when it ends, and these rows go with it; a test that
 # runs after one on the same worker would otherwise start without them. They are put back the way
-# the migrations wrote them (each function is idempotent).
+# the migrations wrote them (each function is idempotent). Only schedules that are still in force:
+# routing 0005's owner refresh was removed by later migrations and must not come back.
 _DATA_MIGRATIONS = [
     ("territories", "0002_daily_coverage_refresh", "schedule"),
     ("analytics", "0002_daily_coverage_snapshot", "schedule"),
+    ("analytics", "0005_figures_refresh_schedule", "schedule"),
     ("planning", "0005_default_approval_policy", "create_default"),
     ("planning", "0006_approval_schedules", "schedule"),
     ("planning", "0007_daily_reassignments_schedule", "schedule"),
     ("planning", "0008_quarterly_rebalancing_schedule", "schedule"),
-    ("routing", "0005_daily_owner_refresh_schedule", "schedule"),
     ("routing", "0010_lost_shard_watchdog_schedule", "schedule"),
 ]
 

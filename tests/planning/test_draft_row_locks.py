@@ -152,11 +152,20 @@ def test_a_policy_change_and_a_grid_choice_at_once_never_leave_a_choice_behind(o
     }
 
     outcomes = at_the_same_moment([Tab(n) for n in acts], lambda tab: acts[tab.username]())
-    assert outcomes["edit"].status_code == 302, outcomes
     saved = Reassignment.objects.get(pk=r.pk)
-    assert saved.deal_policy == "follow_territory"
-    # Whichever came first, no manual choice survives under the new policy: the grid either saved
-    # before the edit (which then dropped it) or was refused after it.
-    assert not DealDecision.objects.filter(reassignment=r).exists()
-    if saved.version == r.version + 1:
-        assert "manual policy only" in outcomes["grid"].content.decode()
+    if outcomes["edit"].status_code == 302:
+        # The edit won: whether the grid came before (its choice dropped) or after (refused), no
+        # manual choice survives under the new policy.
+        assert saved.deal_policy == "follow_territory"
+        assert not DealDecision.objects.filter(reassignment=r).exists()
+        if saved.version == r.version + 1:  # the grid came second and was refused
+            assert "manual policy only" in outcomes["grid"].content.decode()
+    else:
+        # The grid saved first: the edit, opened before that choice, is refused whole and tells why;
+        # the policy and the choice stay together.
+        assert outcomes["edit"].status_code == 422 and outcomes["grid"].status_code == 200, outcomes
+        assert "Someone changed this proposal after you opened it" in outcomes["edit"].content.decode()
+        assert saved.deal_policy == r.deal_policy
+        assert dict(DealDecision.objects.filter(reassignment=r).values_list("opportunity_id", "choice")) == {
+            deal.pk: "move"
+        }
